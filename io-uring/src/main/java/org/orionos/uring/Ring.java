@@ -386,6 +386,11 @@ public final class Ring implements AutoCloseable {
         return (int) INT.getAcquire(cq, cqOverflow);
     }
 
+    /** Whether the kernel holds completions that did not fit in the CQ (IORING_SQ_CQ_OVERFLOW). */
+    public boolean cqOverflowPending() {
+        return (sqFlagsAcquire() & IORING_SQ_CQ_OVERFLOW) != 0;
+    }
+
     /** Invalid SQEs the kernel skipped (sq dropped counter). */
     public int droppedSubmissions() {
         return (int) INT.getAcquire(sq, sqDropped);
