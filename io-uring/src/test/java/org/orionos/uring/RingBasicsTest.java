@@ -12,6 +12,8 @@ import static org.orionos.bindings.uapi.IoUringH.IORING_FEAT_NODROP;
 import static org.orionos.bindings.uapi.IoUringH.IORING_OP_NOP;
 import static org.orionos.bindings.uapi.IoUringH.IORING_SETUP_DEFER_TASKRUN;
 import static org.orionos.bindings.uapi.IoUringH.IORING_SETUP_SINGLE_ISSUER;
+import static org.orionos.bindings.uapi.IoUringH.IORING_SETUP_SQPOLL;
+import static org.orionos.bindings.uapi.IoUringH.IORING_SETUP_IOPOLL;
 
 class RingBasicsTest {
 
@@ -65,5 +67,73 @@ class RingBasicsTest {
             ring.submitAndWait(1);
             ring.reap();
         }
+    }
+
+    @Test
+    void sqPollRingWakesItsIdlePollerThroughNeedWakeup() throws Exception {
+        try (Ring ring = Ring.open(RingConfig.defaults().withSqPoll(true, 5, -1))) {
+            assertTrue((ring.setupFlags() & IORING_SETUP_SQPOLL) != 0);
+            TestSupport.Recorder rec = new TestSupport.Recorder();
+            for (int i = 0; i < 3; i++) {
+                ring.acquire(rec, i).nop();
+                TestSupport.runUntil(ring, () -> rec.count() == 1);
+                rec.events.clear();
+                // Past the 5 ms idle time the poller sleeps; the next submit must wake it.
+                Thread.sleep(30);
+            }
+        }
+    }
+
+    @Test
+    void ioPollRingRefusesBufferedTmpfsReads() throws Exception {
+        java.nio.file.Path p = TestSupport.tempFile("/dev/shm", "orion-iopoll");
+        int fd = org.orionos.bindings.Libc.open(p.toString(), 0, 0);
+        try (Ring ring = Ring.open(RingConfig.defaults().withIoPoll(true));
+             java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            assertTrue((ring.setupFlags() & IORING_SETUP_IOPOLL) != 0);
+            java.lang.foreign.MemorySegment b = a.allocate(4096, 4096);
+            // IOPOLL needs O_DIRECT on a pollable block device; tmpfs is neither.
+            assertEquals(-Errno.EOPNOTSUPP, FileOpsTest.run1(ring, s -> s.read(fd, b.address(), 4096, 0)));
+        } finally {
+            org.orionos.bindings.Libc.close(fd);
+            java.nio.file.Files.deleteIfExists(p);
+        }
+    }
+
+    @Test
+    void moreRingsThanRegisteredSlotsFallBackToThePlainFd() {
+        java.util.List<Ring> rings = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                rings.add(Ring.open(RingConfig.defaults().withEntries(4, 8)));
+            }
+            // The kernel's per-thread table holds 16 registered rings.
+            assertEquals(16, rings.stream().filter(Ring::ringFdRegistered).count());
+            for (Ring r : rings) {
+                TestSupport.Recorder rec = new TestSupport.Recorder();
+                r.acquire(rec, 1).nop();
+                TestSupport.runUntil(r, () -> rec.count() == 1);
+            }
+        } finally {
+            rings.forEach(Ring::close);
+        }
+        // The slots were released: 16 new rings register again.
+        try (Ring r = Ring.open(RingConfig.defaults())) {
+            assertTrue(r.ringFdRegistered());
+        }
+    }
+
+    @Test
+    void sqeFieldOffsetsMatchTheKernelAbi() {
+        // Fixed by the kernel ABI (io_uring.h); a layout mistake would corrupt every SQE.
+        assertEquals(8, org.orionos.bindings.uapi.IoUringH.IoUringSqe.OFF);
+        assertEquals(16, org.orionos.bindings.uapi.IoUringH.IoUringSqe.ADDR);
+        assertEquals(24, org.orionos.bindings.uapi.IoUringH.IoUringSqe.LEN);
+        assertEquals(28, org.orionos.bindings.uapi.IoUringH.IoUringSqe.OP_FLAGS);
+        assertEquals(32, org.orionos.bindings.uapi.IoUringH.IoUringSqe.USER_DATA);
+        assertEquals(40, org.orionos.bindings.uapi.IoUringH.IoUringSqe.BUF_INDEX);
+        assertEquals(44, org.orionos.bindings.uapi.IoUringH.IoUringSqe.FILE_INDEX);
+        assertEquals(48, org.orionos.bindings.uapi.IoUringH.IoUringSqe.CMD);
+        assertEquals(64, org.orionos.bindings.uapi.IoUringH.IoUringSqe.SIZE);
     }
 }
