@@ -119,10 +119,6 @@ public final class Libc {
     private static final MethodHandle SYSCALL_ENTER = fn("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
-    /** Submit-only enter (min_complete = 0, no GETEVENTS wait): cannot sleep, so linked critical. */
-    private static final MethodHandle SYSCALL_ENTER_NOWAIT = fn("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1), Linker.Option.critical(false));
     private static final MethodHandle SYSCALL_REGISTER = fn("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
             Linker.Option.firstVariadicArg(1));
@@ -535,15 +531,14 @@ public final class Libc {
         }
     }
 
-    /** io_uring_enter(2) that only submits (never waits): linked critical to skip the thread-state switch. */
+    /**
+     * io_uring_enter(2) that only submits (min_complete 0, no argument). Not linked critical: a
+     * submit can still sleep (block-layer tag allocation, inline buffered writes, the ring's
+     * mutex), and a critical call that sleeps holds up every safepoint in the JVM; measured, the
+     * saved thread-state switch is lost in the syscall's own cost (see io-uring/README.md).
+     */
     public static int ioUringSubmit(int fd, int toSubmit, int flags) {
-        MemorySegment s = errnoSlot();
-        try {
-            return (int) ret((long) SYSCALL_ENTER_NOWAIT.invokeExact(s, SYS_IO_URING_ENTER, fd, toSubmit, 0, flags,
-                    MemorySegment.NULL, 0L), s);
-        } catch (Throwable t) {
-            throw fatal(t);
-        }
+        return ioUringEnter(fd, toSubmit, 0, flags, MemorySegment.NULL, 0);
     }
 
     /** io_uring_register(2). Returns the call's result or -errno. */

@@ -23,7 +23,7 @@ import org.orionos.uring.RingConfig;
 /**
  * NOP submit/complete throughput through the whole engine path (acquire, prep, enter, reap,
  * dispatch), batched 32 per enter and one at a time, plus the bare cost of an empty
- * io_uring_enter linked normally and linked critical (the question whether critical pays).
+ * io_uring_enter (the floor under every enter the engine makes).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -72,9 +72,4 @@ public class RingNopBenchmark {
         return Libc.ioUringEnter(ring.fd(), 0, 0, 0, MemorySegment.NULL, 0);
     }
 
-    /** The same syscall through the handle linked critical (no thread-state transition). */
-    @Benchmark
-    public int enterEmptyCritical() {
-        return Libc.ioUringSubmit(ring.fd(), 0, 0);
-    }
 }
