@@ -87,6 +87,8 @@ public final class Reactor implements Executor, AutoCloseable {
     private Arena arena;
     private MemorySegment eventBuf;
     private final Completion onWake = (res, flags, cookie) -> wakeCompleted(res);
+    /** Registered pollers; replaced (copy on write) only on the reactor thread. */
+    private Poller[] pollers = new Poller[0];
     private long loops;
 
     private Reactor(int id, String name, RingConfig config, int cpu) {
@@ -148,6 +150,50 @@ public final class Reactor implements Executor, AutoCloseable {
     /** Loop iterations so far (diagnostics). */
     public long loops() {
         return loops;
+    }
+
+    /**
+     * Adds a poller called on every iteration of the loop. Call on the reactor thread (or post
+     * this call with {@link #execute}).
+     */
+    public void addPoller(Poller p) {
+        checkInReactor();
+        Poller[] n = java.util.Arrays.copyOf(pollers, pollers.length + 1);
+        n[pollers.length] = Objects.requireNonNull(p, "poller");
+        pollers = n;
+    }
+
+    /** Removes a poller added with {@link #addPoller}; on the reactor thread. */
+    public void removePoller(Poller p) {
+        checkInReactor();
+        Poller[] cur = pollers;
+        for (int i = 0; i < cur.length; i++) {
+            if (cur[i] == p) {
+                Poller[] n = new Poller[cur.length - 1];
+                System.arraycopy(cur, 0, n, 0, i);
+                System.arraycopy(cur, i + 1, n, i, cur.length - i - 1);
+                pollers = n;
+                return;
+            }
+        }
+    }
+
+    private void checkInReactor() {
+        if (!isInReactor()) {
+            throw new IllegalStateException("call on " + name + "'s thread, not " + Thread.currentThread().getName());
+        }
+    }
+
+    private int runPollers() {
+        int work = 0;
+        for (Poller p : pollers) {
+            try {
+                work += p.poll();
+            } catch (RuntimeException | Error e) {
+                LOG.error("{}: poller {} failed", name, p, e);
+            }
+        }
+        return work;
     }
 
     /** Runs {@code task} on the reactor thread, in posting order. */
@@ -275,10 +321,11 @@ public final class Reactor implements Executor, AutoCloseable {
             loops++;
             runTasks();
             r.reap();
+            int work = runPollers();
             if (closing) {
                 break;
             }
-            if (!tasks.isEmpty()) {
+            if (work > 0 || !tasks.isEmpty()) {
                 int s = r.submit();
                 if (s < 0 && s != -Errno.EINTR) {
                     backoff(s);

@@ -108,4 +108,34 @@ class ReactorTest {
             }
         }
     }
+
+    @Test
+    void busyPollerKeepsTheReactorSpinningAndIdleOneLetsItSleep() throws Exception {
+        try (Reactor r = Reactor.start("t-poller", RingConfig.defaults())) {
+            long[] calls = new long[1];
+            CountDownLatch reached = new CountDownLatch(1);
+            Poller p = () -> {
+                calls[0]++;
+                if (calls[0] == 10_000) {
+                    reached.countDown();
+                }
+                return calls[0] < 10_000 ? 1 : 0;
+            };
+            r.execute(() -> r.addPoller(p));
+            // No task and no I/O: only a busy poller keeps the loop turning 10000 times.
+            assertTrue(reached.await(10, TimeUnit.SECONDS));
+            long loopsThen = r.call(r::loops).get(5, TimeUnit.SECONDS);
+            Thread.sleep(100);
+            long loopsLater = r.call(r::loops).get(5, TimeUnit.SECONDS);
+            // Idle now: it slept instead of spinning (only our two calls woke it).
+            assertTrue(loopsLater - loopsThen < 20, "loops while idle: " + (loopsLater - loopsThen));
+            r.call(() -> {
+                r.removePoller(p);
+                return null;
+            }).get(5, TimeUnit.SECONDS);
+            long before = r.call(() -> calls[0]).get(5, TimeUnit.SECONDS);
+            r.call(() -> 0).get(5, TimeUnit.SECONDS);
+            assertEquals(before, (long) r.call(() -> calls[0]).get(5, TimeUnit.SECONDS));
+        }
+    }
 }
