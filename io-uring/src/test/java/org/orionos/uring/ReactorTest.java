@@ -138,4 +138,17 @@ class ReactorTest {
             assertEquals(before, (long) r.call(() -> calls[0]).get(5, TimeUnit.SECONDS));
         }
     }
+
+    @Test
+    void pinnedReactorsRunOnTheirCpu() throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        try (ReactorGroup g = ReactorGroup.start("t-pin", cores, RingConfig.defaults(), true)) {
+            for (int i = 0; i < g.size(); i++) {
+                int tid = g.get(i).call(org.orionos.bindings.Libc::gettid).get(5, TimeUnit.SECONDS);
+                String allowed = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/task/" + tid + "/status"))
+                        .stream().filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow();
+                assertEquals("Cpus_allowed_list:\t" + i, allowed);
+            }
+        }
+    }
 }
