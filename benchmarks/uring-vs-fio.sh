@@ -30,17 +30,28 @@ fio_cmd=(fio --name=uring-vs-fio --filename="$file" --size="$size" --rw="$rw" --
 orion_cmd=("$top/orion" bench uring --file "$file" --rw "$rw" --bs "$bs" --qd "$qd" --seconds "$secs")
 echo "orion: ${orion_cmd[*]}"
 echo "fio:   ${fio_cmd[*]}"
-printf '%-6s %12s %12s %7s\n' round orion_iops fio_iops ratio
-ours_all=(); fio_all=()
+# IOPS depend on what else runs on the machine; I/Os per CPU-millisecond of the submitting
+# thread (our reactor; fio's job usr+sys, which excludes io-wq workers too) are the
+# load-independent view of each engine's own cost.
+printf '%-6s %12s %12s %7s   %14s %14s %7s\n' round orion_iops fio_iops ratio orion_io/cpu_ms fio_io/cpu_ms ratio
+ours_all=(); fio_all=(); oe_all=(); fe_all=()
 for ((i = 1; i <= rounds; i++)); do
-  ours=$("${orion_cmd[@]}" | sed -n 's/^iops=\([0-9]*\) .*/\1/p' | tail -1)
-  theirs=$("${fio_cmd[@]}" | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(round(j["read"]["iops"]+j["write"]["iops"]))')
-  ours_all+=("$ours"); fio_all+=("$theirs")
-  printf '%-6s %12d %12d %7.3f\n' "$i" "$ours" "$theirs" "$(python3 -c "print($ours/$theirs)")"
+  out=$("${orion_cmd[@]}")
+  ours=$(sed -n 's/^iops=\([0-9]*\) .*/\1/p' <<<"$out" | tail -1)
+  oe=$(sed -n 's/^reactor_cpu_s=.* ios_per_cpu_ms=\([0-9.]*\)$/\1/p' <<<"$out" | tail -1)
+  read -r theirs fe < <("${fio_cmd[@]}" | python3 -c '
+import json,sys
+j=json.load(sys.stdin)["jobs"][0]
+iops=j["read"]["iops"]+j["write"]["iops"]; secs=j["job_runtime"]/1000.0
+cpu_ms=(j["usr_cpu"]+j["sys_cpu"])/100.0*secs*1000.0
+print(round(iops), round(iops*secs/cpu_ms, 1))')
+  ours_all+=("$ours"); fio_all+=("$theirs"); oe_all+=("$oe"); fe_all+=("$fe")
+  printf '%-6s %12d %12d %7.3f   %14s %14s %7.3f\n' "$i" "$ours" "$theirs" "$(python3 -c "print($ours/$theirs)")" \
+    "$oe" "$fe" "$(python3 -c "print($oe/$fe)")"
 done
-python3 - "${ours_all[*]}" "${fio_all[*]}" <<'PY'
+python3 - "${ours_all[*]}" "${fio_all[*]}" "${oe_all[*]}" "${fe_all[*]}" <<'PY'
 import statistics, sys
-o = [int(x) for x in sys.argv[1].split()]; f = [int(x) for x in sys.argv[2].split()]
-mo, mf = statistics.median(o), statistics.median(f)
-print(f"{'median':<6} {mo:12.0f} {mf:12.0f} {mo/mf:7.3f}")
+o, f, oe, fe = ([float(x) for x in a.split()] for a in sys.argv[1:5])
+mo, mf, moe, mfe = (statistics.median(x) for x in (o, f, oe, fe))
+print(f"{'median':<6} {mo:12.0f} {mf:12.0f} {mo/mf:7.3f}   {moe:14.1f} {mfe:14.1f} {moe/mfe:7.3f}")
 PY

@@ -119,8 +119,12 @@ public final class BenchUringCommand implements Callable<Integer> {
                     Job j = jobs[i];
                     group.get(i).execute(j::stop);
                 }
+                long cpuNanos = 0;
+                long countedIos = 0;
                 for (Job j : jobs) {
                     j.drained.get(30, TimeUnit.SECONDS);
+                    cpuNanos += j.cpuNanos;
+                    countedIos += j.iosAtStop;
                     errors += j.errors;
                     if (j.firstError != 0) {
                         System.err.println("first I/O error: " + Errno.name(-j.firstError) + " (" + Errno.describe(-j.firstError) + ")");
@@ -137,6 +141,11 @@ public final class BenchUringCommand implements Callable<Integer> {
                 if (errors > 0) {
                     System.err.println(errors + " I/O errors");
                 }
+                // CPU of the reactor threads themselves (what fio's usr+sys reports for its job
+                // thread; io-wq workers excluded on both sides): the engine's cost per I/O,
+                // independent of what else competes for the machine.
+                System.out.printf(Locale.ROOT, "reactor_cpu_s=%.2f ios_per_cpu_ms=%.1f%n", cpuNanos / 1e9,
+                        countedIos / (cpuNanos / 1e6));
                 System.out.printf(Locale.ROOT, "iops=%d bw_mib_s=%d%n", Math.round(done / secs),
                         Math.round(done * (double) bs / secs / (1 << 20)));
                 return errors > 0 ? 1 : 0;
@@ -149,6 +158,7 @@ public final class BenchUringCommand implements Callable<Integer> {
     /** One reactor's share: {@code qd} units, each a {@link Completion} that resubmits itself. */
     static final class Job {
         private static final VarHandle COMPLETED;
+        private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
         static {
             try {
@@ -164,6 +174,9 @@ public final class BenchUringCommand implements Callable<Integer> {
         final int qd;
         final Rw rw;
         final CompletableFuture<Void> drained = new CompletableFuture<>();
+        /** Reactor-thread CPU time between start and stop, and the I/Os done by stop. */
+        long cpuNanos;
+        long iosAtStop;
         private long seed;
         private long cursor;
         private Ring ring;
@@ -193,6 +206,7 @@ public final class BenchUringCommand implements Callable<Integer> {
         /** Runs on the reactor: registers file and buffers, puts {@code qd} operations in flight. */
         void start(Ring r) {
             this.ring = r;
+            cpuNanos = -THREADS.getCurrentThreadCpuTime();
             arena = Arena.ofShared();
             long stride = (bs + 4095L) & ~4095L;
             buffers = arena.allocate(stride * qd, 4096);
@@ -227,6 +241,8 @@ public final class BenchUringCommand implements Callable<Integer> {
         }
 
         void stop() {
+            cpuNanos += THREADS.getCurrentThreadCpuTime();
+            iosAtStop = count;
             stopping = true;
             if (inFlight == 0) {
                 drained.complete(null);
