@@ -360,18 +360,20 @@ public final class Reactor implements Executor, AutoCloseable {
         Ring r = ring;
         runTasks();
         long deadline = System.nanoTime() + DRAIN_TIMEOUT_NANOS;
-        boolean cancelSent = false;
+        int[] cancels = new int[1];
+        Completion cancelDone = (res, flags, cookie) -> cancels[0]--;
         while (true) {
             r.reap();
-            // What is left besides our own cancel request must complete (cancelled or done).
             if (r.inFlight() == 0) {
                 break;
             }
-            if (!cancelSent) {
-                Sqe s = r.acquire(Completion.IGNORE, 0);
+            // One ANY|ALL cancel at a time; another once it completed and something is still in
+            // flight (a handler submitted again, or an operation was past the point of cancelling).
+            if (cancels[0] == 0) {
+                Sqe s = r.acquire(cancelDone, 0);
                 if (s != null) {
                     s.cancel(0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
-                    cancelSent = true;
+                    cancels[0]++;
                 }
             }
             long left = deadline - System.nanoTime();
@@ -381,10 +383,6 @@ public final class Reactor implements Executor, AutoCloseable {
                 break;
             }
             r.submitAndWait(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
-            if (r.inFlight() > 0 && cancelSent) {
-                // Handlers may have submitted again while being cancelled: cancel those too.
-                cancelSent = false;
-            }
             runTasks();
         }
     }

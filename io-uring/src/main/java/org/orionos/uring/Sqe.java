@@ -9,6 +9,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.orionos.bindings.uapi.IoUringH.IORING_ACCEPT_MULTISHOT;
+import static org.orionos.bindings.uapi.IoUringH.IORING_ASYNC_CANCEL_FD;
 import static org.orionos.bindings.uapi.IoUringH.IORING_OP_ACCEPT;
 import static org.orionos.bindings.uapi.IoUringH.IORING_OP_ASYNC_CANCEL;
 import static org.orionos.bindings.uapi.IoUringH.IORING_OP_CLOSE;
@@ -259,7 +260,7 @@ public final class Sqe {
     /** Cancels by file descriptor (IORING_ASYNC_CANCEL_FD is added), plus any other cancel flags. */
     public Sqe cancelFd(int fd, int cancelFlags) {
         return rw(IORING_OP_ASYNC_CANCEL, fd, 0, 0, 0)
-                .opFlags(cancelFlags | org.orionos.bindings.uapi.IoUringH.IORING_ASYNC_CANCEL_FD);
+                .opFlags(cancelFlags | IORING_ASYNC_CANCEL_FD);
     }
 
     /**

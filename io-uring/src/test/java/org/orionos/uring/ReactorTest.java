@@ -151,4 +151,33 @@ class ReactorTest {
             }
         }
     }
+
+    @Test
+    void closeStopsAResubmittingStreamPromptly() throws Exception {
+        Reactor r = Reactor.start("t-close", RingConfig.defaults());
+        long[] completions = new long[1];
+        Completion[] self = new Completion[1];
+        // Resubmits itself on every completion until the reactor is closing (how a poller-less
+        // I/O stream like the benchmark's behaves).
+        self[0] = (res, flags, cookie) -> {
+            completions[0]++;
+            if (!r.isClosing()) {
+                r.ring().acquire(self[0], 0).nop();
+            }
+        };
+        r.call(() -> {
+            for (int i = 0; i < 16; i++) {
+                r.ring().acquire(self[0], 0).nop();
+            }
+            return null;
+        }).get(5, TimeUnit.SECONDS);
+        Thread.sleep(100);
+        long t0 = System.nanoTime();
+        r.close();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(r.terminated().isDone());
+        assertTrue(ms < 2000, "close took " + ms + " ms");
+        assertTrue(completions[0] > 16, "the stream ran: " + completions[0]);
+        assertTrue(r.ring().isClosed());
+    }
 }
