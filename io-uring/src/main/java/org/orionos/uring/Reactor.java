@@ -74,6 +74,8 @@ public final class Reactor implements Executor, AutoCloseable {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
+    private LoopHook[] hooks = new LoopHook[0];
+
     /** 1 while the reactor may block in enter: posters must then write the eventfd. */
     @SuppressWarnings("unused") // accessed through SLEEPING
     private volatile int sleeping;
@@ -189,6 +191,54 @@ public final class Reactor implements Executor, AutoCloseable {
         }
     }
 
+    /**
+     * Work a layer above the ring runs every turn of the loop, after completions were reaped:
+     * deferred completions, submissions that met a full ring. Runs on the reactor thread only.
+     */
+    @FunctionalInterface
+    public interface LoopHook {
+        /** Does one round of work; returns true while work remains, so the loop must not sleep. */
+        boolean run();
+    }
+
+    /** Adds a loop hook; call on this reactor's thread (hooks are plain, unsynchronized state). */
+    public void addLoopHook(LoopHook hook) {
+        if (!isInReactor()) {
+            throw new IllegalStateException("loop hooks are added on the reactor's own thread");
+        }
+        hooks = java.util.Arrays.copyOf(hooks, hooks.length + 1);
+        hooks[hooks.length - 1] = hook;
+    }
+
+    /** Removes a loop hook added by {@link #addLoopHook}; reactor thread only. */
+    public void removeLoopHook(LoopHook hook) {
+        if (!isInReactor()) {
+            throw new IllegalStateException("loop hooks are removed on the reactor's own thread");
+        }
+        for (int i = 0; i < hooks.length; i++) {
+            if (hooks[i] == hook) {
+                LoopHook[] n = new LoopHook[hooks.length - 1];
+                System.arraycopy(hooks, 0, n, 0, i);
+                System.arraycopy(hooks, i + 1, n, i, hooks.length - i - 1);
+                hooks = n;
+                return;
+            }
+        }
+    }
+
+    private boolean runHooks() {
+        boolean busy = false;
+        LoopHook[] hs = hooks;
+        for (LoopHook h : hs) {
+            try {
+                busy |= h.run();
+            } catch (Throwable e) {
+                LOG.error("{}: loop hook {} failed", name, h, e);
+            }
+        }
+        return busy;
+    }
+
     // ---------------------------------------------------------------- the loop
 
     private void run() {
@@ -275,10 +325,11 @@ public final class Reactor implements Executor, AutoCloseable {
             loops++;
             runTasks();
             r.reap();
+            boolean hooksBusy = runHooks();
             if (closing) {
                 break;
             }
-            if (!tasks.isEmpty()) {
+            if (hooksBusy || !tasks.isEmpty()) {
                 int s = r.submit();
                 if (s < 0 && s != -Errno.EINTR) {
                     backoff(s);
@@ -316,6 +367,7 @@ public final class Reactor implements Executor, AutoCloseable {
         boolean cancelSent = false;
         while (true) {
             r.reap();
+            runHooks();
             // What is left besides our own cancel request must complete (cancelled or done).
             if (r.inFlight() == 0) {
                 break;
