@@ -150,16 +150,16 @@ public final class RequestDecoder {
         if (type == CMD_DISC) {
             return SOFT_DISCONNECT;
         }
-        int t = type & 15;
-        // A type above 15 keeps its high bits and fails the enabled test through the shift below.
-        if (((enabled >>> t) & 1) == 0 || type != t) {
+        int t = type & 15; // tables have 16 entries; larger types fail the type != t test
+        if (type != t) {
             return reject(r, NbdError.EINVAL);
         }
-        if ((flags & ~allowedFlags[t]) != 0 || (payload && t != CMD_WRITE)) {
-            return reject(r, NbdError.EINVAL);
-        }
+        // Writes of any kind on a read-only export are EPERM even when not advertised, as the spec asks.
         if (((readOnlyMask >>> t) & 1) != 0) {
             return reject(r, NbdError.EPERM);
+        }
+        if (((enabled >>> t) & 1) == 0 || (flags & ~allowedFlags[t]) != 0 || (payload && t != CMD_WRITE)) {
+            return reject(r, NbdError.EINVAL);
         }
         int props = PROPS[t];
         if ((props & P_NO_RANGE) != 0) {
