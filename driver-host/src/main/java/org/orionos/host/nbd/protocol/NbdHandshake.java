@@ -220,9 +220,13 @@ public final class NbdHandshake {
                     close("more than " + MAX_OPTIONS + " options");
                     return;
                 }
+                if (option == OPT_EXPORT_NAME && dataLength > MAX_STRING) {
+                    close("EXPORT_NAME with a " + dataLength + "-byte name (the limit is 4096)");
+                    return;
+                }
                 if (dataLength > MAX_OPTION_DATA) {
-                    if (option == OPT_EXPORT_NAME || dataLength > MAX_OPTION_DISCARD) {
-                        // EXPORT_NAME cannot be answered with an error; a huge payload is abuse.
+                    if (dataLength > MAX_OPTION_DISCARD) {
+                        // Streaming that much at an option is abuse, not a client mistake.
                         close("option " + option + " carries " + dataLength + " bytes of data");
                         return;
                     }

@@ -343,6 +343,8 @@ class NbdClientInteropTest {
         Result w = ok("qemu-io", "-f", "raw", "-c", "write -P 0xcd 12288 8192", "-c", "aio_write -P 0xce 1048576 65536",
                 "-c", "aio_flush", "-c", "write -z 20480 4096", uri);
         assertFalse(w.out.contains("error") || w.err.contains("error"), w::toString);
+        assertTrue(w.out.contains("wrote 8192/8192 bytes at offset 12288")
+                && w.out.contains("wrote 65536/65536 bytes at offset 1048576"), w::toString);
         Result r = ok("qemu-io", "-f", "raw", "-c", "read -P 0xcd 12288 8192", "-c", "read -P 0xce 1048576 65536",
                 "-c", "read -P 0 20480 4096", uri);
         assertFalse(r.out.contains("Pattern verification failed"), r::toString);
