@@ -298,6 +298,11 @@ public final class NbdHandshake {
             close("EXPORT_NAME for TLS-only export " + export.name() + " without TLS");
             return;
         }
+        if (extended) {
+            // The EXPORT_NAME reply predates extended headers; a client that asked for them must use GO.
+            close("EXPORT_NAME after extended headers were negotiated");
+            return;
+        }
         if (requiresBlockSize(export)) {
             close("export " + export.name() + " requires block size negotiation, which EXPORT_NAME cannot do");
             return;
@@ -349,9 +354,12 @@ public final class NbdHandshake {
         if (len != 0) {
             reply(OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY carries no data");
         } else if (extended) {
-            reply(OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "extended headers are already negotiated");
+            // No way back to compact headers once extended ones are agreed (qemu answers the same).
+            reply(OPT_STRUCTURED_REPLY, REP_ERR_EXT_HEADER_REQD, "extended headers are already negotiated");
+        } else if (structured) {
+            reply(OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "structured replies are already negotiated");
         } else {
-            structured = true; // a repeat is harmless, so it is acknowledged too
+            structured = true;
             reply(OPT_STRUCTURED_REPLY, REP_ACK, null);
         }
     }
@@ -359,6 +367,8 @@ public final class NbdHandshake {
     private void extendedHeaders(int len) {
         if (len != 0) {
             reply(OPT_EXTENDED_HEADERS, REP_ERR_INVALID, "NBD_OPT_EXTENDED_HEADERS carries no data");
+        } else if (extended) {
+            reply(OPT_EXTENDED_HEADERS, REP_ERR_INVALID, "extended headers are already negotiated");
         } else {
             extended = true;
             reply(OPT_EXTENDED_HEADERS, REP_ACK, null);

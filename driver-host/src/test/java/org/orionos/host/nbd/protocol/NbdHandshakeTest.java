@@ -245,7 +245,8 @@ class NbdHandshakeTest {
         assertSingle(exchange(hs, option(OPT_STRUCTURED_REPLY, new byte[1])), OPT_STRUCTURED_REPLY, REP_ERR_INVALID);
         assertSingle(exchange(hs, option(OPT_EXTENDED_HEADERS, new byte[2])), OPT_EXTENDED_HEADERS, REP_ERR_INVALID);
         assertSingle(exchange(hs, option(OPT_EXTENDED_HEADERS)), OPT_EXTENDED_HEADERS, REP_ACK);
-        assertSingle(exchange(hs, option(OPT_STRUCTURED_REPLY)), OPT_STRUCTURED_REPLY, REP_ERR_INVALID);
+        assertSingle(exchange(hs, option(OPT_EXTENDED_HEADERS)), OPT_EXTENDED_HEADERS, REP_ERR_INVALID);
+        assertSingle(exchange(hs, option(OPT_STRUCTURED_REPLY)), OPT_STRUCTURED_REPLY, REP_ERR_EXT_HEADER_REQD);
         // Extended headers imply structured replies, so metadata contexts may be negotiated.
         List<Reply> ctx = exchange(hs, option(OPT_SET_META_CONTEXT, metaData("disk", "base:allocation")));
         assertEquals(2, ctx.size());
@@ -255,6 +256,16 @@ class NbdHandshakeTest {
         assertTrue(p.structuredReplies());
         assertEquals(32, p.requestHeaderSize());
         assertEquals(FLAG_SEND_DF, p.transmissionFlags() & FLAG_SEND_DF);
+
+        NbdHandshake en = negotiating(catalog, FIXED_NZ);
+        exchange(en, option(OPT_EXTENDED_HEADERS));
+        feed(en, option(OPT_EXPORT_NAME, "disk".getBytes()));
+        assertEquals(NbdHandshake.State.CLOSED, en.state(), "EXPORT_NAME has no extended-header form");
+
+        NbdHandshake sr = negotiating(catalog, FIXED_NZ);
+        assertSingle(exchange(sr, option(OPT_STRUCTURED_REPLY)), OPT_STRUCTURED_REPLY, REP_ACK);
+        assertSingle(exchange(sr, option(OPT_STRUCTURED_REPLY)), OPT_STRUCTURED_REPLY, REP_ERR_INVALID);
+        assertSingle(exchange(sr, option(OPT_EXTENDED_HEADERS)), OPT_EXTENDED_HEADERS, REP_ACK);
     }
 
     @Test
