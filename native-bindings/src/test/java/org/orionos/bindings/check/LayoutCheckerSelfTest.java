@@ -1,0 +1,50 @@
+package org.orionos.bindings.check;
+
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.Test;
+import org.orionos.bindings.check.fixture.WrongNetlinkH;
+import org.orionos.bindings.uapi.IoUringH;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The checker catches exactly the defects planted in {@link WrongNetlinkH}, and nothing else. */
+class LayoutCheckerSelfTest {
+    @Test
+    void reportsExactlyThePlantedDefects() {
+        List<LayoutChecker.Mismatch> ms = LayoutChecker.check(List.of(WrongNetlinkH.class));
+        Set<String> keys = new TreeSet<>();
+        ms.forEach(m -> keys.add(m.key()));
+        assertEquals(new TreeSet<>(Set.of(
+                "|NLM_F_ACK|value",
+                "|NLM_F_AKC|value",
+                "|CTRL_ATTR_FAMILY_ID|value",
+                "|CTRL_ATTR_FAMILY_NAM|value",
+                "struct nlmsghdr|nlmsg_pid|offsetof",
+                "struct nlmsghdr|nlmsg_seq|offsetof",
+                "struct genlmsghdr||sizeof",
+                "struct nlattr|nla_typ|offsetof",
+                "struct nlattr|nla_typ|member sizeof",
+                "struct no_such_struct||sizeof")), keys, () -> String.join("\n", ms.stream().map(Object::toString).toList()));
+        assertEquals(keys.size(), ms.size(), "one line per defect");
+        LayoutChecker.Mismatch ack = ms.stream().filter(m -> m.field().equals("NLM_F_ACK")).findFirst().orElseThrow();
+        assertTrue(ack.javaValue().startsWith("8") && ack.cValue().startsWith("4"), ack.toString());
+        LayoutChecker.Mismatch pid = ms.stream().filter(m -> m.field().equals("nlmsg_pid")).findFirst().orElseThrow();
+        assertEquals("8", pid.javaValue());
+        assertEquals("12", pid.cValue());
+        assertEquals("WrongNetlinkH.Nlmsghdr: struct nlmsghdr.nlmsg_pid offsetof: java=8 c=12", pid.toString());
+        LayoutChecker.Mismatch typo = ms.stream().filter(m -> m.field().equals("NLM_F_AKC")).findFirst().orElseThrow();
+        assertTrue(typo.cValue().contains("NLM_F_AKC") && typo.cValue().contains("undeclared"), typo.toString());
+    }
+
+    @Test
+    void scanFindsMainHoldersButNotTestFixtures() {
+        List<Class<?>> hs = LayoutChecker.holdersBeside(IoUringH.class);
+        assertTrue(hs.contains(IoUringH.class), hs.toString());
+        assertFalse(hs.contains(WrongNetlinkH.class), hs.toString());
+    }
+}
