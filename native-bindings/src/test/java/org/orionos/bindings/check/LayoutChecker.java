@@ -41,7 +41,7 @@ import org.orionos.bindings.NotInHeader;
  * and runs the probe and compares with the Java side. Items are:
  * <ul>
  * <li>every {@code public static final} int/long/short/byte/char field of the holder (Java name = C
- * name), except those marked {@link NotInHeader} (those are still compared when the header defines
+ * name), and every such String field (C: a string-literal macro), except those marked {@link NotInHeader} (those are still compared when the header defines
  * them as a macro, so a newer header proves them too);</li>
  * <li>for every nested class (any depth) with a {@code static GroupLayout LAYOUT} not marked
  * {@link NotInHeader}: {@code sizeof} and {@code _Alignof} of {@code struct|union <layout name>}
@@ -78,14 +78,19 @@ public final class LayoutChecker {
         }
     }
 
-    private enum Kind { CONSTANT, SIZE, ALIGN, OFFSET, MEMBER_SIZE }
+    private enum Kind { CONSTANT, STRING, SIZE, ALIGN, OFFSET, MEMBER_SIZE }
 
     /** One probe line: a C expression and what Java says it must evaluate to. */
     private record Item(String owner, Kind kind, String struct, String field, String cExpr, BigInteger java, int javaBits,
-                        boolean ifdefGuard) {
+                        boolean ifdefGuard, String text) {
+        Item(String owner, Kind kind, String struct, String field, String cExpr, BigInteger java, int javaBits,
+             boolean ifdefGuard) {
+            this(owner, kind, struct, field, cExpr, java, javaBits, ifdefGuard, null);
+        }
+
         String what() {
             return switch (kind) {
-                case CONSTANT -> "value";
+                case CONSTANT, STRING -> "value";
                 case SIZE -> "sizeof";
                 case ALIGN -> "alignof";
                 case OFFSET -> "offsetof";
@@ -218,18 +223,20 @@ public final class LayoutChecker {
                 }
                 for (Map.Entry<Item, String> e : failed.entrySet()) {
                     Item it = e.getKey();
-                    boolean underMissingStruct = it.kind != Kind.CONSTANT && it.kind != Kind.SIZE
+                    boolean underMissingStruct = it.kind != Kind.CONSTANT && it.kind != Kind.STRING && it.kind != Kind.SIZE
                             && missingStructs.contains(it.struct);
                     if (!underMissingStruct) {
-                        String java = it.kind == Kind.CONSTANT ? fmt(it.java) : it.java.toString();
+                        String java = it.kind == Kind.STRING ? '"' + it.text + '"'
+                                : it.kind == Kind.CONSTANT ? fmt(it.java) : it.java.toString();
                         String why = it.kind == Kind.SIZE ? "type not defined: " + e.getValue()
                                 : it.kind == Kind.CONSTANT ? "not defined as an integer constant: " + e.getValue()
+                                : it.kind == Kind.STRING ? "not defined as a string literal: " + e.getValue()
                                 : "no such member: " + e.getValue();
                         out.add(new Mismatch(it.owner, it.struct, it.field, it.what(), java, why));
                     }
                 }
                 live.removeIf(it -> failed.containsKey(it)
-                        || (it.kind != Kind.CONSTANT && missingStructs.contains(it.struct)));
+                        || (it.kind != Kind.CONSTANT && it.kind != Kind.STRING && missingStructs.contains(it.struct)));
             }
             Run probe = run(dir, List.of(dir.resolve("probe").toString()));
             if (probe.code != 0) {
@@ -237,11 +244,16 @@ public final class LayoutChecker {
                 return out;
             }
             Map<Integer, BigInteger> values = new HashMap<>();
+            Map<Integer, String> texts = new HashMap<>();
             for (String line : probe.output.split("\n")) {
                 if (line.isBlank()) {
                     continue;
                 }
-                String[] p = line.trim().split(" ");
+                String[] p = line.split(" ", 3);
+                if (p[1].equals("s")) {
+                    texts.put(Integer.parseInt(p[0]), p.length > 2 ? p[2] : "");
+                    continue;
+                }
                 BigInteger v = new BigInteger(p[1]);
                 if (p[2].equals("0") && v.signum() < 0) {
                     v = v.add(BigInteger.ONE.shiftLeft(64)); // an unsigned C value above LLONG_MAX
@@ -250,6 +262,13 @@ public final class LayoutChecker {
             }
             for (int i = 0; i < live.size(); i++) {
                 Item it = live.get(i);
+                if (it.kind == Kind.STRING) {
+                    String ct = texts.get(i);
+                    if (ct != null && !ct.equals(it.text)) {
+                        out.add(new Mismatch(it.owner, "", it.field, it.what(), '"' + it.text + '"', '"' + ct + '"'));
+                    }
+                    continue;
+                }
                 BigInteger c = values.get(i);
                 if (c == null) {
                     continue; // an #ifdef-guarded item whose macro the header lacks
@@ -312,8 +331,12 @@ public final class LayoutChecker {
             } else if (t == char.class) {
                 bits = 16;
                 v = BigInteger.valueOf(f.getChar(null));
+            } else if (t == String.class) {
+                items.add(new Item(holderName(holder), Kind.STRING, "", f.getName(), f.getName(), BigInteger.ZERO, 0,
+                        f.isAnnotationPresent(NotInHeader.class), (String) f.get(null)));
+                continue;
             } else {
-                continue; // arrays, strings, layouts: Java-side helpers, nothing to compare
+                continue; // arrays, layouts: Java-side helpers, nothing to compare
             }
             boolean notInHeader = f.isAnnotationPresent(NotInHeader.class);
             items.add(new Item(holderName(holder), Kind.CONSTANT, "", f.getName(), f.getName(), v, bits, notInHeader));
@@ -408,7 +431,9 @@ public final class LayoutChecker {
             if (it.ifdefGuard) {
                 lines.add("#ifdef " + it.cExpr);
             }
-            lines.add("P(" + i + ", " + it.cExpr + ");");
+            // "" NAME only compiles when NAME is a string literal macro.
+            lines.add(it.kind == Kind.STRING ? "printf(\"%d s %s\\n\", " + i + ", \"\" " + it.cExpr + ");"
+                    : "P(" + i + ", " + it.cExpr + ");");
             byLine.put(lines.size(), it);
             if (it.ifdefGuard) {
                 lines.add("#endif");

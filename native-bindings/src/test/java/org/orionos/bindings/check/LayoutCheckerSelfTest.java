@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
+import org.orionos.bindings.check.fixture.WrongNbdNetlinkH;
 import org.orionos.bindings.check.fixture.WrongNetlinkH;
 import org.orionos.bindings.uapi.IoUringH;
 
@@ -39,6 +40,18 @@ class LayoutCheckerSelfTest {
         assertEquals("WrongNetlinkH.Nlmsghdr: struct nlmsghdr.nlmsg_pid offsetof: java=8 c=12", pid.toString());
         LayoutChecker.Mismatch typo = ms.stream().filter(m -> m.field().equals("NLM_F_AKC")).findFirst().orElseThrow();
         assertTrue(typo.cValue().contains("NLM_F_AKC") && typo.cValue().contains("undeclared"), typo.toString());
+    }
+
+    @Test
+    void checksStringMacros() {
+        List<LayoutChecker.Mismatch> ms = LayoutChecker.check(List.of(WrongNbdNetlinkH.class));
+        assertEquals(2, ms.size(), ms::toString);
+        LayoutChecker.Mismatch name = ms.stream().filter(m -> m.field().equals("NBD_GENL_FAMILY_NAME")).findFirst()
+                .orElseThrow();
+        assertEquals("WrongNbdNetlinkH: NBD_GENL_FAMILY_NAME value: java=\"nbdx\" c=\"nbd\"", name.toString());
+        LayoutChecker.Mismatch version = ms.stream().filter(m -> m.field().equals("NBD_GENL_VERSION")).findFirst()
+                .orElseThrow();
+        assertTrue(version.cValue().startsWith("not defined as a string literal"), version.toString());
     }
 
     @Test
