@@ -260,6 +260,8 @@ public final class LayoutChecker {
                 }
                 values.put(Integer.parseInt(p[0]), v);
             }
+            System.out.println("layout check: " + hname + ": " + (values.size() + texts.size()) + " of " + items.size()
+                    + " items compared against " + String.join(", ", ch.value()));
             for (int i = 0; i < live.size(); i++) {
                 Item it = live.get(i);
                 if (it.kind == Kind.STRING) {
