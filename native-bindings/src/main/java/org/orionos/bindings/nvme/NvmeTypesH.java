@@ -1,9 +1,12 @@
 package org.orionos.bindings.nvme;
 
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.math.BigInteger;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 import org.orionos.bindings.CHeader;
 
@@ -31,6 +34,35 @@ public final class NvmeTypesH {
     static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * An ASCII string field (sn, mn, fr, subnqn, frs[i], ...) without its trailing space or NUL
+     * padding, as nvme-cli prints it. Non-ASCII bytes become U+FFFD.
+     */
+    public static String text(MemorySegment data, long offset, long length) {
+        byte[] b = data.asSlice(offset, length).toArray(ValueLayout.JAVA_BYTE);
+        int end = b.length;
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == 0) {
+                end = i;
+                break;
+            }
+        }
+        while (end > 0 && b[end - 1] == ' ') {
+            end--;
+        }
+        return new String(b, 0, end, StandardCharsets.US_ASCII);
+    }
+
+    /** A little-endian 128-bit counter (SMART data units, power-on hours, ...), unsigned. */
+    public static BigInteger u128(MemorySegment data, long offset) {
+        byte[] le = data.asSlice(offset, 16).toArray(ValueLayout.JAVA_BYTE);
+        byte[] be = new byte[17]; // leading zero byte keeps the value non-negative
+        for (int i = 0; i < 16; i++) {
+            be[16 - i] = le[i];
+        }
+        return new BigInteger(be);
+    }
 
     // ---- admin command opcodes (enum nvme_admin_opcode)
     public static final int nvme_admin_delete_sq = 0x00;

@@ -109,6 +109,11 @@ public final class LayoutChecker {
      * {@code anchor}, e.g. {@code target/classes} of a module; test classes are not in it.
      */
     public static List<Class<?>> holdersBeside(Class<?> anchor) {
+        return classesBeside(anchor, c -> c.isAnnotationPresent(CHeader.class));
+    }
+
+    /** Classes (any nesting) in the compiled output that holds {@code anchor} that match {@code filter}. */
+    public static List<Class<?>> classesBeside(Class<?> anchor, java.util.function.Predicate<Class<?>> filter) {
         Path root;
         try {
             root = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -139,7 +144,7 @@ public final class LayoutChecker {
             }
             try {
                 Class<?> c = Class.forName(cn, false, anchor.getClassLoader());
-                if (c.isAnnotationPresent(CHeader.class)) {
+                if (filter.test(c)) {
                     holders.add(c);
                 }
             } catch (ClassNotFoundException e) {
@@ -413,6 +418,30 @@ public final class LayoutChecker {
                 walk(type, eg, at, path + "[0].", items, cls, out);
             }
         }
+    }
+
+    /**
+     * Every named member of {@code layout} as the checker sees it: C member designator (anonymous
+     * groups flattened, {@code outer.inner}, {@code array[0].inner}) to {@code {offset, size}}.
+     * For tests that compare a layout with a transcribed table when no header exists.
+     */
+    public static Map<String, long[]> members(GroupLayout layout) {
+        List<Item> items = new ArrayList<>();
+        List<Mismatch> unnamed = new ArrayList<>();
+        walk("", layout, 0, "", items, "", unnamed);
+        if (!unnamed.isEmpty()) {
+            throw new IllegalArgumentException("unnamed non-padding members: " + unnamed);
+        }
+        Map<String, long[]> m = new LinkedHashMap<>();
+        for (Item it : items) {
+            long[] e = m.computeIfAbsent(it.field, k -> new long[] {-1, -1});
+            if (it.kind == Kind.OFFSET) {
+                e[0] = it.java.longValue();
+            } else {
+                e[1] = it.java.longValue();
+            }
+        }
+        return m;
     }
 
     // ---------------------------------------------------------------- probe and gcc
