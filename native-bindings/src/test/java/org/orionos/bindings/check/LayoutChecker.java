@@ -200,8 +200,15 @@ public final class LayoutChecker {
         }
         List<Mismatch> out = new ArrayList<>();
         List<Item> items = new ArrayList<>();
-        collectConstants(holder, items);
-        collectStructs(holder, hname, items, out);
+        try {
+            collectConstants(holder, items);
+            collectStructs(holder, hname, items, out);
+        } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
+            // A holder whose static initialiser throws (e.g. a bad layout path) is one mismatch, not an abort.
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            out.add(new Mismatch(hname, "", "", "class initialisation", "-", cause.toString()));
+            return out;
+        }
 
         Path dir = Files.createTempDirectory("layout-probe-");
         try {

@@ -5,6 +5,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
+import org.orionos.bindings.check.fixture.BrokenInitH;
+import org.orionos.bindings.check.fixture.MissingHeaderH;
 import org.orionos.bindings.check.fixture.WrongNbdNetlinkH;
 import org.orionos.bindings.check.fixture.WrongNetlinkH;
 import org.orionos.bindings.uapi.IoUringH;
@@ -30,6 +32,8 @@ class LayoutCheckerSelfTest {
                 "struct genlmsghdr||sizeof",
                 "struct nlattr|nla_typ|offsetof",
                 "struct nlattr|nla_typ|member sizeof",
+                "|NLM_F_ECHO|value",
+                "struct nlmsgerr|(unnamed @0)|name",
                 "struct no_such_struct||sizeof")), keys, () -> String.join("\n", ms.stream().map(Object::toString).toList()));
         assertEquals(keys.size(), ms.size(), "one line per defect");
         LayoutChecker.Mismatch ack = ms.stream().filter(m -> m.field().equals("NLM_F_ACK")).findFirst().orElseThrow();
@@ -40,6 +44,39 @@ class LayoutCheckerSelfTest {
         assertEquals("WrongNetlinkH.Nlmsghdr: struct nlmsghdr.nlmsg_pid offsetof: java=8 c=12", pid.toString());
         LayoutChecker.Mismatch typo = ms.stream().filter(m -> m.field().equals("NLM_F_AKC")).findFirst().orElseThrow();
         assertTrue(typo.cValue().contains("NLM_F_AKC") && typo.cValue().contains("undeclared"), typo.toString());
+    }
+
+    @Test
+    void missingHeaderIsOneMismatchNamingThePackage() {
+        List<LayoutChecker.Mismatch> ms = LayoutChecker.check(List.of(MissingHeaderH.class));
+        assertEquals(1, ms.size(), ms::toString);
+        assertEquals("probe does not compile", ms.get(0).what());
+        assertTrue(ms.get(0).cValue().contains("orion_no_such_header.h")
+                && ms.get(0).cValue().contains("apt-get install linux-libc-dev"), ms.get(0).toString());
+    }
+
+    @Test
+    void holderThatFailsToInitialiseIsReportedNotThrown() {
+        List<LayoutChecker.Mismatch> ms = LayoutChecker.check(List.of(BrokenInitH.class));
+        assertEquals(1, ms.size(), ms::toString);
+        assertEquals("class initialisation", ms.get(0).what());
+        assertTrue(ms.get(0).cValue().contains("nla_flags"), ms.get(0).toString());
+    }
+
+    @Test
+    void membersFlattensAnonymousGroupsAndNamesNestedOnes() {
+        var m = LayoutChecker.members(IoUringH.IoUringParams.LAYOUT);
+        assertEquals(40, m.get("sq_off")[0]);
+        assertEquals(44, m.get("sq_off.tail")[0]);
+        var sqe = LayoutChecker.members(IoUringH.IoUringSqe.LAYOUT);
+        assertEquals(8, sqe.get("cmd_op")[0]); // inside an anonymous struct inside an anonymous union
+        assertEquals(4, sqe.get("cmd_op")[1]);
+    }
+
+    @Test
+    void missingGccMessageSaysWhatToInstall() {
+        assertTrue(Gcc.find("/nonexistent-dir").isEmpty());
+        assertTrue(Gcc.missing("/x").contains("apt-get install gcc linux-libc-dev"), Gcc.missing("/x"));
     }
 
     @Test
