@@ -2,8 +2,11 @@ package org.orionos.bindings;
 
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /** Helpers for declaring C layouts once, as static finals. */
 public final class Layouts {
@@ -22,42 +25,42 @@ public final class Layouts {
     public static final ValueLayout PTR = ValueLayout.ADDRESS;
 
     /**
-     * Byte offset of a (possibly nested, dot-separated) member, e.g. {@code "sq_off.head"}. Names are
-     * also found inside unnamed struct/union members, as C resolves anonymous members (the JDK's
-     * layout paths would need the unnamed group spelled out).
+     * Byte offset of a (possibly nested, dot-separated) member, e.g. {@code "sq_off.head"}.
+     * Members of anonymous unions/structs (C11 style, as in {@code io_uring_sqe}) are found
+     * through their unnamed parents, as C code names them.
      */
     public static long offset(GroupLayout layout, String path) {
-        long at = 0;
-        MemoryLayout cur = layout;
-        for (String part : path.split("\\.")) {
-            if (!(cur instanceof GroupLayout g)) {
-                throw new IllegalArgumentException("'" + part + "' of " + path + ": not inside a struct or union");
+        String[] parts = path.split("\\.");
+        List<MemoryLayout.PathElement> elems = new ArrayList<>();
+        GroupLayout g = layout;
+        for (int i = 0; i < parts.length; i++) {
+            List<MemoryLayout.PathElement> hop = find(g, parts[i]);
+            if (hop == null) {
+                throw new IllegalArgumentException("no member " + parts[i] + " in " + layout);
             }
-            long[] off = new long[1];
-            MemoryLayout found = find(g, part, off);
-            if (found == null) {
-                throw new IllegalArgumentException("no member '" + part + "' (path " + path + ") in " + layout);
+            elems.addAll(hop);
+            MemoryLayout m = layout.select(elems.toArray(new MemoryLayout.PathElement[0]));
+            if (i + 1 < parts.length) {
+                g = (GroupLayout) m;
             }
-            at += off[0];
-            cur = found;
         }
-        return at;
+        return layout.byteOffset(elems.toArray(new MemoryLayout.PathElement[0]));
     }
 
-    private static MemoryLayout find(GroupLayout g, String name, long[] off) {
-        long pos = 0;
-        for (MemoryLayout m : g.memberLayouts()) {
-            long here = g instanceof StructLayout ? pos : 0;
-            pos += m.byteSize();
-            if (m.name().isPresent() && m.name().get().equals(name)) {
-                off[0] = here;
-                return m;
+    /** Path to member {@code name} of {@code g}, descending into unnamed groups; null if absent. */
+    private static List<MemoryLayout.PathElement> find(GroupLayout g, String name) {
+        List<MemoryLayout> members = g.memberLayouts();
+        for (int i = 0; i < members.size(); i++) {
+            if (members.get(i).name().filter(name::equals).isPresent()) {
+                return new ArrayList<>(List.of(groupElement(i)));
             }
-            if (m.name().isEmpty() && m instanceof GroupLayout inner) {
-                MemoryLayout r = find(inner, name, off);
-                if (r != null) {
-                    off[0] += here;
-                    return r;
+        }
+        for (int i = 0; i < members.size(); i++) {
+            if (members.get(i) instanceof GroupLayout inner && inner.name().isEmpty()) {
+                List<MemoryLayout.PathElement> sub = find(inner, name);
+                if (sub != null) {
+                    sub.add(0, groupElement(i));
+                    return sub;
                 }
             }
         }

@@ -1,0 +1,291 @@
+package org.orionos.host.cli;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.bindings.Libc;
+import org.orionos.bindings.uapi.FcntlH;
+import org.orionos.uring.Completion;
+import org.orionos.uring.Reactor;
+import org.orionos.uring.ReactorGroup;
+import org.orionos.uring.Ring;
+import org.orionos.uring.RingConfig;
+import org.orionos.uring.Sqe;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import static org.orionos.bindings.uapi.IoUringH.IORING_OP_READ_FIXED;
+import static org.orionos.bindings.uapi.IoUringH.IORING_OP_WRITE_FIXED;
+
+/**
+ * {@code orion bench uring}: keeps {@code qd} reads or writes in flight per reactor against one
+ * file, with registered (fixed) buffers and the file registered, the way
+ * {@code fio --ioengine=io_uring --fixedbufs=1 --registerfiles=1} does. Prints progress each
+ * second and ends with {@code iops=<n> bw_mib_s=<n>}.
+ */
+@Command(name = "uring", mixinStandardHelpOptions = true,
+        description = "io_uring throughput against a file: fixed buffers, registered file, QD per reactor.")
+public final class BenchUringCommand implements Callable<Integer> {
+
+    enum Rw { randread, randwrite, read, write }
+
+    @Option(names = "--file", required = true, description = "File (or block device) to use; its size bounds the offsets.")
+    String file;
+
+    @Option(names = "--rw", defaultValue = "randread", description = "randread, randwrite, read or write (default ${DEFAULT-VALUE}).")
+    Rw rw;
+
+    @Option(names = "--bs", defaultValue = "4096", description = "Block size in bytes (default ${DEFAULT-VALUE}).")
+    int bs;
+
+    @Option(names = "--qd", defaultValue = "32", description = "Operations in flight per reactor (default ${DEFAULT-VALUE}).")
+    int qd;
+
+    @Option(names = "--seconds", defaultValue = "10", description = "Run time (default ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--reactors", defaultValue = "1", description = "Reactor threads, each with its own ring (default ${DEFAULT-VALUE}).")
+    int reactors;
+
+    @Option(names = "--pin", description = "Pin reactor i to CPU i.")
+    boolean pin;
+
+    @Option(names = "--direct", description = "Open with O_DIRECT.")
+    boolean direct;
+
+    @Override
+    public Integer call() throws Exception {
+        if (bs <= 0 || qd <= 0 || seconds <= 0 || reactors <= 0) {
+            throw new IllegalArgumentException("--bs, --qd, --seconds and --reactors must be positive");
+        }
+        boolean writes = rw == Rw.randwrite || rw == Rw.write;
+        int flags = (writes ? FcntlH.O_RDWR : FcntlH.O_RDONLY) | FcntlH.O_CLOEXEC | (direct ? FcntlH.O_DIRECT : 0);
+        int fd = ErrnoException.check(Libc.open(file, flags, 0), "open", file);
+        try {
+            long size = ErrnoException.check(Libc.lseek(fd, 0, FcntlH.SEEK_END), "lseek(SEEK_END)", file);
+            long blocks = size / bs;
+            if (blocks < 1) {
+                throw new IllegalArgumentException(file + " (" + size + " bytes) is smaller than one block of " + bs);
+            }
+            int entries = Integer.highestOneBit(Math.max(qd, 1) * 2 - 1);
+            RingConfig cfg = RingConfig.defaults().withEntries(Math.max(entries, 8), Math.max(entries, 8) * 2)
+                    .requiring(writes ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED);
+            try (ReactorGroup group = ReactorGroup.start("bench-uring", reactors, cfg, pin)) {
+                Job[] jobs = new Job[reactors];
+                for (int i = 0; i < reactors; i++) {
+                    Reactor r = group.get(i);
+                    Job j = new Job(fd, blocks, bs, qd, rw, 0x9E3779B97F4A7C15L * (i + 1));
+                    jobs[i] = j;
+                    r.call(() -> {
+                        j.start(r.ring());
+                        return null;
+                    }).join();
+                }
+                long t0 = System.nanoTime();
+                long last = 0;
+                long lastT = t0;
+                for (int s = 1; s <= seconds; s++) {
+                    long wake = t0 + TimeUnit.SECONDS.toNanos(s);
+                    long now;
+                    while ((now = System.nanoTime()) < wake) {
+                        TimeUnit.NANOSECONDS.sleep(wake - now);
+                    }
+                    long done = 0;
+                    for (Job j : jobs) {
+                        done += j.completed();
+                    }
+                    double dt = (now - lastT) / 1e9;
+                    System.out.printf(Locale.ROOT, "%3ds  iops=%d  bw_mib_s=%.1f%n", s, Math.round((done - last) / dt),
+                            (done - last) * (double) bs / dt / (1 << 20));
+                    last = done;
+                    lastT = now;
+                }
+                long done = 0;
+                long errors = 0;
+                for (Job j : jobs) {
+                    done += j.completed();
+                }
+                long t1 = System.nanoTime();
+                for (int i = 0; i < reactors; i++) {
+                    Job j = jobs[i];
+                    group.get(i).execute(j::stop);
+                }
+                for (Job j : jobs) {
+                    j.drained.get(30, TimeUnit.SECONDS);
+                    errors += j.errors;
+                    if (j.firstError != 0) {
+                        System.err.println("first I/O error: " + Errno.name(-j.firstError) + " (" + Errno.describe(-j.firstError) + ")");
+                    }
+                }
+                for (int i = 0; i < reactors; i++) {
+                    Job j = jobs[i];
+                    group.get(i).call(() -> {
+                        j.release();
+                        return null;
+                    }).join();
+                }
+                double secs = (t1 - t0) / 1e9;
+                if (errors > 0) {
+                    System.err.println(errors + " I/O errors");
+                }
+                System.out.printf(Locale.ROOT, "iops=%d bw_mib_s=%d%n", Math.round(done / secs),
+                        Math.round(done * (double) bs / secs / (1 << 20)));
+                return errors > 0 ? 1 : 0;
+            }
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /** One reactor's share: {@code qd} units, each a {@link Completion} that resubmits itself. */
+    static final class Job {
+        private static final VarHandle COMPLETED;
+
+        static {
+            try {
+                COMPLETED = MethodHandles.lookup().findVarHandle(Job.class, "completed", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final int fd;
+        final long blocks;
+        final int bs;
+        final int qd;
+        final Rw rw;
+        final CompletableFuture<Void> drained = new CompletableFuture<>();
+        private long seed;
+        private long cursor;
+        private Ring ring;
+        private Arena arena;
+        private MemorySegment buffers;
+        private boolean stopping;
+        private int inFlight;
+        @SuppressWarnings("unused") // written through COMPLETED (opaque), read by the progress thread
+        private long completed;
+        private long count;
+        long errors;
+        int firstError;
+
+        Job(int fd, long blocks, int bs, int qd, Rw rw, long seed) {
+            this.fd = fd;
+            this.blocks = blocks;
+            this.bs = bs;
+            this.qd = qd;
+            this.rw = rw;
+            this.seed = seed;
+        }
+
+        long completed() {
+            return (long) COMPLETED.getOpaque(this);
+        }
+
+        /** Runs on the reactor: registers file and buffers, puts {@code qd} operations in flight. */
+        void start(Ring r) {
+            this.ring = r;
+            arena = Arena.ofShared();
+            long stride = (bs + 4095L) & ~4095L;
+            buffers = arena.allocate(stride * qd, 4096);
+            buffers.fill((byte) 0x5a);
+            MemorySegment[] bufs = new MemorySegment[qd];
+            for (int i = 0; i < qd; i++) {
+                bufs[i] = buffers.asSlice(i * stride, bs);
+            }
+            r.registerFiles(fd);
+            r.registerBuffers(bufs);
+            for (int i = 0; i < qd; i++) {
+                Unit u = new Unit(this, i, bufs[i].address());
+                if (!u.issue()) {
+                    throw new IllegalStateException("ring refused the first " + qd + " operations");
+                }
+            }
+        }
+
+        private long nextOffset() {
+            if (rw == Rw.read || rw == Rw.write) {
+                long b = cursor;
+                cursor = cursor + 1 == blocks ? 0 : cursor + 1;
+                return b * bs;
+            }
+            // xorshift64: cheap, allocation-free, good enough to spread offsets uniformly.
+            long x = seed;
+            x ^= x << 13;
+            x ^= x >>> 7;
+            x ^= x << 17;
+            seed = x;
+            return ((x >>> 1) % blocks) * bs;
+        }
+
+        void stop() {
+            stopping = true;
+            if (inFlight == 0) {
+                drained.complete(null);
+            }
+        }
+
+        void release() {
+            ring.unregisterBuffers();
+            ring.unregisterFiles();
+            arena.close();
+        }
+    }
+
+    /** One queue slot: its buffer index and address; completes and reissues itself. */
+    static final class Unit implements Completion {
+        private final Job job;
+        private final int index;
+        private final long addr;
+
+        Unit(Job job, int index, long addr) {
+            this.job = job;
+            this.index = index;
+            this.addr = addr;
+        }
+
+        boolean issue() {
+            Job j = job;
+            Sqe s = j.ring.acquire(this, 0);
+            if (s == null) {
+                return false;
+            }
+            long off = j.nextOffset();
+            if (j.rw == Rw.randread || j.rw == Rw.read) {
+                s.readFixed(0, addr, j.bs, off, index).fixedFile();
+            } else {
+                s.writeFixed(0, addr, j.bs, off, index).fixedFile();
+            }
+            j.inFlight++;
+            return true;
+        }
+
+        @Override
+        public void complete(int res, int flags, long cookie) {
+            Job j = job;
+            j.inFlight--;
+            if (res != j.bs) {
+                j.errors++;
+                if (j.firstError == 0) {
+                    j.firstError = res < 0 ? res : -Errno.EIO;
+                }
+            }
+            j.count++;
+            // Opaque: the progress thread needs an eventually-visible count, not ordering.
+            Job.COMPLETED.setOpaque(j, j.count);
+            if (j.stopping || !issue()) {
+                if (j.inFlight == 0 && j.stopping) {
+                    j.drained.complete(null);
+                }
+            }
+        }
+    }
+}
