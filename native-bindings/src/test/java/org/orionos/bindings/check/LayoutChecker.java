@@ -31,6 +31,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
 import org.orionos.bindings.CHeader;
 import org.orionos.bindings.CTypedef;
 import org.orionos.bindings.NotInHeader;
@@ -77,6 +79,9 @@ public final class LayoutChecker {
             return holder + ": " + where + " " + what + ": java=" + javaValue + " c=" + cValue;
         }
     }
+
+    /** The {@link Mismatch#what()} of a holder whose header is not installed. */
+    public static final String HEADER_MISSING = "header not installed";
 
     private enum Kind { CONSTANT, STRING, SIZE, ALIGN, OFFSET, MEMBER_SIZE }
 
@@ -161,27 +166,59 @@ public final class LayoutChecker {
     public static void assertMatchHeaders(List<Class<?>> holders) {
         List<Mismatch> ms = check(holders);
         if (!ms.isEmpty()) {
-            StringBuilder sb = new StringBuilder(ms.size() + " layout mismatch(es) against the C headers:\n");
-            ms.forEach(m -> sb.append("  ").append(m).append('\n'));
-            org.junit.jupiter.api.Assertions.fail(sb.toString());
+            org.junit.jupiter.api.Assertions.fail(report(ms));
         }
+    }
+
+    /**
+     * One JUnit dynamic test per holder (checked in parallel up front), so a report names the holder
+     * that disagrees. A holder whose header package is not installed is skipped with what to install,
+     * or fails under {@code CI=true}, like a missing gcc.
+     */
+    public static Stream<DynamicTest> dynamicTests(List<Class<?>> holders) {
+        Map<Class<?>, List<Mismatch>> results = checkEach(holders);
+        return results.entrySet().stream().map(e -> DynamicTest.dynamicTest(
+                holderName(e.getKey()) + " matches " + String.join(", ", e.getKey().getAnnotation(CHeader.class).value()),
+                () -> {
+                    List<Mismatch> ms = e.getValue();
+                    if (ms.size() == 1 && ms.get(0).what().equals(HEADER_MISSING)
+                            && !"true".equals(System.getenv("CI"))) {
+                        Assumptions.abort(ms.get(0).toString());
+                    }
+                    if (!ms.isEmpty()) {
+                        org.junit.jupiter.api.Assertions.fail(report(ms));
+                    }
+                }));
+    }
+
+    private static String report(List<Mismatch> ms) {
+        StringBuilder sb = new StringBuilder(ms.size() + " layout mismatch(es) against the C headers:\n");
+        ms.forEach(m -> sb.append("  ").append(m).append('\n'));
+        return sb.toString();
     }
 
     /** Checks the holders against gcc and returns all mismatches (empty when every item agrees). */
     public static List<Mismatch> check(List<Class<?>> holders) {
+        List<Mismatch> all = new ArrayList<>();
+        checkEach(holders).values().forEach(all::addAll);
+        return all;
+    }
+
+    /** Checks the holders in parallel (one gcc per holder) and returns each one's mismatches, in order. */
+    public static Map<Class<?>, List<Mismatch>> checkEach(List<Class<?>> holders) {
         String gcc = Gcc.require();
         int threads = Math.max(1, Math.min(holders.size(), Runtime.getRuntime().availableProcessors()));
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
-            List<Future<List<Mismatch>>> fs = new ArrayList<>();
+            Map<Class<?>, Future<List<Mismatch>>> fs = new LinkedHashMap<>();
             for (Class<?> h : holders) {
-                fs.add(pool.submit(() -> checkOne(gcc, h)));
+                fs.put(h, pool.submit(() -> checkOne(gcc, h)));
             }
-            List<Mismatch> all = new ArrayList<>();
-            for (Future<List<Mismatch>> f : fs) {
-                all.addAll(f.get());
+            Map<Class<?>, List<Mismatch>> out = new LinkedHashMap<>();
+            for (Map.Entry<Class<?>, Future<List<Mismatch>>> f : fs.entrySet()) {
+                out.put(f.getKey(), f.getValue().get());
             }
-            return all;
+            return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -222,8 +259,9 @@ public final class LayoutChecker {
                 }
                 Map<Item, String> failed = failedItems(cc.output, byLine);
                 if (failed.isEmpty() || round == 3) {
-                    out.add(new Mismatch(hname, "", "", "probe does not compile", "-",
-                            headerHint(ch.value(), cc.output)));
+                    String hint = headerHint(ch.value(), cc.output);
+                    out.add(new Mismatch(hname, "", "", hint.contains("No such file") ? HEADER_MISSING
+                            : "probe does not compile", "-", hint));
                     return out;
                 }
                 List<String> missingStructs = new ArrayList<>();
