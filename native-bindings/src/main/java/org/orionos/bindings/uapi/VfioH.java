@@ -141,7 +141,8 @@ public final class VfioH {
         private VfioGroupStatus() {
         }
 
-        public static final StructLayout LAYOUT = MemoryLayout.structLayout(U32.withName("argsz"), U32.withName("flags"))
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                U32.withName("argsz"), U32.withName("flags"))
                 .withName("vfio_group_status");
         public static final long ARGSZ = offset(LAYOUT, "argsz");
         public static final long FLAGS = offset(LAYOUT, "flags");
@@ -188,7 +189,8 @@ public final class VfioH {
         private VfioRegionSparseMmapArea() {
         }
 
-        public static final StructLayout LAYOUT = MemoryLayout.structLayout(U64.withName("offset"), U64.withName("size"))
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                U64.withName("offset"), U64.withName("size"))
                 .withName("vfio_region_sparse_mmap_area");
         public static final long AREA_OFFSET = offset(LAYOUT, "offset");
         public static final long AREA_SIZE = offset(LAYOUT, "size");

@@ -43,8 +43,9 @@ import org.orionos.bindings.NotInHeader;
  * and runs the probe and compares with the Java side. Items are:
  * <ul>
  * <li>every {@code public static final} int/long/short/byte/char field of the holder (Java name = C
- * name), and every such String field (C: a string-literal macro), except those marked {@link NotInHeader} (those are still compared when the header defines
- * them as a macro, so a newer header proves them too);</li>
+ * name), and every such String field (C: a string-literal macro), except those marked
+ * {@link NotInHeader} (those are still compared when the header defines them as a macro, so a
+ * newer header proves them too);</li>
  * <li>for every nested class (any depth) with a {@code static GroupLayout LAYOUT} not marked
  * {@link NotInHeader}: {@code sizeof} and {@code _Alignof} of {@code struct|union <layout name>}
  * ({@code <layout name>} alone with {@link CTypedef}), and {@code offsetof} and {@code sizeof} of
@@ -86,7 +87,8 @@ public final class LayoutChecker {
     private enum Kind { CONSTANT, STRING, SIZE, ALIGN, OFFSET, MEMBER_SIZE }
 
     /** One probe line: a C expression and what Java says it must evaluate to. */
-    private record Item(String owner, Kind kind, String struct, String field, String cExpr, BigInteger java, int javaBits,
+    private record Item(String owner, Kind kind, String struct, String field, String cExpr, BigInteger java,
+                        int javaBits,
                         boolean ifdefGuard, String text) {
         Item(String owner, Kind kind, String struct, String field, String cExpr, BigInteger java, int javaBits,
              boolean ifdefGuard) {
@@ -178,7 +180,8 @@ public final class LayoutChecker {
     public static Stream<DynamicTest> dynamicTests(List<Class<?>> holders) {
         Map<Class<?>, List<Mismatch>> results = checkEach(holders);
         return results.entrySet().stream().map(e -> DynamicTest.dynamicTest(
-                holderName(e.getKey()) + " matches " + String.join(", ", e.getKey().getAnnotation(CHeader.class).value()),
+                holderName(e.getKey()) + " matches "
+                        + String.join(", ", e.getKey().getAnnotation(CHeader.class).value()),
                 () -> {
                     List<Mismatch> ms = e.getValue();
                     if (ms.size() == 1 && ms.get(0).what().equals(HEADER_MISSING)
@@ -273,8 +276,8 @@ public final class LayoutChecker {
                 }
                 for (Map.Entry<Item, String> e : failed.entrySet()) {
                     Item it = e.getKey();
-                    boolean underMissingStruct = it.kind != Kind.CONSTANT && it.kind != Kind.STRING && it.kind != Kind.SIZE
-                            && missingStructs.contains(it.struct);
+                    boolean underMissingStruct = it.kind != Kind.CONSTANT && it.kind != Kind.STRING
+                            && it.kind != Kind.SIZE && missingStructs.contains(it.struct);
                     if (!underMissingStruct) {
                         String java = it.kind == Kind.STRING ? '"' + it.text + '"'
                                 : it.kind == Kind.CONSTANT ? fmt(it.java) : it.java.toString();

@@ -34,7 +34,8 @@ class LayoutCheckerSelfTest {
                 "struct nlattr|nla_typ|member sizeof",
                 "|NLM_F_ECHO|value",
                 "struct nlmsgerr|(unnamed @0)|name",
-                "struct no_such_struct||sizeof")), keys, () -> String.join("\n", ms.stream().map(Object::toString).toList()));
+                "struct no_such_struct||sizeof")), keys,
+                () -> String.join("\n", ms.stream().map(Object::toString).toList()));
         assertEquals(keys.size(), ms.size(), "one line per defect");
         LayoutChecker.Mismatch ack = ms.stream().filter(m -> m.field().equals("NLM_F_ACK")).findFirst().orElseThrow();
         assertTrue(ack.javaValue().startsWith("8") && ack.cValue().startsWith("4"), ack.toString());
