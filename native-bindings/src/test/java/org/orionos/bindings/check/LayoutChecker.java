@@ -317,6 +317,11 @@ public final class LayoutChecker {
                     + " items compared against " + String.join(", ", ch.value()));
             for (int i = 0; i < live.size(); i++) {
                 Item it = live.get(i);
+                if (!it.ifdefGuard && !values.containsKey(i) && !texts.containsKey(i)) {
+                    // Compiled but printed nothing: never let a silent probe pass.
+                    out.add(new Mismatch(it.owner, it.struct, it.field, it.what(), "-", "probe printed no value"));
+                    continue;
+                }
                 if (it.kind == Kind.STRING) {
                     String ct = texts.get(i);
                     if (ct != null && !ct.equals(it.text)) {
