@@ -38,7 +38,7 @@ public final class NvmeTypesH {
 
     /**
      * An ASCII string field (sn, mn, fr, subnqn, frs[i], ...) without its trailing space or NUL
-     * padding, as nvme-cli prints it. Non-ASCII bytes become U+FFFD.
+     * padding. Non-ASCII bytes become U+FFFD.
      */
     public static String text(MemorySegment data, long offset, long length) {
         byte[] b = data.asSlice(offset, length).toArray(ValueLayout.JAVA_BYTE);
@@ -420,7 +420,7 @@ public final class NvmeTypesH {
 
     /**
      * {@code struct nvme_id_ctrl}: Identify Controller data (CNS 01h, 4096 bytes). Strings (sn, mn, fr, subnqn)
-     * are ASCII, space- or NUL-padded; mdts, sqes and cqes are powers of two.
+     * are ASCII, space- or NUL-padded; mdts and the sqes/cqes nibbles are log2 values.
      */
     public static final class NvmeIdCtrl {
         private NvmeIdCtrl() {

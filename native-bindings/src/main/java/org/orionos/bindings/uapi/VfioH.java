@@ -58,7 +58,7 @@ public final class VfioH {
     public static final long VFIO_DEVICE_RESET = _IO(VFIO_TYPE, VFIO_BASE + 11);
     public static final long VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = _IO(VFIO_TYPE, VFIO_BASE + 12);
     public static final long VFIO_DEVICE_PCI_HOT_RESET = _IO(VFIO_TYPE, VFIO_BASE + 13);
-    // ---- type1 IOMMU (on the container fd; numbers overlap the device ones on purpose)
+    // ---- type1 IOMMU, on the container fd (the numbers overlap device ioctls, which act on device fds)
     public static final long VFIO_IOMMU_GET_INFO = _IO(VFIO_TYPE, VFIO_BASE + 12);
     public static final long VFIO_IOMMU_MAP_DMA = _IO(VFIO_TYPE, VFIO_BASE + 13);
     public static final long VFIO_IOMMU_UNMAP_DMA = _IO(VFIO_TYPE, VFIO_BASE + 14);
