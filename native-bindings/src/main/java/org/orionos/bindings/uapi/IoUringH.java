@@ -89,7 +89,10 @@ public final class IoUringH {
     public static final int IORING_OP_SEND_ZC = 47;
     public static final int IORING_OP_SENDMSG_ZC = 48;
 
-    /** Printable names of opcodes 0..48, indexed by opcode, for the probe and error messages. */
+    /**
+     * Printable names indexed by opcode, for the probe and error messages. Names past SENDMSG_ZC (48)
+     * come from kernels newer than the installed headers (6.7 to 6.16).
+     */
     public static final String[] OP_NAMES = {
         "NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED", "WRITE_FIXED", "POLL_ADD", "POLL_REMOVE",
         "SYNC_FILE_RANGE", "SENDMSG", "RECVMSG", "TIMEOUT", "TIMEOUT_REMOVE", "ACCEPT", "ASYNC_CANCEL",
@@ -97,6 +100,8 @@ public final class IoUringH {
         "FADVISE", "MADVISE", "SEND", "RECV", "OPENAT2", "EPOLL_CTL", "SPLICE", "PROVIDE_BUFFERS",
         "REMOVE_BUFFERS", "TEE", "SHUTDOWN", "RENAMEAT", "UNLINKAT", "MKDIRAT", "SYMLINKAT", "LINKAT", "MSG_RING",
         "FSETXATTR", "SETXATTR", "FGETXATTR", "GETXATTR", "SOCKET", "URING_CMD", "SEND_ZC", "SENDMSG_ZC",
+        "READ_MULTISHOT", "WAITID", "FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_WAITV", "FIXED_FD_INSTALL", "FTRUNCATE",
+        "BIND", "LISTEN", "RECV_ZC", "EPOLL_WAIT", "READV_FIXED", "WRITEV_FIXED", "PIPE",
     };
 
     /** Name of an opcode, or {@code OP_<n>} for opcodes newer than this table. */
@@ -187,10 +192,11 @@ public final class IoUringH {
     @NotInHeader("Linux 6.6, newer than the installed linux-libc-dev 6.1")
     public static final int IORING_FEAT_REG_REG_RING = 1 << 13;
 
-    /** Printable names of feature bits 0..13, indexed by bit. */
+    /** Printable names indexed by feature bit; bits past 12 come from kernels 6.6 to 6.15. */
     public static final String[] FEATURE_NAMES = {
         "SINGLE_MMAP", "NODROP", "SUBMIT_STABLE", "RW_CUR_POS", "CUR_PERSONALITY", "FAST_POLL", "POLL_32BITS",
         "SQPOLL_NONFIXED", "EXT_ARG", "NATIVE_WORKERS", "RSRC_TAGS", "CQE_SKIP", "LINKED_FILE", "REG_REG_RING",
+        "RECVSEND_BUNDLE", "MIN_TIMEOUT", "RW_ATTR", "NO_IOWAIT",
     };
 
     // ---- register opcodes
