@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
+import org.opentest4j.AssertionFailedError;
+import org.opentest4j.TestAbortedException;
+
 /**
  * What the host must provide to boot a test guest: QEMU, a Debian kernel with its module tree, and a
  * statically linked busybox. {@link #find()} either returns all of them or says exactly what is
@@ -38,6 +41,22 @@ public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busyb
             return "guest-kernel tests cannot run: " + reason + ". Install what they need with: " + INSTALL
                     + " (or scripts/install-deps)";
         }
+    }
+
+    /**
+     * The host's guest tools for a test: when something is missing the test is skipped with
+     * {@link Missing#message()}, or fails with it under {@code CI=true}, where guest tests must run.
+     */
+    public static GuestHost requireOrSkip() {
+        return switch (find()) {
+            case Found f -> f.host();
+            case Missing m -> {
+                if ("true".equals(System.getenv("CI"))) {
+                    throw new AssertionFailedError(m.message() + " [CI=true: guest-kernel tests must run, not skip]");
+                }
+                throw new TestAbortedException(m.message());
+            }
+        };
     }
 
     public static Lookup find() {

@@ -16,7 +16,6 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
@@ -45,7 +44,7 @@ class GuestSuiteIT {
 
     @TestFactory
     Stream<DynamicNode> guestTests() throws IOException {
-        GuestHost host = hostOrSkip();
+        GuestHost host = GuestHost.requireOrSkip();
         Path testClasses = pathProperty("orion.guest.testClasses");
         Path classes = pathProperty("orion.guest.classes");
         Path launcher = pathProperty("orion.guest.launcher");
@@ -118,7 +117,8 @@ class GuestSuiteIT {
             case PASSED -> { }
             case SKIPPED -> throw new TestAbortedException("skipped in the guest: " + k.message());
             case FAILED -> {
-                AssertionFailedError e = new AssertionFailedError("in the guest: " + k.message()
+                String simple = k.className().substring(k.className().lastIndexOf('.') + 1);
+                AssertionFailedError e = new AssertionFailedError("in the guest, " + simple + "." + k.name() + ": " + k.message()
                         + "\n--- guest stack trace ---\n" + k.detail()
                         + (k.output().isBlank() ? "" : "\n--- guest test output ---\n" + k.output())
                         + "\n--- guest files: " + r.outDir().getParent());
@@ -151,19 +151,6 @@ class GuestSuiteIT {
 
     static String shellQuote(String s) {
         return s.matches("[A-Za-z0-9_./=:,+-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
-    }
-
-    private static GuestHost hostOrSkip() {
-        return switch (GuestHost.find()) {
-            case GuestHost.Found f -> f.host();
-            case GuestHost.Missing m -> {
-                if ("true".equals(System.getenv("CI"))) {
-                    fail(m.message() + " [CI=true: guest tests must run]");
-                }
-                Assumptions.abort(m.message());
-                throw new AssertionError("unreachable");
-            }
-        };
     }
 
     static List<Class<?>> findGuestClasses(Path testClasses) throws IOException {
