@@ -1,0 +1,84 @@
+package org.orionos.host.lvm.metadata;
+
+import java.security.SecureRandom;
+
+/**
+ * An LVM2 identifier: 32 characters from LVM2's 64-character alphabet (letters, digits, '!' and
+ * '#'; newly generated ids use only the 62 letters and digits, as lvm2 does). On disk the PV
+ * header stores the 32 characters bare; the text metadata stores them dashed 6-4-4-4-4-4-6.
+ */
+public record LvmUuid(String chars) {
+
+    /** Characters lvm2 accepts in an id. */
+    public static final String ALPHABET =
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#";
+    /** Length of an id without dashes. */
+    public static final int LENGTH = 32;
+    private static final int[] GROUPS = {6, 4, 4, 4, 4, 4, 6};
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    public LvmUuid {
+        if (chars.length() != LENGTH) {
+            throw new IllegalArgumentException("LVM2 id must have " + LENGTH + " characters, got "
+                    + chars.length() + ": \"" + chars + "\"");
+        }
+        for (int i = 0; i < LENGTH; i++) {
+            if (ALPHABET.indexOf(chars.charAt(i)) < 0) {
+                throw new IllegalArgumentException("LVM2 id \"" + chars + "\" has invalid character '"
+                        + chars.charAt(i) + "' at " + i);
+            }
+        }
+    }
+
+    /** A fresh random id, drawn from letters and digits like lvm2's own. */
+    public static LvmUuid random() {
+        char[] c = new char[LENGTH];
+        for (int i = 0; i < LENGTH; i++) {
+            c[i] = ALPHABET.charAt(RANDOM.nextInt(62));
+        }
+        return new LvmUuid(new String(c));
+    }
+
+    /** Parses either form: 32 bare characters or the dashed 6-4-4-4-4-4-6 form. */
+    public static LvmUuid parse(String text) {
+        if (text.length() == LENGTH) {
+            return new LvmUuid(text);
+        }
+        if (text.length() != LENGTH + GROUPS.length - 1) {
+            throw new IllegalArgumentException("not an LVM2 id (32 characters, or 38 dashed 6-4-4-4-4-4-6): \""
+                    + text + "\"");
+        }
+        StringBuilder sb = new StringBuilder(LENGTH);
+        int pos = 0;
+        for (int g = 0; g < GROUPS.length; g++) {
+            if (g > 0) {
+                if (text.charAt(pos) != '-') {
+                    throw new IllegalArgumentException("LVM2 id \"" + text + "\" expected '-' at " + pos);
+                }
+                pos++;
+            }
+            sb.append(text, pos, pos + GROUPS[g]);
+            pos += GROUPS[g];
+        }
+        return new LvmUuid(sb.toString());
+    }
+
+    /** The dashed form the text metadata and the reporting tools use. */
+    public String dashed() {
+        StringBuilder sb = new StringBuilder(LENGTH + GROUPS.length - 1);
+        int pos = 0;
+        for (int g = 0; g < GROUPS.length; g++) {
+            if (g > 0) {
+                sb.append('-');
+            }
+            sb.append(chars, pos, pos + GROUPS[g]);
+            pos += GROUPS[g];
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return dashed();
+    }
+}
