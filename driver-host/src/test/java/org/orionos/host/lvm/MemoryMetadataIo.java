@@ -22,7 +22,8 @@ final class MemoryMetadataIo implements MetadataIo {
 
     private final String name;
     private final byte[] bytes;
-    private long writeBudget = Long.MAX_VALUE;
+    /** Writes left before the crash; an array so devices of one machine can share it. */
+    private long[] writeBudget = {Long.MAX_VALUE};
     private int writes;
 
     MemoryMetadataIo(String name, int size) {
@@ -32,11 +33,16 @@ final class MemoryMetadataIo implements MetadataIo {
 
     /** Lets {@code n} more writes through, then crashes. */
     void crashAfterWrites(long n) {
-        writeBudget = n;
+        writeBudget = new long[] {n};
+    }
+
+    /** Makes this device draw on {@code budget}, shared with others: one crash for the whole machine. */
+    void shareBudget(long[] budget) {
+        writeBudget = budget;
     }
 
     void noCrash() {
-        writeBudget = Long.MAX_VALUE;
+        writeBudget = new long[] {Long.MAX_VALUE};
     }
 
     int writes() {
@@ -65,17 +71,17 @@ final class MemoryMetadataIo implements MetadataIo {
 
     @Override
     public void write(long offset, ByteBuffer src) {
-        if (writeBudget <= 0) {
+        if (writeBudget[0] <= 0) {
             throw new Crash();
         }
-        writeBudget--;
+        writeBudget[0]--;
         writes++;
         src.get(bytes, (int) offset, src.remaining());
     }
 
     @Override
     public void flush() {
-        if (writeBudget <= 0) {
+        if (writeBudget[0] <= 0) {
             throw new Crash();
         }
     }
