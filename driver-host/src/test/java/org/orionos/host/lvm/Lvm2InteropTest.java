@@ -1,0 +1,345 @@
+package org.orionos.host.lvm;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.lvm.metadata.FileMetadataIo;
+import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.LvSegment;
+import org.orionos.host.lvm.metadata.MetadataIo;
+import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
+import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
+import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.StripeArea;
+import org.orionos.host.lvm.metadata.StripedSegment;
+import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
+import org.orionos.host.lvm.metadata.VolumeGroupRead;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Orion's LVM2 metadata against lvm2's own tools on real loop devices: lvm2 reads what orion
+ * writes (pvs, vgs, lvs, pvck, vgck) and orion reads what lvm2 writes (pvcreate, vgcreate,
+ * lvcreate), each continuing the other's circular metadata buffer. No device-mapper here, so lvm2
+ * runs with {@code --driverloaded n} and volumes are created with {@code -an -Zn}; activation is
+ * tested in the guest.
+ */
+class Lvm2InteropTest {
+
+    private static final long MIB = 1 << 20;
+    private static final long DEV = 64 * MIB;
+
+    @TempDir
+    Path dir;
+    private LoopImages images;
+
+    @BeforeAll
+    static void requireRootLoopsAndLvm2() {
+        assumeTrue(LoopImages.available(), "needs root, /dev/loop-control and losetup");
+        assumeTrue(Lvm2Tools.available(), "needs lvm2's tools (apt-get install lvm2)");
+        LoopImages.detachLeftovers();
+    }
+
+    @BeforeEach
+    void setUp() {
+        images = new LoopImages();
+    }
+
+    @AfterEach
+    void tearDown() {
+        images.close();
+    }
+
+    private List<String> loops(int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            images.attach(dir, DEV);
+        }
+        return images.loops();
+    }
+
+    private static String vgName() {
+        return "orion" + Long.toHexString(System.nanoTime() & 0xffffff);
+    }
+
+    private static Map<String, JsonNode> byName(List<JsonNode> rows, String key) {
+        Map<String, JsonNode> m = new HashMap<>();
+        for (JsonNode r : rows) {
+            m.put(r.path(key).asText(), r);
+        }
+        return m;
+    }
+
+    private static long num(JsonNode row, String field) {
+        return Long.parseLong(row.path(field).asText().trim());
+    }
+
+    /** lvm2's view must equal orion's model: PVs, VG, every LV and every segment. */
+    private static void assertLvm2Agrees(Lvm2Tools lvm, VolumeGroupMetadata vg, List<String> loops,
+                                         List<Integer> mdasPerPv) {
+        long extentBytes = vg.extentSize() * 512;
+        Map<String, JsonNode> pvs = byName(lvm.report("pvs", "pv", "-o",
+                "pv_name,vg_name,pv_uuid,dev_size,pe_start,pv_pe_count,pv_pe_alloc_count,pv_mda_count"), "pv_name");
+        Map<String, String> pvDevice = new HashMap<>();
+        for (int i = 0; i < vg.physicalVolumes().size(); i++) {
+            PhysicalVolumeMetadata pv = vg.physicalVolumes().get(i);
+            JsonNode row = pvs.get(loops.get(i));
+            assertEquals(vg.name(), row.path("vg_name").asText());
+            assertEquals(pv.id().dashed(), row.path("pv_uuid").asText());
+            assertEquals(pv.devSize() * 512, num(row, "dev_size"));
+            assertEquals(pv.peStart() * 512, num(row, "pe_start"));
+            assertEquals(pv.peCount(), num(row, "pv_pe_count"));
+            assertEquals((long) mdasPerPv.get(i), num(row, "pv_mda_count"));
+            pvDevice.put(pv.name(), loops.get(i));
+        }
+        List<JsonNode> vgs = lvm.report("vgs", "vg", "-o",
+                "vg_name,vg_uuid,vg_extent_size,vg_extent_count,vg_free_count,vg_seqno,pv_count,lv_count,vg_mda_count",
+                vg.name());
+        assertEquals(1, vgs.size());
+        JsonNode v = vgs.get(0);
+        assertEquals(vg.id().dashed(), v.path("vg_uuid").asText());
+        assertEquals(extentBytes, num(v, "vg_extent_size"));
+        assertEquals(vg.extentCount(), num(v, "vg_extent_count"));
+        long used = 0;
+        for (LogicalVolumeMetadata lv : vg.logicalVolumes()) {
+            used += lv.extentCount();
+        }
+        assertEquals(vg.extentCount() - used, num(v, "vg_free_count"));
+        assertEquals(vg.seqno(), num(v, "vg_seqno"));
+        assertEquals(vg.physicalVolumes().size(), num(v, "pv_count"));
+        assertEquals(vg.logicalVolumes().size(), num(v, "lv_count"));
+        assertEquals(mdasPerPv.stream().mapToLong(Integer::longValue).sum(), num(v, "vg_mda_count"));
+
+        List<JsonNode> segs = lvm.report("lvs", "seg", "--segments", "-o",
+                "lv_name,lv_uuid,lv_size,segtype,stripes,stripe_size,seg_start_pe,seg_size_pe,seg_pe_ranges", vg.name());
+        Map<String, List<JsonNode>> rowsByLv = new HashMap<>();
+        for (JsonNode s : segs) {
+            rowsByLv.computeIfAbsent(s.path("lv_name").asText(), k -> new ArrayList<>()).add(s);
+        }
+        int row = 0;
+        for (LogicalVolumeMetadata lv : vg.logicalVolumes()) {
+            List<JsonNode> lvRows = rowsByLv.getOrDefault(lv.name(), List.of());
+            lvRows.sort((a, b) -> Long.compare(num(a, "seg_start_pe"), num(b, "seg_start_pe")));
+            assertEquals(lv.segments().size(), lvRows.size(), "segments of " + lv.name());
+            for (int k = 0; k < lv.segments().size(); k++) {
+                JsonNode s = lvRows.get(k);
+                row++;
+                StripedSegment st = assertInstanceOf(StripedSegment.class, lv.segments().get(k));
+                assertEquals(lv.id().dashed(), s.path("lv_uuid").asText());
+                assertEquals(lv.extentCount() * extentBytes, num(s, "lv_size"));
+                assertEquals(st.stripeCount() == 1 ? "linear" : "striped", s.path("segtype").asText());
+                assertEquals(st.stripeCount(), num(s, "stripes"));
+                assertEquals(st.stripeSize() * 512, num(s, "stripe_size"));
+                assertEquals(st.startExtent(), num(s, "seg_start_pe"));
+                assertEquals(st.extentCount(), num(s, "seg_size_pe"));
+                List<String> ranges = new ArrayList<>();
+                for (StripeArea a : st.stripes()) {
+                    ranges.add(pvDevice.get(a.pvName()) + ":" + a.startExtent() + "-"
+                            + (a.startExtent() + st.extentsPerStripe() - 1));
+                }
+                assertEquals(String.join(" ", ranges), s.path("seg_pe_ranges").asText());
+            }
+        }
+        assertEquals(segs.size(), row, "lvm2 lists exactly orion's segments");
+    }
+
+    private static void assertChecksClean(Lvm2Tools lvm, String vg, List<String> loops) {
+        Lvm2Tools.Result r = lvm.ok("vgck", vg);
+        assertFalse(r.err().toLowerCase().contains("error") || r.err().contains("checksum")
+                || r.err().contains("nconsistent"), r.err());
+        for (String l : loops) {
+            Lvm2Tools.Result p = lvm.ok("pvck", l);
+            assertTrue(p.out().contains("Found label on " + l + ", sector 1, type=LVM2 001"), p.out());
+            assertFalse(p.err().toLowerCase().contains("error") || p.err().contains("checksum"), p.err());
+        }
+    }
+
+    @Test
+    void lvm2ReadsTheVgOrionWrites() throws IOException {
+        List<String> loops = loops(2);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String name = vgName();
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.create(name, paths(loops),
+                OfflineVolumeGroup.DEFAULT_EXTENT_SIZE, PhysicalVolumeFormatter.Options.defaults())) {
+            vg.createStriped("str", 6, 2, 128);
+            vg.createLinear("lin", 20); // more than one PV holds: two segments
+            vg.createLinear("small", 1);
+            assertEquals(2, vg.metadata().logicalVolume("lin").segments().size());
+            assertLvm2Agrees(lvm, vg.metadata(), loops, List.of(1, 1));
+            assertChecksClean(lvm, name, loops);
+            Lvm2Tools.Result dump = lvm.ok("pvck", "--dump", "headers", loops.get(0));
+            assertTrue(dump.out().contains("vgname " + name + " seqno 4"), dump.out());
+        }
+    }
+
+    @Test
+    void lvm2ReadsOrionsTwoMetadataAreasPerPv() throws IOException {
+        List<String> loops = loops(2);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String name = vgName();
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.create(name, paths(loops), 2048,
+                PhysicalVolumeFormatter.Options.defaults().withMetadataCopies(2))) {
+            vg.createStriped("str", 10, 2, 16);
+            vg.createLinear("lin", 7);
+            assertLvm2Agrees(lvm, vg.metadata(), loops, List.of(2, 2));
+            assertChecksClean(lvm, name, loops);
+            Lvm2Tools.Result dump = lvm.ok("pvck", "--dump", "headers", loops.get(1));
+            assertTrue(dump.out().contains("mda_header_2 at " + (DEV - MIB)), dump.out());
+            assertEquals(2, dump.out().split("seqno 3", -1).length - 1, dump.out());
+        }
+    }
+
+    @Test
+    void lvm2AndOrionTakeTurnsOnTheSameVg() throws IOException {
+        List<String> loops = loops(2);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String name = vgName();
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.create(name, paths(loops),
+                OfflineVolumeGroup.DEFAULT_EXTENT_SIZE, PhysicalVolumeFormatter.Options.defaults())) {
+            vg.createLinear("first", 2);
+        }
+        lvm.ok("lvcreate", "-an", "-Zn", "-n", "bylvm", "-i", "2", "-I", "32k", "-l", "4", name);
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.open(paths(loops))) {
+            VolumeGroupMetadata m = vg.metadata();
+            assertEquals(3, m.seqno());
+            StripedSegment st = assertInstanceOf(StripedSegment.class, m.logicalVolume("bylvm").segments().get(0));
+            assertEquals(64, st.stripeSize());
+            assertEquals(List.of(), vg.lastRead().problems());
+            vg.createLinear("third", 3);
+            assertLvm2Agrees(lvm, vg.metadata(), loops, List.of(1, 1));
+        }
+        lvm.ok("lvremove", "-y", name + "/first");
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.open(paths(loops))) {
+            assertEquals(5, vg.metadata().seqno());
+            assertEquals(List.of("bylvm", "third"),
+                    vg.metadata().logicalVolumes().stream().map(LogicalVolumeMetadata::name).toList());
+            assertLvm2Agrees(lvm, vg.metadata(), loops, List.of(1, 1));
+        }
+        assertChecksClean(lvm, name, loops);
+    }
+
+    @Test
+    void orionReadsTheVgLvm2Creates() throws IOException {
+        List<String> loops = loops(3);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String name = vgName();
+        lvm.ok("pvcreate", loops.get(0), loops.get(1));
+        lvm.ok("pvcreate", "--pvmetadatacopies", "2", loops.get(2));
+        lvm.ok("vgcreate", "-s", "2m", name, loops.get(0), loops.get(1), loops.get(2));
+        lvm.ok("lvcreate", "-an", "-Zn", "-n", "str3", "-i", "3", "-I", "128k", "-l", "9", name);
+        lvm.ok("lvcreate", "-an", "-Zn", "-n", "lin", "-l", "40", name);
+        lvm.ok("lvcreate", "-an", "-Zn", "-n", "tail", "-l", "3", name, loops.get(2));
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.open(paths(loops))) {
+            VolumeGroupRead read = vg.lastRead();
+            assertEquals(4, read.copies().size(), "1 + 1 + 2 metadata areas");
+            assertEquals(List.of(), read.problems());
+            VolumeGroupMetadata m = vg.metadata();
+            assertEquals(name, m.name());
+            assertEquals(4096, m.extentSize());
+            assertEquals(4, m.seqno(), "vgcreate + 3 lvcreate");
+            assertLvm2Agrees(lvm, m, loops, List.of(1, 1, 2));
+            StripedSegment st = assertInstanceOf(StripedSegment.class, m.logicalVolume("str3").segments().get(0));
+            assertEquals(3, st.stripeCount());
+            assertEquals(256, st.stripeSize());
+            assertEquals(List.of("READ", "WRITE", "VISIBLE"), m.logicalVolume("lin").status());
+        }
+    }
+
+    @Test
+    void aDamagedMetadataAreaIsAnErrorNamingDeviceAndAreaAndTouchesNothing() throws IOException {
+        List<String> loops = loops(1);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String name = vgName();
+        String loop = loops.get(0);
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.create(name, paths(loops),
+                OfflineVolumeGroup.DEFAULT_EXTENT_SIZE, PhysicalVolumeFormatter.Options.defaults())) {
+            vg.createLinear("data", 2);
+        }
+        byte[] pattern = new byte[(int) MIB];
+        new Random(7).nextBytes(pattern);
+        try (MetadataIo io = FileMetadataIo.open(Path.of(loop), true)) {
+            io.write(MIB, ByteBuffer.wrap(pattern)); // extent 0 of "data"
+            // Flip one bit in slot 0's size inside the mda header: its checksum no longer matches.
+            ByteBuffer b = ByteBuffer.allocate(1);
+            io.read(4096 + 48, b);
+            b.put(0, (byte) (b.get(0) ^ 0x01));
+            io.write(4096 + 48, b.clear());
+            io.flush();
+        }
+        byte[] before = digest(loop);
+        ErrnoException e = assertThrows(ErrnoException.class, () -> OfflineVolumeGroup.open(paths(loops)).close());
+        assertEquals(Errno.ENOENT, e.errno());
+        assertTrue(e.getMessage().contains(loop + " metadata area 1 (offset 4096)"), e.getMessage());
+        assertTrue(e.getMessage().contains("metadata area header checksum"), e.getMessage());
+        assertArrayEquals(before, digest(loop), "reading a damaged PV must not write to it");
+        try (MetadataIo io = FileMetadataIo.open(Path.of(loop), false)) {
+            byte[] now = new byte[(int) MIB];
+            io.read(MIB, ByteBuffer.wrap(now));
+            assertArrayEquals(pattern, now, "data untouched");
+        }
+        // lvm2 agrees the area is damaged.
+        Lvm2Tools.Result r = lvm.run("pvck", loop);
+        assertNotEquals(0, r.exit(), r.out() + r.err());
+        assertTrue((r.out() + r.err()).contains("mda_header_1.checksum"), r.out() + r.err());
+    }
+
+    @Test
+    void aDamagedLabelIsAnErrorNamingDeviceAndSector() throws IOException {
+        List<String> loops = loops(1);
+        String loop = loops.get(0);
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.create(vgName(), paths(loops),
+                OfflineVolumeGroup.DEFAULT_EXTENT_SIZE, PhysicalVolumeFormatter.Options.defaults())) {
+            vg.createLinear("data", 1);
+        }
+        try (MetadataIo io = FileMetadataIo.open(Path.of(loop), true)) {
+            io.write(512 + 100, ByteBuffer.wrap(new byte[] {0x55}));
+            io.flush();
+        }
+        ErrnoException e = assertThrows(ErrnoException.class, () -> OfflineVolumeGroup.open(paths(loops)).close());
+        assertEquals(Errno.EBADMSG, e.errno());
+        assertTrue(e.getMessage().contains(loop + " label sector 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("label checksum"), e.getMessage());
+    }
+
+    private static List<Path> paths(List<String> loops) {
+        return loops.stream().map(Path::of).toList();
+    }
+
+    private static byte[] digest(String device) {
+        try (MetadataIo io = FileMetadataIo.open(Path.of(device), false)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            ByteBuffer b = ByteBuffer.allocate((int) MIB);
+            for (long off = 0; off < io.size(); off += MIB) {
+                b.clear();
+                io.read(off, b);
+                md.update(b.flip());
+            }
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
