@@ -60,11 +60,32 @@ final class Lvm2Tools {
         return r;
     }
 
-    /** Runs a reporting command with JSON output and returns the rows of its one report section. */
+    /**
+     * What lvm2 printed on stderr besides the notice that activation is off: the warnings and
+     * errors it found in the metadata.
+     */
+    static List<String> complaints(Result r) {
+        List<String> out = new ArrayList<>();
+        for (String line : r.err().split("\n")) {
+            String l = line.trim();
+            if (!l.isEmpty() && !l.contains("Activation disabled. No device-mapper interaction will be attempted")) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs a reporting command with JSON output and returns the rows of its one report section;
+     * fails when lvm2 complains about anything on stderr.
+     */
     List<JsonNode> report(String command, String section, String... args) {
         List<String> a = new ArrayList<>(List.of("--reportformat", "json", "--units", "b", "--nosuffix"));
         a.addAll(List.of(args));
         Result r = ok(command, a.toArray(String[]::new));
+        if (!complaints(r).isEmpty()) {
+            throw new AssertionError("lvm " + command + " complained: " + complaints(r));
+        }
         try {
             JsonNode rows = new ObjectMapper().readTree(r.out()).path("report").path(0).path(section);
             List<JsonNode> out = new ArrayList<>();
