@@ -127,6 +127,30 @@ class MetadataCommitTest {
     }
 
     @Test
+    void inconsistentMetadataIsRefusedBeforeAnythingIsWritten() {
+        List<MemoryMetadataIo> d = devices(2);
+        try (OfflineVolumeGroup vg = create(d, 1)) {
+            vg.createLinear("a", 4);
+            VolumeGroupMetadata m = vg.metadata();
+            int writes = d.get(0).writes() + d.get(1).writes();
+            List<LogicalVolumeMetadata> lvs = new ArrayList<>(m.logicalVolumes());
+            lvs.add(new LogicalVolumeMetadata("b", LvmUuid.random(), LogicalVolumeMetadata.READ_WRITE_VISIBLE,
+                    List.of(), 1, "h", List.of(StripedSegment.linear(0, 2, "pv0", 3)), List.of()));
+            lvs.add(new LogicalVolumeMetadata("c", LvmUuid.random(), LogicalVolumeMetadata.READ_WRITE_VISIBLE,
+                    List.of(), 1, "h", List.of(StripedSegment.linear(0, 2, "pv9", 0)), List.of()));
+            VolumeGroupMetadata bad = m.withLogicalVolumes(lvs).withSeqno(m.seqno() + 1);
+            ErrnoException e = assertThrows(ErrnoException.class, () -> vg.commit(bad, "bad"));
+            assertEquals(Errno.EINVAL, e.errno());
+            assertTrue(e.getMessage().contains("LV c: segment refers to unknown PV pv9"), e.getMessage());
+            lvs.remove(2);
+            VolumeGroupMetadata overlap = m.withLogicalVolumes(lvs).withSeqno(m.seqno() + 1);
+            e = assertThrows(ErrnoException.class, () -> vg.commit(overlap, "overlap"));
+            assertTrue(e.getMessage().contains("extent 3 is mapped twice"), e.getMessage());
+            assertEquals(writes, d.get(0).writes() + d.get(1).writes(), "nothing written");
+        }
+    }
+
+    @Test
     void eachCommitStepLeavesTheOldVgUntilSlotZeroIsWritten() {
         List<MemoryMetadataIo> d = devices(2);
         try (OfflineVolumeGroup vg = create(d, 2)) {

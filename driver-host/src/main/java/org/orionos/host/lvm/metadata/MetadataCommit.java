@@ -40,9 +40,11 @@ public final class MetadataCommit {
 
     /**
      * Prepares writing {@code text} (the whole copy, see {@link MetadataText#format()}) to every
-     * metadata area of {@code pvs} that is not marked ignored. Nothing is written yet.
+     * metadata area of {@code pvs} that is not marked ignored, after {@link VolumeGroupChecks}
+     * found the VG consistent. Nothing is written yet.
      */
     public static MetadataCommit prepare(List<PhysicalVolumeDevice> pvs, MetadataText text) {
+        VolumeGroupChecks.require(text.vg());
         List<MetadataArea> areas = new ArrayList<>();
         for (PhysicalVolumeDevice pv : pvs) {
             areas.addAll(pv.areas());
