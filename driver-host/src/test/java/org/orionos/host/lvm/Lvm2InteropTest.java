@@ -22,8 +22,9 @@ import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.host.lvm.metadata.FileMetadataIo;
 import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
-import org.orionos.host.lvm.metadata.LvSegment;
+import org.orionos.host.lvm.metadata.LvmUuid;
 import org.orionos.host.lvm.metadata.MetadataArea;
+import org.orionos.host.lvm.metadata.MetadataCommit;
 import org.orionos.host.lvm.metadata.MetadataIo;
 import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
@@ -36,7 +37,6 @@ import org.orionos.host.lvm.metadata.VolumeGroupRead;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -270,6 +270,33 @@ class Lvm2InteropTest {
             assertEquals(List.of(), vg.lastRead().problems());
             assertEquals(2, vg.metadata().logicalVolume("bylvm").extentCount());
             assertLvm2Agrees(lvm, vg.metadata(), loops, List.of(1, 1));
+        }
+    }
+
+    @Test
+    void lvm2SeesTheOldVgUntilOrionsCommitStepWritesSlotZero() throws IOException {
+        List<String> loops = loops(2);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String name = vgName();
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.create(name, paths(loops),
+                OfflineVolumeGroup.DEFAULT_EXTENT_SIZE, PhysicalVolumeFormatter.Options.defaults().withMetadataCopies(2))) {
+            vg.createLinear("old", 2);
+            VolumeGroupMetadata old = vg.metadata();
+            List<LogicalVolumeMetadata> lvs = new ArrayList<>(old.logicalVolumes());
+            lvs.add(new LogicalVolumeMetadata("new", LvmUuid.random(),
+                    LogicalVolumeMetadata.READ_WRITE_VISIBLE, List.of(), 1, "h",
+                    List.of(StripedSegment.linear(0, 3, "pv1", 0)), List.of()));
+            VolumeGroupMetadata next = old.withLogicalVolumes(lvs).withSeqno(old.seqno() + 1);
+            MetadataCommit c = vg.prepareCommit(next, "stepwise");
+            c.writeText();
+            assertLvm2Agrees(lvm, old, loops, List.of(2, 2));
+            assertChecksClean(lvm, name, loops);
+            c.precommit();
+            assertLvm2Agrees(lvm, old, loops, List.of(2, 2));
+            assertChecksClean(lvm, name, loops);
+            c.commit();
+            assertLvm2Agrees(lvm, next, loops, List.of(2, 2));
+            assertChecksClean(lvm, name, loops);
         }
     }
 

@@ -15,6 +15,7 @@ import org.orionos.host.lvm.metadata.MetadataArea;
 import org.orionos.host.lvm.metadata.MetadataCommit;
 import org.orionos.host.lvm.metadata.MetadataIo;
 import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
+import org.orionos.host.lvm.metadata.PhysicalVolumeDevice;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
 import org.orionos.host.lvm.metadata.RawLocation;
 import org.orionos.host.lvm.metadata.StripedSegment;
@@ -22,7 +23,6 @@ import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 import org.orionos.host.lvm.metadata.VolumeGroupRead;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -268,15 +268,21 @@ class MetadataCommitTest {
         ErrnoException e = assertThrows(ErrnoException.class, () -> OfflineVolumeGroup.open(List.of(blank), false));
         assertEquals(Errno.ENODEV, e.errno());
         assertTrue(e.getMessage().contains("/dev/blank"), e.getMessage());
-        assertNull(org.orionos.host.lvm.metadata.PhysicalVolumeDevice.readLabel(blank));
+        assertNull(PhysicalVolumeDevice.readLabel(blank));
         MemoryMetadataIo pv = new MemoryMetadataIo("/dev/pv", 4 << 20);
         LvmUuid id = LvmUuid.random();
         PhysicalVolumeFormatter.format(pv, new PhysicalVolumeFormatter.Options(1, 1 << 20, id));
-        assertNotNull(org.orionos.host.lvm.metadata.PhysicalVolumeDevice.readLabel(pv));
-        assertEquals(id, org.orionos.host.lvm.metadata.PhysicalVolumeDevice.readLabel(pv).pvId());
-        ByteBuffer sector0 = ByteBuffer.allocate(512);
-        pv.read(0, sector0);
-        assertFalse(sector0.flip().hasArray() && sector0.array()[0] != 0);
+        assertNotNull(PhysicalVolumeDevice.readLabel(pv));
+        assertEquals(id, PhysicalVolumeDevice.readLabel(pv).pvId());
+        // pvcreate's layout: sectors 0, 2 and 3 zeroed, the label alone in sector 1.
+        byte[] head = new byte[2048];
+        pv.read(0, ByteBuffer.wrap(head));
+        for (int i = 0; i < head.length; i++) {
+            if (i < 512 || i >= 1024) {
+                assertEquals(0, head[i], "byte " + i);
+            }
+        }
+        assertEquals("LABELONE", new String(head, 512, 8, java.nio.charset.StandardCharsets.US_ASCII));
     }
 
     private static VolumeGroupRead reread(List<MemoryMetadataIo> d) {
