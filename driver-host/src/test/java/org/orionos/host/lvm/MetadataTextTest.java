@@ -151,6 +151,9 @@ class MetadataTextTest {
                 new ConfigValue.Str("y"))), root.value("b"));
         assertEquals(new ConfigValue.Real("1.5"), root.value("c"));
         assertEquals("", root.section("s").section("t").string("u"));
+        ConfigSection esc = ConfigParser.parse("a = \"q\\\"b\\\\c\\nd\"\nb = 'x\\\"y'\n", "test");
+        assertEquals("q\"b\\c\\nd", esc.string("a"), "only \\\" and \\\\ are escapes, like lvm2");
+        assertEquals("x\\\"y", esc.string("b"), "no escapes in single quotes");
         assertEquals("s/t", root.section("s").section("t").path());
         StringBuilder sb = new StringBuilder();
         ConfigWriter.writeBody(sb, root);

@@ -104,5 +104,6 @@ class OnDiskLayoutTest {
         assertThrows(IllegalArgumentException.class, () -> LvmUuid.parse("sLcsfd-WFDv-LTFv-iqZS-jGF2-XKxw-hR5HR$"));
         assertThrows(IllegalArgumentException.class, () -> LvmUuid.parse("sLcsfd+WFDv-LTFv-iqZS-jGF2-XKxw-hR5HRj"));
         assertThrows(IllegalArgumentException.class, () -> LvmUuid.parse("short"));
+        assertEquals(u, LvmUuid.parse("sLcs-fdWFDvLTFviqZSjGF2XKxwhR5HRj"), "lvm2 ignores dashes anywhere");
     }
 }

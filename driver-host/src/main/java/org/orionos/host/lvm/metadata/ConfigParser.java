@@ -12,7 +12,7 @@ import org.orionos.bindings.ErrnoException;
  * document := entry*
  * entry    := name '=' value | name '{' entry* '}'
  * value    := string | integer | float | '[' (value (',' value)* ','?)? ']'
- * string   := '"' chars with \-escapes '"'   (single quotes accepted too)
+ * string   := '"' chars, where \" and \\ stand for " and \ '"'  |  "'" chars without escapes "'"
  * comment  := '#' to end of line
  * </pre>
  * Names are runs of characters other than white space and {@code {}[]=,"'#}. Errors throw an
@@ -140,7 +140,10 @@ public final class ConfigParser {
             if (c == quote) {
                 return sb.toString();
             }
-            if (c == '\\' && pos < text.length()) {
+            // As lvm2: inside double quotes only \" and \\ are escapes, any other backslash is kept;
+            // single-quoted strings have no escapes at all.
+            if (quote == '"' && c == '\\' && pos < text.length()
+                    && (text.charAt(pos) == '"' || text.charAt(pos) == '\\')) {
                 c = text.charAt(pos++);
             }
             if (c == '\n') {

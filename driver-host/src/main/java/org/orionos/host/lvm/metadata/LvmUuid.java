@@ -3,15 +3,15 @@ package org.orionos.host.lvm.metadata;
 import java.security.SecureRandom;
 
 /**
- * An LVM2 identifier: 32 characters from LVM2's 64-character alphabet (letters, digits, '!' and
- * '#'; newly generated ids use only the 62 letters and digits, as lvm2 does). On disk the PV
+ * An LVM2 identifier: 32 characters from LVM2's 64-character alphabet (digits, letters, '!' and
+ * '#'; newly generated ids use only the 62 digits and letters, as lvm2 does). On disk the PV
  * header stores the 32 characters bare; the text metadata stores them dashed 6-4-4-4-4-4-6.
  */
 public record LvmUuid(String chars) {
 
     /** Characters lvm2 accepts in an id. */
     public static final String ALPHABET =
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#";
+            "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!#";
     /** Length of an id without dashes. */
     public static final int LENGTH = 32;
     private static final int[] GROUPS = {6, 4, 4, 4, 4, 4, 6};
@@ -39,28 +39,17 @@ public record LvmUuid(String chars) {
         return new LvmUuid(new String(c));
     }
 
-    /** Parses either form: 32 bare characters or the dashed 6-4-4-4-4-4-6 form. */
+    /**
+     * Parses an id written with or without dashes. Like lvm2, dashes anywhere are ignored; what
+     * remains must be 32 characters of the alphabet.
+     */
     public static LvmUuid parse(String text) {
-        if (text.length() == LENGTH) {
-            return new LvmUuid(text);
-        }
-        if (text.length() != LENGTH + GROUPS.length - 1) {
-            throw new IllegalArgumentException("not an LVM2 id (32 characters, or 38 dashed 6-4-4-4-4-4-6): \""
+        String bare = text.replace("-", "");
+        if (bare.length() != LENGTH) {
+            throw new IllegalArgumentException("not an LVM2 id (32 characters, usually dashed 6-4-4-4-4-4-6): \""
                     + text + "\"");
         }
-        StringBuilder sb = new StringBuilder(LENGTH);
-        int pos = 0;
-        for (int g = 0; g < GROUPS.length; g++) {
-            if (g > 0) {
-                if (text.charAt(pos) != '-') {
-                    throw new IllegalArgumentException("LVM2 id \"" + text + "\" expected '-' at " + pos);
-                }
-                pos++;
-            }
-            sb.append(text, pos, pos + GROUPS[g]);
-            pos += GROUPS[g];
-        }
-        return new LvmUuid(sb.toString());
+        return new LvmUuid(bare);
     }
 
     /** The dashed form the text metadata and the reporting tools use. */
