@@ -301,6 +301,34 @@ class Lvm2InteropTest {
     }
 
     @Test
+    void aCommitThatDiedBetweenPvsReadsAsTheNewVgInBothTools() throws IOException {
+        List<String> loops = loops(2);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String name = vgName();
+        byte[] oldHeader = new byte[512];
+        VolumeGroupMetadata next;
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.create(name, paths(loops),
+                OfflineVolumeGroup.DEFAULT_EXTENT_SIZE, PhysicalVolumeFormatter.Options.defaults())) {
+            vg.createLinear("old", 2);
+            vg.physicalVolumes().get(1).io().read(4096, ByteBuffer.wrap(oldHeader));
+            vg.createLinear("new", 2);
+            next = vg.metadata();
+            // Put pv1's header back to the old slot 0: the crash hit after pv0's commit write.
+            vg.physicalVolumes().get(1).io().write(4096, ByteBuffer.wrap(oldHeader));
+            vg.physicalVolumes().get(1).io().flush();
+        }
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.open(paths(loops))) {
+            assertEquals(next, vg.metadata());
+            assertEquals(loops.get(0), vg.lastRead().used().area().io().name());
+            assertEquals(List.of(loops.get(1) + " metadata area 1 (offset 4096) holds stale seqno 2 (using 3)"),
+                    vg.lastRead().problems());
+        }
+        List<JsonNode> vgs = lvm.reportAllowingWarnings("vgs", "vg", "-o", "vg_name,vg_seqno,lv_count", name);
+        assertEquals(3, num(vgs.get(0), "vg_seqno"), "lvm2 also takes the highest seqno");
+        assertEquals(2, num(vgs.get(0), "lv_count"));
+    }
+
+    @Test
     void orionReadsTheVgLvm2Creates() throws IOException {
         List<String> loops = loops(3);
         Lvm2Tools lvm = new Lvm2Tools(loops);
