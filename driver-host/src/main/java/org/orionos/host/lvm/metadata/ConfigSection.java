@@ -184,6 +184,24 @@ public final class ConfigSection implements ConfigNode {
         return has(key) ? strings(key) : List.of();
     }
 
+    /** Equal when names and entries (in order) are: where it was parsed from does not count. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ConfigSection s && name.equals(s.name) && children.equals(s.children);
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode() * 31 + children.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        ConfigWriter.writeSection(sb, this);
+        return sb.toString();
+    }
+
     /** An error about this section or one of its entries, naming source, line and path. */
     public ErrnoException error(ConfigNode at, String expected, String found) {
         int l = at != null && at.line() > 0 ? at.line() : line;
