@@ -30,6 +30,7 @@ import org.orionos.host.lvm.metadata.LvmUuid;
 import org.orionos.host.lvm.metadata.MetadataArea;
 import org.orionos.host.lvm.metadata.MetadataCommit;
 import org.orionos.host.lvm.metadata.MetadataIo;
+import org.orionos.host.lvm.metadata.MetadataText;
 import org.orionos.host.lvm.metadata.OtherSegment;
 import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
@@ -53,7 +54,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * writes (pvs, vgs, lvs, pvck, vgck) and orion reads what lvm2 writes (pvcreate, vgcreate,
  * lvcreate), each continuing the other's circular metadata buffer. No device-mapper here, so lvm2
  * runs with {@code --driverloaded n} and volumes are created with {@code -an -Zn}; activation is
- * tested in the guest.
+ * tested in the guest. Without device-mapper lvm2 refuses some commands outright: plain {@code
+ * lvcreate -i 2} without {@code --driverloaded n} ("striped: Required device-mapper target(s) not
+ * detected in your kernel") and {@code lvcreate --type thin-pool|raid1|mirror} even with it ("Can't
+ * create thin-pool without using device-mapper kernel driver"), so thin pools reach lvm2 here only
+ * as metadata orion writes.
  */
 class Lvm2InteropTest {
 
@@ -353,6 +358,10 @@ class Lvm2InteropTest {
             assertEquals(3, st.stripeCount());
             assertEquals(256, st.stripeSize());
             assertEquals(List.of("READ", "WRITE", "VISIBLE"), m.logicalVolume("lin").status());
+            // lvm2's backup file (header first, indented, commented) holds the same VG.
+            Path backup = dir.resolve("backup.vg");
+            lvm.ok("vgcfgbackup", "-f", backup.toString(), name);
+            assertEquals(m, MetadataText.parse(java.nio.file.Files.readString(backup), backup.toString()).vg());
         }
     }
 

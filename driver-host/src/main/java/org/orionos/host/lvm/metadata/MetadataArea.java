@@ -82,7 +82,7 @@ public final class MetadataArea {
     public String readText(RawLocation r) {
         long areaSize = location.size();
         if (r.offset() < MdaHeader.SIZE || r.offset() >= areaSize || r.size() <= 0
-                || r.size() > areaSize - MdaHeader.SIZE) {
+                || r.size() > areaSize - MdaHeader.SIZE || r.size() > Integer.MAX_VALUE - 8) {
             throw MdaHeader.corrupt(describe(), "metadata location offset " + r.offset() + " size " + r.size()
                     + " is outside the area");
         }
