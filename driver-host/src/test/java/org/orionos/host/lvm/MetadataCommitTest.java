@@ -151,6 +151,31 @@ class MetadataCommitTest {
     }
 
     @Test
+    void aCommitNeedsExactlyTheVgsPvs() {
+        List<MemoryMetadataIo> d = devices(2);
+        MemoryMetadataIo stranger = new MemoryMetadataIo("/dev/stranger", DEV_SIZE);
+        PhysicalVolumeFormatter.format(stranger, PhysicalVolumeFormatter.Options.defaults());
+        try (OfflineVolumeGroup vg = create(d, 1)) {
+            vg.createLinear("a", 1);
+        }
+        List<MetadataIo> withStranger = io(d);
+        withStranger.add(stranger);
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.open(withStranger, false)) {
+            ErrnoException e = assertThrows(ErrnoException.class, () -> vg.createLinear("b", 1));
+            assertEquals(Errno.EINVAL, e.errno());
+            assertTrue(e.getMessage().contains("/dev/stranger"), e.getMessage());
+        }
+        try (OfflineVolumeGroup vg = OfflineVolumeGroup.open(List.of(d.get(0)), false)) {
+            assertTrue(vg.lastRead().problems().get(0).contains("PV pv1"), vg.lastRead().problems().toString());
+            int writes = d.get(0).writes();
+            ErrnoException e = assertThrows(ErrnoException.class, () -> vg.createLinear("b", 1));
+            assertEquals(Errno.ENODEV, e.errno());
+            assertTrue(e.getMessage().contains("PV pv1") && e.getMessage().contains("missing"), e.getMessage());
+            assertEquals(writes, d.get(0).writes(), "nothing written");
+        }
+    }
+
+    @Test
     void eachCommitStepLeavesTheOldVgUntilSlotZeroIsWritten() {
         List<MemoryMetadataIo> d = devices(2);
         try (OfflineVolumeGroup vg = create(d, 2)) {

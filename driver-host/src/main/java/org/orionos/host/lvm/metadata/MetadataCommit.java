@@ -1,7 +1,9 @@
 package org.orionos.host.lvm.metadata;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
@@ -41,16 +43,31 @@ public final class MetadataCommit {
     /**
      * Prepares writing {@code text} (the whole copy, see {@link MetadataText#format()}) to every
      * metadata area of {@code pvs} that is not marked ignored, after {@link VolumeGroupChecks}
-     * found the VG consistent. Nothing is written yet.
+     * found the VG consistent and {@code pvs} turned out to be exactly the VG's PVs. Nothing is
+     * written yet.
      */
     public static MetadataCommit prepare(List<PhysicalVolumeDevice> pvs, MetadataText text) {
         VolumeGroupChecks.require(text.vg());
+        VolumeGroupMetadata vg = text.vg();
         List<MetadataArea> areas = new ArrayList<>();
+        Set<String> present = new HashSet<>();
         for (PhysicalVolumeDevice pv : pvs) {
+            LvmUuid id = pv.label().pvId();
+            if (vg.physicalVolumes().stream().noneMatch(p -> p.id().equals(id))) {
+                throw new ErrnoException(Errno.EINVAL, "commit VG " + vg.name(), pv.io().name(),
+                        "the device is PV " + id + ", which the VG does not list; it would receive foreign metadata");
+            }
+            present.add(id.chars());
             areas.addAll(pv.areas());
         }
+        for (PhysicalVolumeMetadata p : vg.physicalVolumes()) {
+            if (!present.contains(p.id().chars())) {
+                throw new ErrnoException(Errno.ENODEV, "commit VG " + vg.name(), p.device(), "PV " + p.name() + " ("
+                        + p.id() + ") is missing; its metadata would go stale, so no change is written (lvm2 refuses too)");
+            }
+        }
         if (areas.isEmpty()) {
-            throw new ErrnoException(Errno.EINVAL, "commit VG " + text.vg().name(), null,
+            throw new ErrnoException(Errno.EINVAL, "commit VG " + vg.name(), null,
                     "none of its PVs has a metadata area; at least one PV needs --pvmetadatacopies 1 or 2");
         }
         return new MetadataCommit(areas, text.format());
