@@ -26,7 +26,8 @@ public final class PhysicalVolumeFormatter {
     /**
      * @param metadataCopies 0, 1 or 2 metadata areas ({@code --pvmetadatacopies})
      * @param peStart        byte offset of the first extent, a multiple of 4096 past the first area
-     * @param id             the PV id, or null for a random one
+     * @param id             the PV id, or null for a random one (when several devices are formatted
+     *                       together only the first gets it)
      */
     public record Options(int metadataCopies, long peStart, LvmUuid id) {
 
