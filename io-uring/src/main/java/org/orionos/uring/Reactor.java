@@ -74,6 +74,8 @@ public final class Reactor implements Executor, AutoCloseable {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
+    private LoopHook[] hooks = new LoopHook[0];
+
     /** 1 while the reactor may block in enter: posters must then write the eventfd. */
     @SuppressWarnings("unused") // accessed through SLEEPING
     private volatile int sleeping;
@@ -87,8 +89,6 @@ public final class Reactor implements Executor, AutoCloseable {
     private Arena arena;
     private MemorySegment eventBuf;
     private final Completion onWake = (res, flags, cookie) -> wakeCompleted(res);
-    /** Registered pollers; replaced (copy on write) only on the reactor thread. */
-    private Poller[] pollers = new Poller[0];
     private long loops;
 
     private Reactor(int id, String name, RingConfig config, int cpu) {
@@ -152,50 +152,6 @@ public final class Reactor implements Executor, AutoCloseable {
         return loops;
     }
 
-    /**
-     * Adds a poller called on every iteration of the loop. Call on the reactor thread (or post
-     * this call with {@link #execute}).
-     */
-    public void addPoller(Poller p) {
-        checkInReactor();
-        Poller[] n = java.util.Arrays.copyOf(pollers, pollers.length + 1);
-        n[pollers.length] = Objects.requireNonNull(p, "poller");
-        pollers = n;
-    }
-
-    /** Removes a poller added with {@link #addPoller}; on the reactor thread. */
-    public void removePoller(Poller p) {
-        checkInReactor();
-        Poller[] cur = pollers;
-        for (int i = 0; i < cur.length; i++) {
-            if (cur[i] == p) {
-                Poller[] n = new Poller[cur.length - 1];
-                System.arraycopy(cur, 0, n, 0, i);
-                System.arraycopy(cur, i + 1, n, i, cur.length - i - 1);
-                pollers = n;
-                return;
-            }
-        }
-    }
-
-    private void checkInReactor() {
-        if (!isInReactor()) {
-            throw new IllegalStateException("call on " + name + "'s thread, not " + Thread.currentThread().getName());
-        }
-    }
-
-    private int runPollers() {
-        int work = 0;
-        for (Poller p : pollers) {
-            try {
-                work += p.poll();
-            } catch (RuntimeException | Error e) {
-                LOG.error("{}: poller {} failed", name, p, e);
-            }
-        }
-        return work;
-    }
-
     /** Runs {@code task} on the reactor thread, in posting order. */
     @Override
     public void execute(Runnable task) {
@@ -233,6 +189,54 @@ public final class Reactor implements Executor, AutoCloseable {
                 LOG.error("{}: eventfd wake failed: {}", name, Errno.name((int) -r));
             }
         }
+    }
+
+    /**
+     * Work a layer above the ring runs every turn of the loop, after completions were reaped:
+     * deferred completions, submissions that met a full ring. Runs on the reactor thread only.
+     */
+    @FunctionalInterface
+    public interface LoopHook {
+        /** Does one round of work; returns true while work remains, so the loop must not sleep. */
+        boolean run();
+    }
+
+    /** Adds a loop hook; call on this reactor's thread (hooks are plain, unsynchronized state). */
+    public void addLoopHook(LoopHook hook) {
+        if (!isInReactor()) {
+            throw new IllegalStateException("loop hooks are added on the reactor's own thread");
+        }
+        hooks = java.util.Arrays.copyOf(hooks, hooks.length + 1);
+        hooks[hooks.length - 1] = hook;
+    }
+
+    /** Removes a loop hook added by {@link #addLoopHook}; reactor thread only. */
+    public void removeLoopHook(LoopHook hook) {
+        if (!isInReactor()) {
+            throw new IllegalStateException("loop hooks are removed on the reactor's own thread");
+        }
+        for (int i = 0; i < hooks.length; i++) {
+            if (hooks[i] == hook) {
+                LoopHook[] n = new LoopHook[hooks.length - 1];
+                System.arraycopy(hooks, 0, n, 0, i);
+                System.arraycopy(hooks, i + 1, n, i, hooks.length - i - 1);
+                hooks = n;
+                return;
+            }
+        }
+    }
+
+    private boolean runHooks() {
+        boolean busy = false;
+        LoopHook[] hs = hooks;
+        for (LoopHook h : hs) {
+            try {
+                busy |= h.run();
+            } catch (Throwable e) {
+                LOG.error("{}: loop hook {} failed", name, h, e);
+            }
+        }
+        return busy;
     }
 
     // ---------------------------------------------------------------- the loop
@@ -321,11 +325,11 @@ public final class Reactor implements Executor, AutoCloseable {
             loops++;
             runTasks();
             r.reap();
-            int work = runPollers();
+            boolean hooksBusy = runHooks();
             if (closing) {
                 break;
             }
-            if (work > 0 || !tasks.isEmpty()) {
+            if (hooksBusy || !tasks.isEmpty()) {
                 int s = r.submit();
                 if (s < 0 && s != -Errno.EINTR) {
                     backoff(s);
@@ -364,6 +368,8 @@ public final class Reactor implements Executor, AutoCloseable {
         Completion cancelDone = (res, flags, cookie) -> cancels[0]--;
         while (true) {
             r.reap();
+            // Hooks may hold deferred completions of cancelled work: let them finish it.
+            runHooks();
             if (r.inFlight() == 0) {
                 break;
             }

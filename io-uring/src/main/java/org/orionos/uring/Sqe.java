@@ -88,6 +88,11 @@ public final class Sqe {
         return this;
     }
 
+    /** Per-request RWF_* flags of READ/WRITE/READV/WRITEV (e.g. RWF_DSYNC for a FUA write). */
+    public Sqe rwFlags(int rwf) {
+        return opFlags(rwf);
+    }
+
     private Sqe opFlags(int f) {
         sqes.set(JAVA_INT, base + OP_FLAGS, f);
         return this;

@@ -25,22 +25,17 @@ class ReactorTest {
             assertSame(r, seen);
             assertTrue(r.call(r::isInReactor).get(5, TimeUnit.SECONDS));
             // An I/O submitted from a task completes on the same reactor.
-            Thread io = r.call(() -> {
-                Thread[] t = new Thread[1];
-                CountDownLatch done = new CountDownLatch(1);
+            Thread[] completedOn = new Thread[1];
+            CountDownLatch done = new CountDownLatch(1);
+            r.call(() -> {
                 r.ring().acquire((res, flags, cookie) -> {
-                    t[0] = Thread.currentThread();
+                    completedOn[0] = Thread.currentThread();
                     done.countDown();
                 }, 0).nop();
-                return done;
-            }).thenApply(d -> {
-                try {
-                    assertTrue(d.await(5, TimeUnit.SECONDS));
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-                return r.call(() -> Thread.currentThread()).join();
-            }).get(10, TimeUnit.SECONDS);
+                return null;
+            }).get(5, TimeUnit.SECONDS);
+            assertTrue(done.await(5, TimeUnit.SECONDS));
+            Thread io = completedOn[0];
             assertEquals(r.name(), io.getName());
         }
     }
@@ -110,19 +105,19 @@ class ReactorTest {
     }
 
     @Test
-    void busyPollerKeepsTheReactorSpinningAndIdleOneLetsItSleep() throws Exception {
-        try (Reactor r = Reactor.start("t-poller", RingConfig.defaults())) {
+    void busyLoopHookKeepsTheReactorSpinningAndIdleOneLetsItSleep() throws Exception {
+        try (Reactor r = Reactor.start("t-hook", RingConfig.defaults())) {
             long[] calls = new long[1];
             CountDownLatch reached = new CountDownLatch(1);
-            Poller p = () -> {
+            Reactor.LoopHook p = () -> {
                 calls[0]++;
                 if (calls[0] == 10_000) {
                     reached.countDown();
                 }
-                return calls[0] < 10_000 ? 1 : 0;
+                return calls[0] < 10_000;
             };
-            r.execute(() -> r.addPoller(p));
-            // No task and no I/O: only a busy poller keeps the loop turning 10000 times.
+            r.execute(() -> r.addLoopHook(p));
+            // No task and no I/O: only a busy hook keeps the loop turning 10000 times.
             assertTrue(reached.await(10, TimeUnit.SECONDS));
             long loopsThen = r.call(r::loops).get(5, TimeUnit.SECONDS);
             Thread.sleep(100);
@@ -130,7 +125,7 @@ class ReactorTest {
             // Idle now: it slept instead of spinning (only our two calls woke it).
             assertTrue(loopsLater - loopsThen < 20, "loops while idle: " + (loopsLater - loopsThen));
             r.call(() -> {
-                r.removePoller(p);
+                r.removeLoopHook(p);
                 return null;
             }).get(5, TimeUnit.SECONDS);
             long before = r.call(() -> calls[0]).get(5, TimeUnit.SECONDS);

@@ -7,9 +7,10 @@ import java.lang.annotation.Target;
 
 /**
  * Marks a holder class that mirrors C headers, jextract-style. The layout checker includes these
- * headers in a C probe and compares, against gcc, every {@code public static final} primitive
- * constant of the class (Java name = C name) and every nested struct's {@code LAYOUT} (layout name
- * = C struct name, member names = C field names; unnamed padding is skipped).
+ * headers in a C probe and compares, against gcc, every {@code public static final} primitive or
+ * String constant of the class (Java name = C name) and every nested struct's {@code LAYOUT} (layout
+ * name = C struct/union tag, or typedef name with {@link CTypedef}; member names = C field names;
+ * unnamed groups are C anonymous members; padding is skipped).
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.TYPE)

@@ -32,6 +32,21 @@ public final class ErrnoException extends RuntimeException {
         this(errno, operation, target, null);
     }
 
+    private ErrnoException(String message, int errno, String operation, String target) {
+        super(message);
+        this.errno = Math.abs(errno);
+        this.operation = operation;
+        this.target = target;
+    }
+
+    /**
+     * An error whose message is already complete and actionable (config and CLI validation),
+     * so no errno text is appended: {@code "orion.toml: bdev[1] \"f0\": size: expected ..."}.
+     */
+    public static ErrnoException withMessage(int errno, String operation, String target, String message) {
+        return new ErrnoException(message, errno, operation, target);
+    }
+
     /** Throws when {@code result} is a negative errno, else returns it: for calls off the hot path. */
     public static long check(long result, String operation, String target) {
         if (result < 0) {

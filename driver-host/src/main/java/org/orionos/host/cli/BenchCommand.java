@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code orion bench}: engine benchmarks; each prints progress and a final {@code key=value} line. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks of Orion's engines.",
-        subcommands = {BenchUringCommand.class})
+        subcommands = {BenchUringCommand.class, BenchBdevCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

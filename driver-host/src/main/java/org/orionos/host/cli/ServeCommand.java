@@ -1,23 +1,36 @@
 package org.orionos.host.cli;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import org.orionos.bindings.ErrnoException;
 import org.orionos.host.ShutdownSignal;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.config.ConfigLoader;
+import org.orionos.host.config.OrionConfig;
 import org.orionos.host.probe.SystemProbe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code orion serve}: runs the host until SIGINT/SIGTERM. */
+/** {@code orion serve}: builds the configured stack and runs it until SIGINT/SIGTERM. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run the storage host until SIGINT or SIGTERM.")
+        description = "Build the stack from a TOML config (or the built-in default) and serve it until SIGINT or SIGTERM.")
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
+    @Option(names = "--config", paramLabel = "FILE", description = "TOML stack description (default: built-in: a sparse 1 GiB file under ./orion-data).")
+    Path config;
+
+    @Option(names = "--reactors", paramLabel = "N", description = "Reactor threads (default: one per core).")
+    int reactors;
+
     @Override
     public Integer call() throws Exception {
-        ShutdownSignal signal = new ShutdownSignal(30_000).install();
+        ShutdownSignal signal = new ShutdownSignal(60_000).install();
         SystemProbe.Report report = SystemProbe.run();
         LOG.info("orion host starting (pid {})\n{}", ProcessHandle.current().pid(), ProbeCommand.human(report).stripTrailing());
         if (!report.ioUring().available()) {
@@ -25,9 +38,31 @@ public final class ServeCommand implements Callable<Integer> {
             signal.finished(1);
             return 1;
         }
+        OrionConfig cfg;
+        try {
+            cfg = config != null ? ConfigLoader.load(config) : ConfigLoader.embeddedDefault();
+        } catch (ErrnoException e) {
+            LOG.error("{}", e.getMessage());
+            signal.finished(2);
+            return 2;
+        }
+        LOG.info("stack from {}", cfg.source());
+        BdevHost host = BdevHost.start(reactors, BdevHost.DEFAULT_BUFFER_BYTES);
+        try {
+            host.build(cfg);
+        } catch (ErrnoException e) {
+            LOG.error("{}", e.getMessage());
+            host.close();
+            signal.finished(1);
+            return 1;
+        }
+        LOG.info("serving {} block device(s) on {} reactor(s): {}", host.registry().all().size(), host.reactorCount(),
+                String.join(", ", host.registry().all().stream().map(BlockDevice::name).toList()));
         LOG.info("ready; stop with SIGINT (Ctrl-C) or SIGTERM");
         signal.awaitRequested();
-        LOG.info("stop requested; shutting down");
+        LOG.info("stop requested: draining in-flight I/O, flushing and closing devices");
+        host.close();
+        LOG.info("stopped cleanly");
         signal.finished(0);
         return 0;
     }

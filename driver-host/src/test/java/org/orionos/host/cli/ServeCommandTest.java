@@ -3,12 +3,14 @@ package org.orionos.host.cli;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,12 +18,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Runs {@code orion serve} as a real process and stops it with a real SIGTERM. */
 class ServeCommandTest {
 
-    @Test
-    void sigtermStopsServeCleanlyWithStatusZero() throws Exception {
+    private static Process start(Path workDir, String... args) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), OrionMain.class.getName(), "serve")
-                .redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), OrionMain.class.getName(), "serve"));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true).start();
+    }
+
+    /** Reads the output; sends SIGTERM once the host says it is ready. */
+    private static String runUntilReadyThenTerm(Process p) throws Exception {
         List<String> lines = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
@@ -32,10 +38,62 @@ class ServeCommandTest {
                 }
             }
         }
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "serve did not exit after SIGTERM");
-        String out = String.join("\n", lines);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve did not exit");
+        return String.join("\n", lines);
+    }
+
+    @Test
+    void servesAConfiguredStackAndStopsCleanlyOnSigterm(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("orion.toml");
+        Files.writeString(cfg, """
+                [[bdev]]
+                name = "mem0"
+                type = "memory"
+                size = "64M"
+                [[bdev]]
+                name = "f0"
+                type = "file"
+                path = "%s"
+                size = "16M"
+                """.formatted(dir.resolve("f0.img")));
+        Process p = start(dir, "--config", cfg.toString(), "--reactors", "2");
+        String out = runUntilReadyThenTerm(p);
         assertEquals(0, p.exitValue(), out);
-        assertTrue(out.contains("stop requested"), out);
+        assertTrue(out.contains("serving 2 block device(s) on 2 reactor(s): mem0, f0"), out);
+        assertTrue(out.contains("stopped cleanly"), out);
         assertTrue(out.contains("io_uring"), "serve logs the probe at start:\n" + out);
+        assertEquals(16L << 20, Files.size(dir.resolve("f0.img")), "the file device was created at its size");
+    }
+
+    @Test
+    void embeddedDefaultCreatesItsDiskUnderOrionData(@TempDir Path dir) throws Exception {
+        Process p = start(dir);
+        String out = runUntilReadyThenTerm(p);
+        assertEquals(0, p.exitValue(), out);
+        Path disk = dir.resolve("orion-data/disk0.img");
+        assertEquals(1L << 30, Files.size(disk), out);
+        assertTrue(out.contains("<embedded default>") && out.contains("disk0"), out);
+    }
+
+    @Test
+    void badConfigFailsBeforeAnythingIsCreated(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("bad.toml");
+        Files.writeString(cfg, """
+                [[bdev]]
+                name = "f0"
+                type = "file"
+                path = "%s"
+                size = "16M"
+                [[bdev]]
+                name = "e"
+                type = "error"
+                base = "nope"
+                """.formatted(dir.resolve("f0.img")));
+        Process p = start(dir, "--config", cfg.toString());
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), out);
+        assertTrue(out.contains(cfg.toString()) && out.contains("\"nope\""), out);
+        assertTrue(Files.notExists(dir.resolve("f0.img")), "nothing was created from a config that does not validate");
     }
 }

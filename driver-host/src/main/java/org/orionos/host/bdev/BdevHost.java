@@ -1,0 +1,215 @@
+package org.orionos.host.bdev;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.backend.DelayBdev;
+import org.orionos.host.bdev.backend.ErrorBdev;
+import org.orionos.host.bdev.backend.FileBdev;
+import org.orionos.host.bdev.backend.MemoryBdev;
+import org.orionos.host.bdev.backend.NullBdev;
+import org.orionos.host.config.BdevSpec;
+import org.orionos.host.config.OrionConfig;
+import org.orionos.uring.Reactor;
+import org.orionos.uring.ReactorGroup;
+import org.orionos.uring.RingConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The block-device layer of a running host: the reactors, one {@link IoContext} per reactor, the
+ * device registry, and the stack built from a config. {@link #close()} drains in-flight I/O,
+ * flushes every device and closes everything.
+ */
+public final class BdevHost implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BdevHost.class);
+    /** Registered buffer region per reactor. */
+    public static final long DEFAULT_BUFFER_BYTES = 64L << 20;
+
+    private final ReactorGroup reactors;
+    private final IoContext[] contexts;
+    private final BdevRegistry registry = new BdevRegistry();
+    private final List<BlockDevice> buildOrder = new ArrayList<>();
+    private volatile boolean closed;
+
+    private BdevHost(ReactorGroup reactors, IoContext[] contexts) {
+        this.reactors = reactors;
+        this.contexts = contexts;
+    }
+
+    /** Starts {@code n} reactors (one per core when {@code n <= 0}) with an IoContext each. */
+    public static BdevHost start(int n, long bufferBytesPerReactor) {
+        int count = n > 0 ? n : Runtime.getRuntime().availableProcessors();
+        ReactorGroup group = ReactorGroup.start("orion-reactor", count, RingConfig.defaults(), false);
+        IoContext[] ctx = new IoContext[count];
+        try {
+            for (int i = 0; i < count; i++) {
+                Reactor r = group.get(i);
+                ctx[i] = r.call(() -> new IoContext(r, bufferBytesPerReactor)).get(30, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            group.close();
+            throw new IllegalStateException("cannot start the block-device layer's reactors: " + e.getMessage(), e);
+        }
+        return new BdevHost(group, ctx);
+    }
+
+    public BdevRegistry registry() {
+        return registry;
+    }
+
+    public int reactorCount() {
+        return contexts.length;
+    }
+
+    public IoContext context(int i) {
+        return contexts[i];
+    }
+
+    public ReactorGroup reactors() {
+        return reactors;
+    }
+
+    /** Creates every device of {@code config}, bases first. On failure, what was built is closed again. */
+    public void build(OrionConfig config) {
+        List<BlockDevice> made = new ArrayList<>();
+        try {
+            for (BdevSpec spec : config.bdevs()) {
+                BlockDevice d = create(spec);
+                registry.add(d);
+                made.add(d);
+                LOG.info("bdev {}: {}", d.name(), describe(d));
+            }
+        } catch (RuntimeException e) {
+            for (int i = made.size() - 1; i >= 0; i--) {
+                BlockDevice d = made.get(i);
+                registry.remove(d.name(), true);
+                d.close();
+            }
+            throw e;
+        }
+        synchronized (buildOrder) {
+            buildOrder.addAll(made);
+        }
+    }
+
+    private BlockDevice create(BdevSpec spec) {
+        return switch (spec) {
+            case BdevSpec.Memory m -> new MemoryBdev(m.name(), m.size(), m.blockSize());
+            case BdevSpec.Null n -> new NullBdev(n.name(), n.size(), n.blockSize());
+            case BdevSpec.File f -> FileBdev.open(f.name(), f.path(), f.size(), f.blockSize(), f.direct());
+            case BdevSpec.Error e -> new ErrorBdev(e.name(), registry.get(e.base()));
+            case BdevSpec.Delay d -> new DelayBdev(d.name(), registry.get(d.base()), d.readLatencyMicros(),
+                    d.writeLatencyMicros(), d.flushLatencyMicros());
+        };
+    }
+
+    private static String describe(BlockDevice d) {
+        String what = switch (d) {
+            case FileBdev f -> (f.isBlockDevice() ? "block device " : "file ") + f.path()
+                    + (f.isDirect() ? " (O_DIRECT)" : " (buffered)");
+            case MemoryBdev m -> "memory";
+            case NullBdev n -> "null";
+            case ErrorBdev e -> "error injection over " + e.base().name();
+            case DelayBdev x -> "delay";
+            default -> d.getClass().getSimpleName();
+        };
+        return what + ", " + d.sizeBytes() + " bytes, block " + d.blockSize() + ", "
+                + Capability.describe(d.capabilities());
+    }
+
+    /** Off-hot-path access: futures over single requests, run on a chosen reactor. */
+    public BdevClient client() {
+        return new BdevClient(this);
+    }
+
+    /** Drains, flushes and closes devices (top of the stack first), then stops the reactors. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<BlockDevice> order;
+        synchronized (buildOrder) {
+            order = new ArrayList<>(buildOrder);
+        }
+        awaitDrained(30_000);
+        BdevClient c = client();
+        for (int i = order.size() - 1; i >= 0; i--) {
+            BlockDevice d = order.get(i);
+            if (d.has(Capability.FLUSH) && !d.isRemoved()) {
+                try {
+                    c.flush(d).get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("{}: flush at shutdown failed: {}", d.name(), e.getMessage());
+                }
+            }
+        }
+        for (int i = order.size() - 1; i >= 0; i--) {
+            BlockDevice d = order.get(i);
+            try {
+                registry.remove(d.name(), true);
+            } catch (ErrnoException e) {
+                LOG.debug("{}: already removed", d.name());
+            }
+            d.close();
+        }
+        for (int i = 0; i < contexts.length; i++) {
+            IoContext ctx = contexts[i];
+            try {
+                reactors.get(i).call(() -> {
+                    ctx.close();
+                    return null;
+                }).get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("reactor {}: closing its I/O context failed: {}", i, e.getMessage());
+            }
+        }
+        reactors.close();
+    }
+
+    /** Waits until no request is out of any reactor's pool, polling each reactor (management path). */
+    private void awaitDrained(long timeoutMillis) {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        for (int i = 0; i < contexts.length; i++) {
+            IoContext ctx = contexts[i];
+            Reactor r = reactors.get(i);
+            while (true) {
+                int left;
+                try {
+                    left = r.call(ctx::outstanding).get(5, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    LOG.warn("reactor {} did not answer while draining: {}", i, e.getMessage());
+                    break;
+                }
+                if (left == 0) {
+                    break;
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    LOG.warn("reactor {}: {} requests still in flight after {} ms; closing anyway", i, left, timeoutMillis);
+                    break;
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Checks a buffer handed to the futures API. */
+    static void checkBuffer(MemorySegment buf, long length) {
+        if (buf.byteSize() < length) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "io", "buffer",
+                    "buffer of " + buf.byteSize() + " bytes is smaller than the " + length + " bytes requested");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package org.orionos.host.cli;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.BdevCallback;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BdevRequest;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.IoContext;
+import org.orionos.host.config.ConfigLoader;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code orion bench bdev}: drives one device of a config through the full block-device path
+ * (pooled requests, core checks and splits, backend, completion on the submitting reactor) at a
+ * fixed queue depth per reactor. Prints progress each second and ends with {@code iops=<n> bw_mib_s=<n>}.
+ */
+@Command(name = "bdev", mixinStandardHelpOptions = true,
+        description = "Benchmark a block device of a config through the block-device layer.")
+public final class BenchBdevCommand implements Callable<Integer> {
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "TOML stack description.")
+    Path config;
+
+    @Option(names = "--bdev", required = true, description = "Device to drive.")
+    String bdev;
+
+    @Option(names = "--rw", defaultValue = "randread", description = "randread, randwrite, read or write (default ${DEFAULT-VALUE}).")
+    String rw;
+
+    @Option(names = "--bs", defaultValue = "4096", description = "Block size in bytes (default ${DEFAULT-VALUE}).")
+    int bs;
+
+    @Option(names = "--qd", defaultValue = "32", description = "I/Os in flight per reactor (default ${DEFAULT-VALUE}).")
+    int qd;
+
+    @Option(names = "--seconds", defaultValue = "10", description = "Run time (default ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--reactors", defaultValue = "1", description = "Reactors driving I/O (default ${DEFAULT-VALUE}).")
+    int reactors;
+
+    @Override
+    public Integer call() throws Exception {
+        boolean write = rw.endsWith("write");
+        boolean random = rw.startsWith("rand");
+        if (!rw.equals("randread") && !rw.equals("randwrite") && !rw.equals("read") && !rw.equals("write")) {
+            System.err.println("orion bench bdev: --rw must be randread, randwrite, read or write, got " + rw);
+            return 2;
+        }
+        if (bs <= 0 || qd <= 0 || seconds <= 0 || reactors <= 0) {
+            System.err.println("orion bench bdev: --bs, --qd, --seconds and --reactors must be positive");
+            return 2;
+        }
+        try (BdevHost host = BdevHost.start(reactors, Math.max(BdevHost.DEFAULT_BUFFER_BYTES, (long) bs * qd * 2))) {
+            host.build(ConfigLoader.load(config));
+            BlockDevice dev = host.registry().get(bdev);
+            if (bs % dev.blockSize() != 0 || bs > dev.sizeBytes()) {
+                System.err.println("orion bench bdev: --bs must be a multiple of " + dev.name() + "'s block size "
+                        + dev.blockSize() + " and at most its size");
+                return 2;
+            }
+            Driver[] drivers = new Driver[reactors];
+            for (int i = 0; i < reactors; i++) {
+                IoContext ctx = host.context(i);
+                drivers[i] = new Driver(ctx, dev, write, random, bs, qd, i);
+                Driver d = drivers[i];
+                ctx.reactor().call(() -> {
+                    d.start();
+                    return null;
+                }).get(10, TimeUnit.SECONDS);
+            }
+            long t0 = System.nanoTime();
+            long last = 0;
+            long lastT = t0;
+            for (int s = 1; s <= seconds; s++) {
+                Thread.sleep(Math.max(0, t0 + s * 1_000_000_000L - System.nanoTime()) / 1_000_000);
+                long now = System.nanoTime();
+                long done = total(drivers);
+                double dt = (now - lastT) / 1e9;
+                System.out.printf(Locale.ROOT, "%3ds  iops=%d  bw_mib_s=%.1f%n", s, Math.round((done - last) / dt),
+                        (done - last) * (double) bs / dt / (1 << 20));
+                last = done;
+                lastT = now;
+                for (Driver d : drivers) {
+                    if (d.error != 0) {
+                        throw new ErrnoException(-d.error, "bench " + rw, dev.name());
+                    }
+                }
+            }
+            long elapsed = System.nanoTime() - t0;
+            long done = total(drivers);
+            for (Driver d : drivers) {
+                d.stop = true;
+            }
+            double secs = elapsed / 1e9;
+            System.out.printf(Locale.ROOT, "iops=%d bw_mib_s=%d%n", Math.round(done / secs),
+                    Math.round(done * (double) bs / secs / (1 << 20)));
+        }
+        return 0;
+    }
+
+    private static long total(Driver[] drivers) {
+        long n = 0;
+        for (Driver d : drivers) {
+            n += (long) Driver.COMPLETED.getOpaque(d);
+        }
+        return n;
+    }
+
+    /** One reactor's closed loop: each completion submits the next I/O from the same request. */
+    static final class Driver implements BdevCallback {
+        static final VarHandle COMPLETED;
+
+        static {
+            try {
+                COMPLETED = MethodHandles.lookup().findVarHandle(Driver.class, "completed", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final IoContext ctx;
+        private final BlockDevice dev;
+        private final boolean write;
+        private final boolean random;
+        private final int bs;
+        private final int qd;
+        private final long blocks;
+        private final SplittableRandom rnd;
+        private long nextSeq;
+        @SuppressWarnings("unused") // written through COMPLETED (opaque), read by the progress thread
+        private long completed;
+        volatile boolean stop;
+        volatile int error;
+
+        Driver(IoContext ctx, BlockDevice dev, boolean write, boolean random, int bs, int qd, int seed) {
+            this.ctx = ctx;
+            this.dev = dev;
+            this.write = write;
+            this.random = random;
+            this.bs = bs;
+            this.qd = qd;
+            this.blocks = dev.sizeBytes() / bs;
+            this.rnd = new SplittableRandom(seed);
+            this.nextSeq = (blocks / Math.max(1, qd)) * seed % Math.max(1, blocks);
+        }
+
+        void start() {
+            for (int i = 0; i < qd; i++) {
+                MemorySegment buf = ctx.buffers().allocate(bs);
+                BdevRequest r = ctx.request();
+                prepare(r, buf);
+                dev.submit(r);
+            }
+        }
+
+        private void prepare(BdevRequest r, MemorySegment buf) {
+            long block = random ? rnd.nextLong(blocks) : nextSeq++ % blocks;
+            if (write) {
+                r.prepareWrite(block * bs, bs, buf, 0, 0);
+            } else {
+                r.prepareRead(block * bs, bs, buf, 0);
+            }
+            r.callback(this, 0);
+        }
+
+        @Override
+        public void onComplete(BdevRequest r, int status) {
+            // Opaque: the progress thread needs an eventually-visible count, not ordering.
+            COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
+            MemorySegment buf = r.buffer();
+            if (status < 0) {
+                error = status == 0 ? -Errno.EIO : status;
+            }
+            if (stop || status < 0) {
+                r.release();
+                ctx.buffers().release(buf);
+                return;
+            }
+            prepare(r, buf);
+            dev.submit(r);
+        }
+    }
+}

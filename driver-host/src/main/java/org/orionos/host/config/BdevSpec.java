@@ -1,0 +1,47 @@
+package org.orionos.host.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** A {@code [[bdev]]} entry: which backend, with what parameters. Validated when read. */
+public sealed interface BdevSpec {
+    /** Unique device name. */
+    String name();
+
+    /** Devices this one consumes, built before it. */
+    default List<String> bases() {
+        return List.of();
+    }
+
+    /** Off-heap memory, allocated in chunks on first write. Block sizes are 512 or 4096. */
+    record Memory(String name, long size, int blockSize) implements BdevSpec {
+    }
+
+    /**
+     * A regular file or block device through io_uring. {@code size} creates a sparse file of that
+     * size when the path does not exist (0: the file must exist). {@code direct}: auto, on or off.
+     */
+    record File(String name, Path path, long size, int blockSize, String direct) implements BdevSpec {
+    }
+
+    /** Discards writes, reads zeros: for measuring the stack above it. */
+    record Null(String name, long size, int blockSize) implements BdevSpec {
+    }
+
+    /** Wraps {@code base}; injects failures, corruption or delay, switchable at runtime. */
+    record Error(String name, String base) implements BdevSpec {
+        @Override
+        public List<String> bases() {
+            return List.of(base);
+        }
+    }
+
+    /** Wraps {@code base}, adding fixed latencies in microseconds. */
+    record Delay(String name, String base, long readLatencyMicros, long writeLatencyMicros,
+                 long flushLatencyMicros) implements BdevSpec {
+        @Override
+        public List<String> bases() {
+            return List.of(base);
+        }
+    }
+}

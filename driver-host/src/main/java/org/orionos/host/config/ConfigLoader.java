@@ -1,0 +1,207 @@
+package org.orionos.host.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+
+/**
+ * Reads the TOML stack description and validates all of it before anything is created: syntax
+ * (with line and column), unknown keys, types, sizes, duplicate names, references to missing
+ * devices and cycles. Every error names the file, the table and the key.
+ */
+public final class ConfigLoader {
+    /** Top-level tables this version understands. */
+    private static final Set<String> TOP_LEVEL = Set.of("bdev");
+
+    /** What {@code orion serve} runs without {@code --config}: a sparse file-backed disk under ./orion-data. */
+    public static final String EMBEDDED_DEFAULT = """
+            # orion serve's built-in stack: one sparse 1 GiB file-backed disk, created on first run.
+            [[bdev]]
+            name = "disk0"
+            type = "file"
+            path = "orion-data/disk0.img"
+            size = "1G"
+            """;
+
+    private ConfigLoader() {
+    }
+
+    public static OrionConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw ErrnoException.withMessage(Errno.ENOENT, "config", file.toString(),
+                    file + ": no such file; pass an existing TOML file to --config (see README for an example)");
+        } catch (IOException e) {
+            throw ErrnoException.withMessage(Errno.EIO, "config", file.toString(), file + ": cannot read: " + e.getMessage());
+        }
+        return parse(text, file.toString());
+    }
+
+    public static OrionConfig embeddedDefault() {
+        return parse(EMBEDDED_DEFAULT, "<embedded default>");
+    }
+
+    public static OrionConfig parse(String text, String source) {
+        JsonNode root;
+        try {
+            root = new TomlMapper().readTree(text);
+        } catch (JacksonException e) {
+            JsonLocation loc = e.getLocation();
+            String at = loc != null && loc.getLineNr() > 0 ? ":" + loc.getLineNr() + ":" + loc.getColumnNr() : "";
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
+                    source + at + ": TOML syntax error: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) {
+            return new OrionConfig(source, List.of());
+        }
+        root.fieldNames().forEachRemaining(k -> {
+            if (!TOP_LEVEL.contains(k)) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
+                        source + ": unknown table '" + k + "'; known: " + String.join(", ", TOP_LEVEL));
+            }
+        });
+        List<BdevSpec> bdevs = readBdevs(root.get("bdev"), source);
+        return new OrionConfig(source, buildOrder(bdevs, source));
+    }
+
+    private static List<BdevSpec> readBdevs(JsonNode node, String source) {
+        List<BdevSpec> out = new ArrayList<>();
+        if (node == null) {
+            return out;
+        }
+        if (!node.isArray()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
+                    source + ": 'bdev' must be an array of tables: write [[bdev]], not [bdev]");
+        }
+        Map<String, String> seen = new HashMap<>();
+        int i = 0;
+        for (JsonNode n : node) {
+            i++;
+            String label = "bdev[" + i + "]";
+            if (!n.isObject()) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": " + label + " must be a table");
+            }
+            JsonNode nameNode = n.get("name");
+            if (nameNode != null && nameNode.isTextual()) {
+                label += " \"" + nameNode.asText() + "\"";
+            }
+            Section s = new Section(source, label, (ObjectNode) n);
+            BdevSpec spec = readBdev(s);
+            s.rejectUnknown();
+            String prev = seen.putIfAbsent(spec.name(), label);
+            if (prev != null) {
+                throw s.error("name", "duplicates " + prev + "; device names must be unique");
+            }
+            out.add(spec);
+        }
+        return out;
+    }
+
+    private static BdevSpec readBdev(Section s) {
+        String name = s.requireString("name");
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw s.error("name", "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        String type = s.requireString("type");
+        switch (type) {
+            case "memory", "null" -> s.expectKeys("name", "type", "size", "block_size");
+            case "file" -> s.expectKeys("name", "type", "path", "size", "block_size", "direct");
+            case "error" -> s.expectKeys("name", "type", "base");
+            case "delay" -> s.expectKeys("name", "type", "base", "read_latency_us", "write_latency_us", "flush_latency_us");
+            default -> throw s.error("type", "must be one of memory, file, null, error, delay, got \"" + type + "\"");
+        }
+        return switch (type) {
+            case "memory" -> new BdevSpec.Memory(name, blockAligned(s, s.requireSize("size"), blockSize(s)), blockSize(s));
+            case "null" -> new BdevSpec.Null(name, blockAligned(s, s.requireSize("size"), blockSize(s)), blockSize(s));
+            case "file" -> {
+                String path = s.requireString("path");
+                long size = s.optSize("size", 0);
+                int bs = blockSize(s);
+                if (size > 0) {
+                    blockAligned(s, size, bs);
+                }
+                yield new BdevSpec.File(name, Path.of(path), size, bs, s.optEnum("direct", "auto", "auto", "on", "off"));
+            }
+            case "error" -> new BdevSpec.Error(name, s.requireString("base"));
+            case "delay" -> new BdevSpec.Delay(name, s.requireString("base"),
+                    s.optLong("read_latency_us", 0, 0, 60_000_000),
+                    s.optLong("write_latency_us", 0, 0, 60_000_000),
+                    s.optLong("flush_latency_us", 0, 0, 60_000_000));
+            default -> throw new IllegalStateException("type checked above: " + type);
+        };
+    }
+
+    private static int blockSize(Section s) {
+        long bs = s.optLong("block_size", 4096, 512, 4096);
+        if (bs != 512 && bs != 4096) {
+            throw s.error("block_size", "must be 512 or 4096, got " + bs);
+        }
+        return (int) bs;
+    }
+
+    private static long blockAligned(Section s, long size, int blockSize) {
+        if (size % blockSize != 0) {
+            throw s.error("size", "must be a multiple of the block size " + blockSize + ", got " + size);
+        }
+        return size;
+    }
+
+    /** Orders devices so bases come first; refuses missing bases and cycles. */
+    private static List<BdevSpec> buildOrder(List<BdevSpec> bdevs, String source) {
+        Map<String, BdevSpec> byName = new LinkedHashMap<>();
+        bdevs.forEach(b -> byName.put(b.name(), b));
+        for (BdevSpec b : bdevs) {
+            for (String base : b.bases()) {
+                if (!byName.containsKey(base)) {
+                    throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": bdev \"" + b.name()
+                            + "\": key 'base' names \"" + base + "\", which no [[bdev]] defines; known devices: "
+                            + String.join(", ", byName.keySet()));
+                }
+            }
+        }
+        List<BdevSpec> ordered = new ArrayList<>();
+        Map<String, Integer> state = new HashMap<>(); // 1 = visiting, 2 = done
+        for (BdevSpec b : bdevs) {
+            visit(b, byName, state, ordered, new ArrayList<>(), source);
+        }
+        return List.copyOf(ordered);
+    }
+
+    private static void visit(BdevSpec b, Map<String, BdevSpec> byName, Map<String, Integer> state,
+                              List<BdevSpec> ordered, List<String> path, String source) {
+        Integer st = state.get(b.name());
+        if (st != null && st == 2) {
+            return;
+        }
+        path.add(b.name());
+        if (st != null) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
+                    source + ": devices consume each other in a cycle: " + String.join(" -> ", path));
+        }
+        state.put(b.name(), 1);
+        for (String base : b.bases()) {
+            visit(byName.get(base), byName, state, ordered, path, source);
+        }
+        state.put(b.name(), 2);
+        path.remove(path.size() - 1);
+        ordered.add(b);
+    }
+}

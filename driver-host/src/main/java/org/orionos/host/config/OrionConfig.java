@@ -1,0 +1,17 @@
+package org.orionos.host.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A validated stack description. {@code bdevs} are in build order: every device comes after the
+ * devices it consumes.
+ *
+ * @param source where it was read from (a path, or {@code <embedded default>})
+ */
+public record OrionConfig(String source, List<BdevSpec> bdevs) {
+
+    public Optional<BdevSpec> bdev(String name) {
+        return bdevs.stream().filter(b -> b.name().equals(name)).findFirst();
+    }
+}

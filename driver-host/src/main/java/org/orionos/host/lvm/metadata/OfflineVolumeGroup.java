@@ -1,0 +1,233 @@
+package org.orionos.host.lvm.metadata;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+
+/**
+ * Creates and changes a VG directly on its PVs' metadata (regular files or block devices), with
+ * no volume manager running: the offline writer tests and tools use until the block-device layer
+ * and the {@code orion lvm} commands exist. Every change is one {@link MetadataCommit} with the
+ * seqno bumped by one; refusals happen before anything is written.
+ */
+public final class OfflineVolumeGroup implements AutoCloseable {
+
+    /** lvm2's default extent: 4 MiB in sectors. */
+    public static final long DEFAULT_EXTENT_SIZE = 8192;
+    private static final long SECTOR = 512;
+
+    private final List<MetadataIo> owned;
+    private final List<PhysicalVolumeDevice> pvs;
+    private VolumeGroupMetadata vg;
+    private VolumeGroupRead lastRead;
+
+    private OfflineVolumeGroup(List<MetadataIo> owned, List<PhysicalVolumeDevice> pvs, VolumeGroupMetadata vg) {
+        this.owned = owned;
+        this.pvs = pvs;
+        this.vg = vg;
+    }
+
+    /**
+     * {@code pvcreate} + {@code vgcreate}: formats each device as a PV and commits a VG of them at seqno 1.
+     *
+     * @param extentSize sectors per extent, a power of two of at least 8 (4 KiB)
+     */
+    public static OfflineVolumeGroup create(String name, List<Path> devices, long extentSize,
+                                            PhysicalVolumeFormatter.Options pvOptions) {
+        return create(name, openAll(devices), true, extentSize, pvOptions);
+    }
+
+    /** As {@link #create(String, List, long, PhysicalVolumeFormatter.Options)} on already open devices. */
+    public static OfflineVolumeGroup create(String name, List<MetadataIo> devices, boolean own, long extentSize,
+                                            PhysicalVolumeFormatter.Options pvOptions) {
+        checkName("VG", name);
+        if (extentSize < 8 || Long.bitCount(extentSize) != 1) {
+            throw new ErrnoException(Errno.EINVAL, "vgcreate " + name, null,
+                    "extent size must be a power of two of at least 8 sectors, got " + extentSize);
+        }
+        long minBytes = pvOptions.peStart() * (pvOptions.metadataCopies() == 2 ? 2 : 1) + extentSize * SECTOR;
+        for (MetadataIo io : devices) {
+            if (io.size() < minBytes) {
+                throw new ErrnoException(Errno.ENOSPC, "vgcreate " + name, io.name(), "the device has " + io.size()
+                        + " bytes; a PV with one extent of " + extentSize + " sectors needs at least " + minBytes);
+            }
+        }
+        List<PhysicalVolumeDevice> pvs = new ArrayList<>();
+        List<PhysicalVolumeMetadata> pvMeta = new ArrayList<>();
+        int i = 0;
+        for (MetadataIo io : devices) {
+            PvLabel label = PhysicalVolumeFormatter.format(io, i == 0 ? pvOptions
+                    : new PhysicalVolumeFormatter.Options(pvOptions.metadataCopies(), pvOptions.peStart(), null));
+            long peStart = label.dataAreas().get(0).offset();
+            long peCount = (PhysicalVolumeFormatter.dataEnd(label) - peStart) / (extentSize * SECTOR);
+            if (peCount < 1) {
+                throw new ErrnoException(Errno.ENOSPC, "vgcreate " + name, io.name(),
+                        "the PV has no room for one extent of " + extentSize + " sectors");
+            }
+            PhysicalVolumeDevice pv = PhysicalVolumeDevice.open(io);
+            pvs.add(pv);
+            pvMeta.add(new PhysicalVolumeMetadata("pv" + i, label.pvId(), io.name(),
+                    PhysicalVolumeMetadata.ALLOCATABLE, List.of(), label.deviceSize() / SECTOR, peStart / SECTOR,
+                    peCount, List.of()));
+            i++;
+        }
+        VolumeGroupMetadata vg = new VolumeGroupMetadata(name, LvmUuid.random(), 1, "lvm2",
+                VolumeGroupMetadata.RESIZEABLE_READ_WRITE, List.of(), extentSize, 0, 0, 0, pvMeta, List.of(),
+                List.of());
+        // A PV in a VG carries PV_EXT_USED in its label, as lvm2's vgcreate sets it.
+        for (PhysicalVolumeDevice pv : pvs) {
+            pv.writeLabel(pv.label().withExtensionFlags(pv.label().extensionFlags() | PvLabel.PV_EXT_USED));
+        }
+        MetadataCommit.prepare(pvs, new MetadataText(vg, "Created by orion vgcreate " + name, hostName(),
+                System.currentTimeMillis() / 1000)).run();
+        return new OfflineVolumeGroup(own ? devices : List.of(), pvs, vg);
+    }
+
+    /** Opens the VG on these devices (read-write), using the highest valid metadata copy. */
+    public static OfflineVolumeGroup open(List<Path> devices) {
+        return open(openAll(devices), true);
+    }
+
+    public static OfflineVolumeGroup open(List<MetadataIo> devices, boolean own) {
+        List<PhysicalVolumeDevice> pvs = new ArrayList<>();
+        for (MetadataIo io : devices) {
+            pvs.add(PhysicalVolumeDevice.open(io));
+        }
+        VolumeGroupRead read = VolumeGroupReader.read(pvs, null);
+        OfflineVolumeGroup g = new OfflineVolumeGroup(own ? devices : List.of(), pvs, read.vg());
+        g.lastRead = read;
+        return g;
+    }
+
+    private static List<MetadataIo> openAll(List<Path> devices) {
+        List<MetadataIo> out = new ArrayList<>();
+        for (Path p : devices) {
+            out.add(FileMetadataIo.open(p, true));
+        }
+        return out;
+    }
+
+    public VolumeGroupMetadata metadata() {
+        return vg;
+    }
+
+    /** How the VG was read by {@link #open}, or null after {@link #create}. */
+    public VolumeGroupRead lastRead() {
+        return lastRead;
+    }
+
+    public List<PhysicalVolumeDevice> physicalVolumes() {
+        return pvs;
+    }
+
+    /** {@code lvcreate -n name -l extents}: a linear volume, spanning PVs when it must. */
+    public LogicalVolumeMetadata createLinear(String name, long extents) {
+        checkNewLv(name);
+        List<LvSegment> segs = new ArrayList<>();
+        long le = 0;
+        for (ExtentAllocator.FreeRange r : new ExtentAllocator(vg).linear(extents)) {
+            segs.add(StripedSegment.linear(le, r.count(), r.pvName(), r.start()));
+            le += r.count();
+        }
+        return addLv(name, segs);
+    }
+
+    /**
+     * {@code lvcreate -n name -l extents -i stripes -I stripeSize}: rounds the size up to a whole
+     * number of extents per stripe, as lvm2 does.
+     *
+     * @param stripeSize sectors per chunk, a power of two no larger than the extent
+     */
+    public LogicalVolumeMetadata createStriped(String name, long extents, int stripes, long stripeSize) {
+        checkNewLv(name);
+        if (stripes < 2 || stripes > vg.physicalVolumes().size()) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate " + name, "VG " + vg.name(), "a striped volume needs "
+                    + "2 to " + vg.physicalVolumes().size() + " stripes (one per PV), got " + stripes);
+        }
+        if (stripeSize < 8 || Long.bitCount(stripeSize) != 1 || stripeSize > vg.extentSize()) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate " + name, "VG " + vg.name(),
+                    "stripe size must be a power of two from 8 sectors up to the extent size, got " + stripeSize);
+        }
+        long perStripe = (extents + stripes - 1) / stripes;
+        List<StripeArea> areas = new ArrayList<>();
+        for (ExtentAllocator.FreeRange r : new ExtentAllocator(vg).striped(perStripe, stripes)) {
+            areas.add(new StripeArea(r.pvName(), r.start()));
+        }
+        return addLv(name, List.of(new StripedSegment(0, perStripe * stripes, stripeSize, areas, List.of())));
+    }
+
+    /** {@code lvremove}: drops the volume from the metadata (its extents become free). */
+    public void removeLogicalVolume(String name) {
+        LogicalVolumeMetadata lv = vg.logicalVolume(name);
+        if (lv == null) {
+            throw new ErrnoException(Errno.ENOENT, "lvremove " + vg.name() + "/" + name, null, "no such LV");
+        }
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.remove(lv);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvremove " + vg.name() + "/" + name);
+    }
+
+    private LogicalVolumeMetadata addLv(String name, List<LvSegment> segs) {
+        LogicalVolumeMetadata lv = new LogicalVolumeMetadata(name, LvmUuid.random(),
+                LogicalVolumeMetadata.READ_WRITE_VISIBLE, List.of(), System.currentTimeMillis() / 1000, hostName(),
+                segs, List.of());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.add(lv);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvcreate " + vg.name() + "/" + name);
+        return lv;
+    }
+
+    /** Commits {@code next} (its seqno already bumped) to every metadata area. */
+    public void commit(VolumeGroupMetadata next, String description) {
+        prepareCommit(next, description).run();
+        vg = next;
+    }
+
+    /**
+     * Prepares a commit without running it, for callers (tests) that drive its steps one by one;
+     * {@link #metadata()} does not change.
+     */
+    public MetadataCommit prepareCommit(VolumeGroupMetadata next, String description) {
+        if (next.seqno() <= vg.seqno()) {
+            throw new IllegalArgumentException("seqno must grow: " + vg.seqno() + " -> " + next.seqno());
+        }
+        return MetadataCommit.prepare(pvs, new MetadataText(next, description, hostName(),
+                System.currentTimeMillis() / 1000));
+    }
+
+    private void checkNewLv(String name) {
+        checkName("LV", name);
+        if (vg.logicalVolume(name) != null) {
+            throw new ErrnoException(Errno.EEXIST, "lvcreate " + vg.name() + "/" + name, null,
+                    "an LV of that name exists");
+        }
+    }
+
+    private static void checkName(String what, String name) {
+        if (name.isEmpty() || name.length() > 127 || name.startsWith("-") || name.equals(".") || name.equals("..")
+                || !name.matches("[A-Za-z0-9+_.-]+")) {
+            throw new ErrnoException(Errno.EINVAL, "name " + what, name,
+                    "use up to 127 of A-Z a-z 0-9 + _ . -, not starting with '-'");
+        }
+    }
+
+    static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+
+    @Override
+    public void close() {
+        for (MetadataIo io : owned) {
+            io.close();
+        }
+    }
+}
