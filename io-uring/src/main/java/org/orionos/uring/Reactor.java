@@ -180,14 +180,17 @@ public final class Reactor implements Executor, AutoCloseable {
         return f;
     }
 
+    /** The 8-byte value 1 every wake-up writes; only read by write(2), so one shared copy serves all threads. */
+    private static final MemorySegment ONE = Arena.global().allocate(JAVA_LONG);
+
+    static {
+        ONE.set(JAVA_LONG, 0, 1L);
+    }
+
     private void wake() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment one = a.allocate(JAVA_LONG);
-            one.set(JAVA_LONG, 0, 1L);
-            long r = Libc.write(eventFd, one, 8);
-            if (r != 8 && r != -Errno.EBADF) {
-                LOG.error("{}: eventfd wake failed: {}", name, Errno.name((int) -r));
-            }
+        long r = Libc.write(eventFd, ONE, 8);
+        if (r != 8 && r != -Errno.EBADF) {
+            LOG.error("{}: eventfd wake failed: {}", name, Errno.name((int) -r));
         }
     }
 

@@ -107,12 +107,17 @@ public record RingConfig(
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RingConfig c && c.toString().equals(toString());
+        return o instanceof RingConfig c && sqEntries == c.sqEntries && cqEntries == c.cqEntries
+                && maxInFlight == c.maxInFlight && sqe128 == c.sqe128 && cqe32 == c.cqe32 && sqPoll == c.sqPoll
+                && sqPollIdleMillis == c.sqPollIdleMillis && sqPollCpu == c.sqPollCpu && ioPoll == c.ioPoll
+                && singleIssuer == c.singleIssuer && registerRingFd == c.registerRingFd
+                && Arrays.equals(requiredOps, c.requiredOps);
     }
 
     @Override
     public int hashCode() {
-        return toString().hashCode();
+        return 31 * java.util.Objects.hash(sqEntries, cqEntries, maxInFlight, sqe128, cqe32, sqPoll, sqPollIdleMillis,
+                sqPollCpu, ioPoll, singleIssuer, registerRingFd) + Arrays.hashCode(requiredOps);
     }
 
     @Override
