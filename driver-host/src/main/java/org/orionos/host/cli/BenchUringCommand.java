@@ -69,7 +69,11 @@ public final class BenchUringCommand implements Callable<Integer> {
         }
         boolean writes = rw == Rw.randwrite || rw == Rw.write;
         int flags = (writes ? FcntlH.O_RDWR : FcntlH.O_RDONLY) | FcntlH.O_CLOEXEC | (direct ? FcntlH.O_DIRECT : 0);
-        int fd = ErrnoException.check(Libc.open(file, flags, 0), "open", file);
+        int fd = Libc.open(file, flags, 0);
+        if (fd < 0) {
+            System.err.println("orion bench uring: " + new ErrnoException(-fd, "open", file).getMessage());
+            return 1;
+        }
         try {
             long size = ErrnoException.check(Libc.lseek(fd, 0, FcntlH.SEEK_END), "lseek(SEEK_END)", file);
             long blocks = size / bs;
