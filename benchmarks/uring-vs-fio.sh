@@ -24,8 +24,10 @@ size=$(stat -c %s "$file")
 # Warm the launcher (rebuild if needed) so the first timed run is not a build.
 "$top/orion" bench uring --help >/dev/null
 
+# --invalidate=0: fio drops the file's page cache before a job by default; on tmpfs that is a
+# no-op, elsewhere it would make fio read from disk while we read the page cache.
 fio_cmd=(fio --name=uring-vs-fio --filename="$file" --size="$size" --rw="$rw" --bs="$bs" --iodepth="$qd"
-         --ioengine=io_uring --fixedbufs=1 --registerfiles=1 --direct=0 --hipri=0 --numjobs=1
+         --ioengine=io_uring --fixedbufs=1 --registerfiles=1 --direct=0 --hipri=0 --invalidate=0 --numjobs=1
          --time_based --runtime="$secs" --output-format=json)
 orion_cmd=("$top/orion" bench uring --file "$file" --rw "$rw" --bs "$bs" --qd "$qd" --seconds "$secs")
 echo "orion: ${orion_cmd[*]}"

@@ -62,6 +62,10 @@ public final class BenchUringCommand implements Callable<Integer> {
     @Option(names = "--direct", description = "Open with O_DIRECT.")
     boolean direct;
 
+    @Option(names = "--single-issuer", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "SINGLE_ISSUER + DEFER_TASKRUN rings (default); --no-single-issuer: COOP_TASKRUN.")
+    boolean singleIssuer;
+
     @Override
     public Integer call() throws Exception {
         if (bs <= 0 || qd <= 0 || seconds <= 0 || reactors <= 0) {
@@ -81,7 +85,8 @@ public final class BenchUringCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(file + " (" + size + " bytes) is smaller than one block of " + bs);
             }
             int entries = Integer.highestOneBit(Math.max(qd, 1) * 2 - 1);
-            RingConfig cfg = RingConfig.defaults().withEntries(Math.max(entries, 8), Math.max(entries, 8) * 2)
+            RingConfig cfg = RingConfig.defaults().withSingleIssuer(singleIssuer)
+                    .withEntries(Math.max(entries, 8), Math.max(entries, 8) * 2)
                     .requiring(writes ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED);
             try (ReactorGroup group = ReactorGroup.start("bench-uring", reactors, cfg, pin)) {
                 Job[] jobs = new Job[reactors];
