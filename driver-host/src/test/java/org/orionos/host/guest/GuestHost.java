@@ -14,8 +14,8 @@ import org.opentest4j.AssertionFailedError;
 import org.opentest4j.TestAbortedException;
 
 /**
- * What the host must provide to boot a test guest: QEMU, a Debian kernel with its module tree, and a
- * statically linked busybox. {@link #find()} either returns all of them or says exactly what is
+ * What the host must provide to boot a test guest: QEMU, a Debian kernel with its module tree, a
+ * statically linked busybox, and kmod's modprobe (the guest runs the host's, on the host's module tree). {@link #find()} either returns all of them or says exactly what is
  * missing and what to install.
  *
  * @param qemu        qemu-system-x86_64
@@ -26,7 +26,7 @@ import org.opentest4j.TestAbortedException;
 public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busybox) {
 
     /** The Debian packages that provide everything {@link #find()} looks for. */
-    public static final String INSTALL = "apt-get install qemu-system-x86 linux-image-amd64 busybox-static";
+    public static final String INSTALL = "apt-get install qemu-system-x86 linux-image-amd64 busybox-static kmod";
 
     /** The outcome of {@link #find()}: a host, or why there is none. */
     public sealed interface Lookup permits Found, Missing {
@@ -73,6 +73,9 @@ public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busyb
                 .filter(GuestHost::isStaticExecutable).findFirst();
         if (busybox.isEmpty()) {
             missing.add("no statically linked busybox at /bin/busybox (busybox-static)");
+        }
+        if (!Files.isExecutable(Path.of("/sbin/modprobe"))) {
+            missing.add("no /sbin/modprobe (kmod), which the guest uses from the host's root to load drivers");
         }
         if (!missing.isEmpty()) {
             return new Missing(String.join("; ", missing));
