@@ -25,6 +25,9 @@ import org.opentest4j.TestAbortedException;
  */
 public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busybox) {
 
+    /** Environment variable naming the guest kernel (/boot/vmlinuz-VERSION) when the newest one is not wanted. */
+    public static final String KERNEL_ENV = "ORION_GUEST_KERNEL";
+
     /** The Debian packages that provide everything {@link #find()} looks for. */
     public static final String INSTALL = "apt-get install qemu-system-x86 linux-image-amd64 busybox-static kmod";
 
@@ -65,9 +68,13 @@ public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busyb
         if (qemu.isEmpty()) {
             missing.add("qemu-system-x86_64 is not on PATH");
         }
-        Optional<Path> kernel = newestKernel();
+        String chosen = System.getenv(KERNEL_ENV);
+        Optional<Path> kernel = chosen == null || chosen.isBlank() ? newestKernel() : Optional.of(Path.of(chosen));
         if (kernel.isEmpty()) {
             missing.add("no /boot/vmlinuz-* with a matching /lib/modules/VERSION/modules.dep");
+        } else if (!kernel.get().getFileName().toString().startsWith("vmlinuz-") || !Files.isReadable(kernel.get())
+                || !Files.isRegularFile(Path.of("/lib/modules", kernel.get().getFileName().toString().substring(8), "modules.dep"))) {
+            missing.add(KERNEL_ENV + "=" + chosen + " is not a readable /boot/vmlinuz-VERSION with /lib/modules/VERSION/modules.dep");
         }
         Optional<Path> busybox = Stream.of("/bin/busybox", "/usr/bin/busybox").map(Path::of)
                 .filter(GuestHost::isStaticExecutable).findFirst();
