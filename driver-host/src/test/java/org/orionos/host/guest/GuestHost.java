@@ -71,7 +71,8 @@ public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busyb
         String chosen = System.getenv(KERNEL_ENV);
         Optional<Path> kernel = chosen == null || chosen.isBlank() ? newestKernel() : Optional.of(Path.of(chosen));
         if (kernel.isEmpty()) {
-            missing.add("no /boot/vmlinuz-* with a matching /lib/modules/VERSION/modules.dep");
+            missing.add(unreadableKernel().map(k -> k + " is not readable by this user (run as root, or chmod a+r it)")
+                    .orElse("no /boot/vmlinuz-* with a matching /lib/modules/VERSION/modules.dep"));
         } else if (!kernel.get().getFileName().toString().startsWith("vmlinuz-") || !Files.isReadable(kernel.get())
                 || !Files.isRegularFile(Path.of("/lib/modules", kernel.get().getFileName().toString().substring(8), "modules.dep"))) {
             missing.add(KERNEL_ENV + "=" + chosen + " is not a readable /boot/vmlinuz-VERSION with /lib/modules/VERSION/modules.dep");
@@ -114,6 +115,14 @@ public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busyb
                     .filter(p -> Files.isRegularFile(Path.of("/lib/modules",
                             p.getFileName().toString().substring("vmlinuz-".length()), "modules.dep")))
                     .max(Comparator.comparing(p -> p.getFileName().toString(), GuestHost::compareVersions));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Path> unreadableKernel() {
+        try (Stream<Path> s = Files.list(Path.of("/boot"))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("vmlinuz-") && !Files.isReadable(p)).findFirst();
         } catch (IOException e) {
             return Optional.empty();
         }
