@@ -92,6 +92,11 @@ class GuestSuiteIT {
             if (result.timedOut() || (result.exitStatus() != 0 && result.exitStatus() != 1) || cases.isEmpty()) {
                 fail("the guest run produced no usable results: " + result.describe());
             }
+            boolean anyFailed = cases.stream().anyMatch(k -> k.outcome() == GuestReport.Outcome.FAILED);
+            if (result.exitStatus() == 1 && !anyFailed) {
+                fail("the guest's launcher reported a failure that no test case carries (a class-level failure?): "
+                        + result.describe());
+            }
         }));
         for (Class<?> c : group) {
             List<GuestReport.Case> mine = cases.stream().filter(k -> k.className().equals(c.getName())).toList();
