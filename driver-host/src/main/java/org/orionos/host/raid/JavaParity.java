@@ -22,39 +22,23 @@ public final class JavaParity implements ParityEngine {
         return "java-swar";
     }
 
+    /** Bytes per block: P, Q and one data block of this size stay in L1 while every data block is folded in. */
+    static final int BLOCK = 4096;
+
     @Override
     public void xor(MemorySegment[] sources, int count, MemorySegment dest, long bytes) {
         if (count < 1) {
             throw new IllegalArgumentException("xor of " + count + " sources");
         }
-        long off = 0;
-        long end32 = bytes & ~31L;
-        for (; off < end32; off += 32) {
-            MemorySegment s = sources[0];
-            long a0 = s.get(L, off);
-            long a1 = s.get(L, off + 8);
-            long a2 = s.get(L, off + 16);
-            long a3 = s.get(L, off + 24);
+        long end8 = bytes & ~7L;
+        for (long base = 0; base < end8; base += BLOCK) {
+            int n = (int) Math.min(BLOCK, end8 - base);
+            copy(sources[0], dest, base, n);
             for (int d = 1; d < count; d++) {
-                s = sources[d];
-                a0 ^= s.get(L, off);
-                a1 ^= s.get(L, off + 8);
-                a2 ^= s.get(L, off + 16);
-                a3 ^= s.get(L, off + 24);
+                xorInto(sources[d], dest, base, n);
             }
-            dest.set(L, off, a0);
-            dest.set(L, off + 8, a1);
-            dest.set(L, off + 16, a2);
-            dest.set(L, off + 24, a3);
         }
-        for (; off + 8 <= bytes; off += 8) {
-            long a = sources[0].get(L, off);
-            for (int d = 1; d < count; d++) {
-                a ^= sources[d].get(L, off);
-            }
-            dest.set(L, off, a);
-        }
-        for (; off < bytes; off++) {
+        for (long off = end8; off < bytes; off++) {
             byte a = sources[0].get(ValueLayout.JAVA_BYTE, off);
             for (int d = 1; d < count; d++) {
                 a ^= sources[d].get(ValueLayout.JAVA_BYTE, off);
@@ -69,55 +53,19 @@ public final class JavaParity implements ParityEngine {
             throw new IllegalArgumentException("P+Q of " + count + " data blocks");
         }
         int top = count - 1;
-        long off = 0;
-        long end32 = bytes & ~31L;
-        for (; off < end32; off += 32) {
+        long end8 = bytes & ~7L;
+        for (long base = 0; base < end8; base += BLOCK) {
+            int n = (int) Math.min(BLOCK, end8 - base);
+            copy(data[top], p, base, n);
+            copy(data[top], q, base, n);
             // Horner's rule from the highest slot down: q = q*g ^ d, so slot z ends up times g^z.
-            MemorySegment s = data[top];
-            long p0 = s.get(L, off);
-            long p1 = s.get(L, off + 8);
-            long p2 = s.get(L, off + 16);
-            long p3 = s.get(L, off + 24);
-            long q0 = p0;
-            long q1 = p1;
-            long q2 = p2;
-            long q3 = p3;
             for (int z = top - 1; z >= 0; z--) {
-                s = data[z];
-                long d0 = s.get(L, off);
-                long d1 = s.get(L, off + 8);
-                long d2 = s.get(L, off + 16);
-                long d3 = s.get(L, off + 24);
-                p0 ^= d0;
-                p1 ^= d1;
-                p2 ^= d2;
-                p3 ^= d3;
-                q0 = Gf256.mul2(q0) ^ d0;
-                q1 = Gf256.mul2(q1) ^ d1;
-                q2 = Gf256.mul2(q2) ^ d2;
-                q3 = Gf256.mul2(q3) ^ d3;
+                MemorySegment s = data[z];
+                xorInto(s, p, base, n);
+                mul2XorInto(s, q, base, n);
             }
-            p.set(L, off, p0);
-            p.set(L, off + 8, p1);
-            p.set(L, off + 16, p2);
-            p.set(L, off + 24, p3);
-            q.set(L, off, q0);
-            q.set(L, off + 8, q1);
-            q.set(L, off + 16, q2);
-            q.set(L, off + 24, q3);
         }
-        for (; off + 8 <= bytes; off += 8) {
-            long pp = data[top].get(L, off);
-            long qq = pp;
-            for (int z = top - 1; z >= 0; z--) {
-                long d = data[z].get(L, off);
-                pp ^= d;
-                qq = Gf256.mul2(qq) ^ d;
-            }
-            p.set(L, off, pp);
-            q.set(L, off, qq);
-        }
-        for (; off < bytes; off++) {
+        for (long off = end8; off < bytes; off++) {
             int pp = data[top].get(ValueLayout.JAVA_BYTE, off);
             int qq = pp & 0xff;
             for (int z = top - 1; z >= 0; z--) {
@@ -127,6 +75,26 @@ public final class JavaParity implements ParityEngine {
             }
             p.set(ValueLayout.JAVA_BYTE, off, (byte) pp);
             q.set(ValueLayout.JAVA_BYTE, off, (byte) qq);
+        }
+    }
+
+    // The three kernels below are simple counted loops over one block so C2 can vectorize them.
+
+    private static void copy(MemorySegment src, MemorySegment dst, long base, int n) {
+        for (int i = 0; i < n; i += 8) {
+            dst.set(L, base + i, src.get(L, base + i));
+        }
+    }
+
+    private static void xorInto(MemorySegment src, MemorySegment dst, long base, int n) {
+        for (int i = 0; i < n; i += 8) {
+            dst.set(L, base + i, dst.get(L, base + i) ^ src.get(L, base + i));
+        }
+    }
+
+    private static void mul2XorInto(MemorySegment src, MemorySegment dst, long base, int n) {
+        for (int i = 0; i < n; i += 8) {
+            dst.set(L, base + i, Gf256.mul2(dst.get(L, base + i)) ^ src.get(L, base + i));
         }
     }
 }
