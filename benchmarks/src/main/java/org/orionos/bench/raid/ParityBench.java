@@ -56,7 +56,7 @@ public class ParityBench {
             }
             parity = new IsalParity();
         } else {
-            parity = JavaParity.INSTANCE;
+            parity = new JavaParity();
         }
         arena = Arena.ofShared();
         SplittableRandom rnd = new SplittableRandom(42);

@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  * return) is computed by {@link JavaParity}, with identical results. Stripe buffers from the
  * 4 KiB-aligned pools always take the ISA-L path.
  *
- * <p>Holds a pointer array reused by every call: one instance per thread.
+ * <p>Holds a pointer array and Java scratch reused by every call: one instance per thread.
  */
 public final class IsalParity implements ParityEngine {
     /** Most blocks one call takes (RAID6's GF(2^8) limit is 255 data slots, plus P and Q). */
@@ -20,6 +20,7 @@ public final class IsalParity implements ParityEngine {
     private static final long ALIGN = 64;
 
     private final MemorySegment pointers;
+    private final JavaParity fallback = new JavaParity();
     /** Calls ISA-L computed (not the Java fallback); lets tests prove which path ran. */
     private long nativeCalls;
 
@@ -74,7 +75,7 @@ public final class IsalParity implements ParityEngine {
                 return;
             }
         }
-        JavaParity.INSTANCE.xor(sources, count, dest, bytes);
+        fallback.xor(sources, count, dest, bytes);
     }
 
     @Override
@@ -94,6 +95,6 @@ public final class IsalParity implements ParityEngine {
                 return;
             }
         }
-        JavaParity.INSTANCE.pq(data, count, p, q, bytes);
+        fallback.pq(data, count, p, q, bytes);
     }
 }

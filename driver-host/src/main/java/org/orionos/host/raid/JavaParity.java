@@ -4,17 +4,29 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Pure-Java parity: SWAR over 64-bit lanes (eight GF(2^8) elements per long), four lanes per step
- * so each data block is touched once per 32 bytes while P and Q stay in registers (the layout of
- * the kernel's raid6 int64x4 code, not its code). Stateless and thread-safe.
+ * Pure-Java parity: SWAR over 64-bit lanes (eight GF(2^8) elements per long; multiply-by-2 is the
+ * shift-and-mask trick), in blocks of {@link #BLOCK} bytes. Each block is copied into heap
+ * {@code long[]} scratch, folded disk by disk with plain counted loops, and copied out: C2
+ * auto-vectorizes loops over distinct heap arrays, but not over native segments it cannot prove
+ * disjoint (JDK 25), and the bulk copies are intrinsic memcpy. On the development machine this ran
+ * about 3x faster than the same loops over the segments directly.
+ *
+ * <p>Holds scratch arrays reused by every call: one instance per thread (allocate at setup, never
+ * per call).
  */
 public final class JavaParity implements ParityEngine {
-    /** The shared instance. */
-    public static final JavaParity INSTANCE = new JavaParity();
+    /** Bytes per block: P, Q and one data block of this size stay in L1 while every data block is folded in. */
+    static final int BLOCK = 4096;
+    private static final int WORDS = BLOCK / 8;
 
     static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG_UNALIGNED;
 
-    private JavaParity() {
+    private final long[] pw = new long[WORDS];
+    private final long[] qw = new long[WORDS];
+    private final long[] dw = new long[WORDS];
+
+    /** A new engine with its own scratch (4 KiB x 3 of heap). */
+    public JavaParity() {
     }
 
     @Override
@@ -22,79 +34,70 @@ public final class JavaParity implements ParityEngine {
         return "java-swar";
     }
 
-    /** Bytes per block: P, Q and one data block of this size stay in L1 while every data block is folded in. */
-    static final int BLOCK = 4096;
-
     @Override
     public void xor(MemorySegment[] sources, int count, MemorySegment dest, long bytes) {
         if (count < 1) {
             throw new IllegalArgumentException("xor of " + count + " sources");
         }
+        long[] p = pw;
+        long[] d = dw;
         long end8 = bytes & ~7L;
         for (long base = 0; base < end8; base += BLOCK) {
-            int n = (int) Math.min(BLOCK, end8 - base);
-            copy(sources[0], dest, base, n);
-            for (int d = 1; d < count; d++) {
-                xorInto(sources[d], dest, base, n);
+            int m = (int) (Math.min(BLOCK, end8 - base) >>> 3);
+            MemorySegment.copy(sources[0], L, base, p, 0, m);
+            for (int z = 1; z < count; z++) {
+                MemorySegment.copy(sources[z], L, base, d, 0, m);
+                for (int i = 0; i < m; i++) {
+                    p[i] ^= d[i];
+                }
             }
+            MemorySegment.copy(p, 0, dest, L, base, m);
         }
         for (long off = end8; off < bytes; off++) {
             byte a = sources[0].get(ValueLayout.JAVA_BYTE, off);
-            for (int d = 1; d < count; d++) {
-                a ^= sources[d].get(ValueLayout.JAVA_BYTE, off);
+            for (int z = 1; z < count; z++) {
+                a ^= sources[z].get(ValueLayout.JAVA_BYTE, off);
             }
             dest.set(ValueLayout.JAVA_BYTE, off, a);
         }
     }
 
     @Override
-    public void pq(MemorySegment[] data, int count, MemorySegment p, MemorySegment q, long bytes) {
+    public void pq(MemorySegment[] data, int count, MemorySegment pOut, MemorySegment qOut, long bytes) {
         if (count < 1) {
             throw new IllegalArgumentException("P+Q of " + count + " data blocks");
         }
+        long[] p = pw;
+        long[] q = qw;
+        long[] d = dw;
         int top = count - 1;
         long end8 = bytes & ~7L;
         for (long base = 0; base < end8; base += BLOCK) {
-            int n = (int) Math.min(BLOCK, end8 - base);
-            copy(data[top], p, base, n);
-            copy(data[top], q, base, n);
+            int m = (int) (Math.min(BLOCK, end8 - base) >>> 3);
+            MemorySegment.copy(data[top], L, base, q, 0, m);
+            System.arraycopy(q, 0, p, 0, m);
             // Horner's rule from the highest slot down: q = q*g ^ d, so slot z ends up times g^z.
             for (int z = top - 1; z >= 0; z--) {
-                MemorySegment s = data[z];
-                xorInto(s, p, base, n);
-                mul2XorInto(s, q, base, n);
+                MemorySegment.copy(data[z], L, base, d, 0, m);
+                for (int i = 0; i < m; i++) {
+                    long v = d[i];
+                    p[i] ^= v;
+                    q[i] = Gf256.mul2(q[i]) ^ v;
+                }
             }
+            MemorySegment.copy(p, 0, pOut, L, base, m);
+            MemorySegment.copy(q, 0, qOut, L, base, m);
         }
         for (long off = end8; off < bytes; off++) {
             int pp = data[top].get(ValueLayout.JAVA_BYTE, off);
             int qq = pp & 0xff;
             for (int z = top - 1; z >= 0; z--) {
-                int d = data[z].get(ValueLayout.JAVA_BYTE, off) & 0xff;
-                pp ^= d;
-                qq = Gf256.mul2(qq) ^ d;
+                int v = data[z].get(ValueLayout.JAVA_BYTE, off) & 0xff;
+                pp ^= v;
+                qq = Gf256.mul2(qq) ^ v;
             }
-            p.set(ValueLayout.JAVA_BYTE, off, (byte) pp);
-            q.set(ValueLayout.JAVA_BYTE, off, (byte) qq);
-        }
-    }
-
-    // The three kernels below are simple counted loops over one block so C2 can vectorize them.
-
-    private static void copy(MemorySegment src, MemorySegment dst, long base, int n) {
-        for (int i = 0; i < n; i += 8) {
-            dst.set(L, base + i, src.get(L, base + i));
-        }
-    }
-
-    private static void xorInto(MemorySegment src, MemorySegment dst, long base, int n) {
-        for (int i = 0; i < n; i += 8) {
-            dst.set(L, base + i, dst.get(L, base + i) ^ src.get(L, base + i));
-        }
-    }
-
-    private static void mul2XorInto(MemorySegment src, MemorySegment dst, long base, int n) {
-        for (int i = 0; i < n; i += 8) {
-            dst.set(L, base + i, Gf256.mul2(dst.get(L, base + i)) ^ src.get(L, base + i));
+            pOut.set(ValueLayout.JAVA_BYTE, off, (byte) pp);
+            qOut.set(ValueLayout.JAVA_BYTE, off, (byte) qq);
         }
     }
 }

@@ -22,8 +22,8 @@ public sealed interface ParityEngine permits JavaParity, IsalParity {
     /** P and Q of {@code data[0..count)} (slot order) over the first {@code bytes} bytes. */
     void pq(MemorySegment[] data, int count, MemorySegment p, MemorySegment q, long bytes);
 
-    /** ISA-L through FFM when {@code libisal.so.2} loads, else the pure-Java engine (logged once). */
+    /** A new engine for the calling thread: ISA-L through FFM when {@code libisal.so.2} loads, else the pure-Java engine (logged once). */
     static ParityEngine best() {
-        return IsalLibrary.AVAILABLE ? new IsalParity() : JavaParity.INSTANCE;
+        return IsalLibrary.AVAILABLE ? new IsalParity() : new JavaParity();
     }
 }

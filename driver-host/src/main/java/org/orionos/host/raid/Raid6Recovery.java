@@ -111,7 +111,13 @@ public final class Raid6Recovery {
     public static void dataAndP(MemorySegment[] data, int count, int failed, MemorySegment p, MemorySegment q,
                                 long bytes) {
         dataFromQ(data, count, failed, q, bytes);
-        JavaParity.INSTANCE.xor(data, count, p, bytes);
+        for (long off = 0; off < bytes; off += 8) {
+            long x = 0;
+            for (int z = 0; z < count; z++) {
+                x ^= data[z].get(L, off);
+            }
+            p.set(L, off, x);
+        }
     }
 
     /** A lost data block and lost Q: data from P, then Q regenerated. */

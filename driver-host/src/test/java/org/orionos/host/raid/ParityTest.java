@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ParityTest {
     private final SplittableRandom rnd = new SplittableRandom(0x5eed);
+    private final JavaParity javaParity = new JavaParity();
 
     /** Bitwise carry-less multiply mod 0x11d: the definition, independent of the tables. */
     private static int slowMul(int a, int b) {
@@ -78,8 +79,8 @@ class ParityTest {
                     MemorySegment rp = arena.allocate(bytes);
                     MemorySegment rq = arena.allocate(bytes);
                     MemorySegment x = arena.allocate(bytes);
-                    JavaParity.INSTANCE.pq(d, n, p, q, bytes);
-                    JavaParity.INSTANCE.xor(d, n, x, bytes);
+                    javaParity.pq(d, n, p, q, bytes);
+                    javaParity.xor(d, n, x, bytes);
                     referencePq(d, n, rp, rq, bytes);
                     assertEquals(-1, p.mismatch(rp), "P n=" + n + " bytes=" + bytes);
                     assertEquals(-1, q.mismatch(rq), "Q n=" + n + " bytes=" + bytes);
@@ -99,7 +100,7 @@ class ParityTest {
                 for (int i = 0; i < n; i++) orig[i] = arena.allocate(bytes).copyFrom(d[i]);
                 MemorySegment p = arena.allocate(bytes);
                 MemorySegment q = arena.allocate(bytes);
-                JavaParity.INSTANCE.pq(d, n, p, q, bytes);
+                javaParity.pq(d, n, p, q, bytes);
                 MemorySegment p0 = arena.allocate(bytes).copyFrom(p);
                 MemorySegment q0 = arena.allocate(bytes).copyFrom(q);
                 for (int a = 0; a < n; a++) {
@@ -143,11 +144,11 @@ class ParityTest {
                     MemorySegment[] out = blocks(arena, 6, bytes, 64);
                     long before = isal.nativeCalls();
                     isal.pq(d, n, out[0], out[1], bytes);
-                    JavaParity.INSTANCE.pq(d, n, out[2], out[3], bytes);
+                    javaParity.pq(d, n, out[2], out[3], bytes);
                     assertEquals(-1, out[0].mismatch(out[2]), "P n=" + n + " bytes=" + bytes);
                     assertEquals(-1, out[1].mismatch(out[3]), "Q n=" + n + " bytes=" + bytes);
                     isal.xor(d, n, out[4], bytes);
-                    JavaParity.INSTANCE.xor(d, n, out[5], bytes);
+                    javaParity.xor(d, n, out[5], bytes);
                     assertEquals(-1, out[4].mismatch(out[5]), "XOR n=" + n + " bytes=" + bytes);
                     assertEquals(-1, out[4].mismatch(out[0]));
                     assertEquals(before + 2, isal.nativeCalls(), "ISA-L itself computed both, n=" + n);
@@ -160,7 +161,7 @@ class ParityTest {
             long before = isal.nativeCalls();
             isal.pq(d, 3, out[0], out[1], 1000);
             assertEquals(before, isal.nativeCalls(), "unaligned input must not reach ISA-L");
-            JavaParity.INSTANCE.pq(d, 3, out[2], out[3], 1000);
+            javaParity.pq(d, 3, out[2], out[3], 1000);
             assertEquals(-1, out[0].mismatch(out[2]));
             assertEquals(-1, out[1].mismatch(out[3]));
         }
