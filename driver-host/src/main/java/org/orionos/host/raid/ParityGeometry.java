@@ -1,5 +1,7 @@
 package org.orionos.host.raid;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * RAID5 and RAID6 geometry exactly as md's {@code raid5_compute_sector} computes it: array chunk
  * {@code c} is data chunk {@code c % dataDisks} of stripe {@code c / dataDisks}; every member holds
@@ -286,6 +288,30 @@ public final class ParityGeometry extends RaidGeometry {
     /** RAID6: Q coefficient exponent of {@code disk}'s chunk in {@code stripe} (-1 for P/Q); RAID5: the data index. */
     public int syndromeSlot(long stripe, int disk) {
         return slotOfDisk[phase(stripe) * raidDisks + disk];
+    }
+
+    /**
+     * Arranges one stripe's member blocks in syndrome slot order for a {@link ParityEngine} or
+     * {@link Raid6Recovery}: {@code slots[syndromeSlot(stripe, d)] = memberBlocks[d]} for every data
+     * member, and {@code zero} (a block of zeros) at the P/Q slots of DDF layouts. For RAID5 the
+     * slots are the data indices. Allocates nothing.
+     * @return the number of slots filled ({@link #syndromeDisks()})
+     */
+    public int syndromeSources(long stripe, MemorySegment[] memberBlocks, MemorySegment zero, MemorySegment[] slots) {
+        int base = phase(stripe) * raidDisks;
+        int count = syndromeDisks();
+        if (layout.ddf()) {
+            for (int i = 0; i < count; i++) {
+                slots[i] = zero;
+            }
+        }
+        for (int d = 0; d < raidDisks; d++) {
+            int slot = slotOfDisk[base + d];
+            if (slot >= 0) {
+                slots[slot] = memberBlocks[d];
+            }
+        }
+        return count;
     }
 
     /** Array sector of the first sector of data chunk {@code dataIndex} of {@code stripe} (md's compute_blocknr). */
