@@ -166,4 +166,50 @@ class ParityTest {
             assertEquals(-1, out[1].mismatch(out[3]));
         }
     }
+
+    /** Bytes this thread allocated (HotSpot's com.sun.management extension). */
+    private static long allocated() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getCurrentThreadAllocatedBytes();
+    }
+
+    @Test
+    void hotPathsAllocateNothing() {
+        try (Arena arena = Arena.ofConfined()) {
+            int n = 6;
+            long bytes = 8192;
+            MemorySegment[] d = blocks(arena, n, bytes, 64);
+            MemorySegment p = arena.allocate(bytes, 64);
+            MemorySegment q = arena.allocate(bytes, 64);
+            ParityEngine isal = new IsalParity();
+            ParityGeometry g = ParityGeometry.of(RaidLevel.RAID6, ParityLayout.LEFT_SYMMETRIC, 128,
+                    1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20);
+            MemberAddress a = new MemberAddress();
+            MemorySegment[] slots = new MemorySegment[8];
+            MemorySegment[] members = new MemorySegment[8];
+            System.arraycopy(d, 0, members, 0, n);
+            members[6] = p;
+            members[7] = q;
+            Runnable round = () -> {
+                javaParity.pq(d, n, p, q, bytes);
+                javaParity.xor(d, n, p, bytes);
+                isal.pq(d, n, p, q, bytes);
+                isal.xor(d, n, p, bytes);
+                Raid6Recovery.twoData(d, n, 1, 4, p, q, bytes);
+                for (long s = 0; s < 64; s++) {
+                    g.map(s * 1000 + 7, a);
+                    g.syndromeSources(s, members, p, slots);
+                }
+            };
+            for (int i = 0; i < 3000; i++) {
+                round.run(); // warm up: let C2 compile the paths before measuring
+            }
+            long before = allocated();
+            for (int i = 0; i < 1000; i++) {
+                round.run();
+            }
+            long perRound = (allocated() - before) / 1000;
+            assertEquals(0, perRound, "bytes allocated per round of parity, recovery and mapping calls");
+        }
+    }
 }
