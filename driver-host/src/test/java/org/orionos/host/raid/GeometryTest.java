@@ -190,6 +190,37 @@ class GeometryTest {
     }
 
     @Test
+    void raid0MultiZoneFollowsBothMdLayouts() {
+        // Members of 1, 3 and 3 chunks: zone 0 stripes 3 chunks over all, zone 1 stripes 4 over members 1, 2.
+        long c = CHUNK;
+        ErrnoException e = assertThrows(ErrnoException.class, () -> Raid0Geometry.of(CHUNK, c + 5, 3 * c, 3 * c));
+        assertTrue(e.getMessage().contains("multi-zone layout"), e.getMessage());
+        MemberAddress a = new MemberAddress();
+        for (int layout : new int[] {Raid0Geometry.RAID0_ORIG_LAYOUT, Raid0Geometry.RAID0_ALT_MULTIZONE_LAYOUT}) {
+            Raid0Geometry g = Raid0Geometry.withLayout(CHUNK, layout, c + 5, 3 * c, 3 * c);
+            assertEquals(2, g.zones());
+            assertEquals(7 * c, g.arraySectors());
+            assertEquals(layout, g.mdLayout());
+            g.map(2 * c + 1, a); // zone 0: plain striping
+            assertEquals(2, a.disk);
+            assertEquals(1, a.sector);
+            g.map(3 * c + 9, a); // first chunk of zone 1
+            assertEquals(layout == Raid0Geometry.RAID0_ORIG_LAYOUT ? 2 : 1, a.disk); // orig: 3 % 2 picks slot 1
+            assertEquals(c + 9, a.sector);
+            g.map(6 * c, a); // zone chunk 3: row 1
+            assertEquals(layout == Raid0Geometry.RAID0_ORIG_LAYOUT ? 1 : 2, a.disk);
+            assertEquals(2 * c, a.sector);
+            Set<Long> seen = new HashSet<>();
+            for (long ch = 0; ch < 7; ch++) {
+                g.map(ch * c, a);
+                assertTrue(a.sector < g.memberSectors(a.disk));
+                assertTrue(seen.add(a.disk * 1000L + a.sector / c));
+            }
+        }
+        assertEquals(0, Raid0Geometry.withLayout(CHUNK, 2, 3 * c, 3 * c).mdLayout()); // one zone: md leaves 0
+    }
+
+    @Test
     void nestedRaid50IsRaid0OverRaid5Groups() {
         ParityGeometry inner = g(RaidLevel.RAID5, ParityLayout.LEFT_SYMMETRIC, 3); // 128 data chunks per group
         NestedGeometry n = new NestedGeometry(inner, 2, CHUNK, 2 * CHUNK);

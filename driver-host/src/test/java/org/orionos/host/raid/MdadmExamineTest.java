@@ -66,6 +66,9 @@ class MdadmExamineTest {
         MdSuperblock1 sb = new MdSuperblock1();
         boolean redundant = g.level() != RaidLevel.RAID0;
         sb.featureMap = redundant ? MdSuperblock1.MD_FEATURE_BITMAP_OFFSET : 0;
+        if (g.level() == RaidLevel.RAID0 && g.mdLayout() != 0) {
+            sb.featureMap |= MdSuperblock1.MD_FEATURE_RAID0_LAYOUT; // md refuses multi-zone RAID0 without it
+        }
         sb.setUuid = setUuid;
         sb.setName = name;
         sb.ctime = MdSuperblock1.mdTime(Instant.parse("2026-11-20T12:00:00.123456Z"));
@@ -252,6 +255,8 @@ class MdadmExamineTest {
             {Raid10Geometry.near(2, CHUNK, s, s, s, s), "raid10", "near=2"},
             {Raid1Geometry.of(s, s), "raid1", null},
             {Raid0Geometry.of(CHUNK, s, s, s), "raid0", null},
+            {Raid0Geometry.withLayout(CHUNK, Raid0Geometry.RAID0_ORIG_LAYOUT, s, s / 2, s), "raid0", "original"},
+            {Raid0Geometry.withLayout(CHUNK, Raid0Geometry.RAID0_ALT_MULTIZONE_LAYOUT, s / 2, s, s), "raid0", "alternate"},
         };
         SplittableRandom rnd = new SplittableRandom(11);
         try (Arena arena = Arena.ofConfined()) {
