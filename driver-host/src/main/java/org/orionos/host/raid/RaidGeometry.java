@@ -44,6 +44,37 @@ public abstract sealed class RaidGeometry permits Raid0Geometry, Raid1Geometry, 
         return memberSectors;
     }
 
+    /**
+     * Sectors of md's resync address space, which the write-intent bitmap covers (its
+     * {@code sync_size}): each member's used size for RAID1/5/6, the array size for RAID10, and 0
+     * for RAID0 (no redundancy, no bitmap).
+     */
+    public long syncSectors() {
+        return switch (level()) {
+            case RAID0 -> 0;
+            case RAID10 -> arraySectors();
+            default -> memberSectors;
+        };
+    }
+
+    /**
+     * Where array sector {@code arraySector} falls in the resync address space: the bitmap bit to
+     * dirty before writing it is {@code syncSector / bitmapChunkSectors}. RAID5/6: the stripe's
+     * member sector; RAID1: the sector itself; RAID10: the array sector (md's r10_bio sector).
+     */
+    public long syncSector(long arraySector) {
+        checkSector(arraySector);
+        return switch (level()) {
+            case RAID0 -> throw new IllegalStateException("RAID0 has no resync space");
+            case RAID5, RAID6 -> {
+                long chunk = arraySector / chunkSectors;
+                long stripe = chunk / ((ParityGeometry) this).dataDisks();
+                yield stripe * chunkSectors + arraySector % chunkSectors;
+            }
+            default -> arraySector;
+        };
+    }
+
     /** Size of the array in sectors. */
     public abstract long arraySectors();
 

@@ -221,6 +221,20 @@ class GeometryTest {
     }
 
     @Test
+    void resyncSpaceIsWhatMdsBitmapCovers() {
+        ParityGeometry r5 = g(RaidLevel.RAID5, ParityLayout.LEFT_SYMMETRIC, 4);
+        assertEquals(r5.memberSectors(), r5.syncSectors());
+        assertEquals(CHUNK + 5, r5.syncSector(3L * CHUNK + 5)); // chunk 3 is stripe 1
+        assertEquals(CHUNK + 5, r5.syncSector(5L * CHUNK + 5)); // chunk 5 too
+        Raid10Geometry r10 = Raid10Geometry.near(2, CHUNK, 10L * CHUNK, 10L * CHUNK, 10L * CHUNK);
+        assertEquals(r10.arraySectors(), r10.syncSectors());
+        assertEquals(7L * CHUNK + 1, r10.syncSector(7L * CHUNK + 1));
+        Raid1Geometry r1 = Raid1Geometry.of(1000, 900);
+        assertEquals(900, r1.syncSectors());
+        assertEquals(0, Raid0Geometry.of(CHUNK, 10L * CHUNK).syncSectors());
+    }
+
+    @Test
     void nestedRaid50IsRaid0OverRaid5Groups() {
         ParityGeometry inner = g(RaidLevel.RAID5, ParityLayout.LEFT_SYMMETRIC, 3); // 128 data chunks per group
         NestedGeometry n = new NestedGeometry(inner, 2, CHUNK, 2 * CHUNK);

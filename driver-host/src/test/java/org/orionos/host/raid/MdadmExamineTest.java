@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MdadmExamineTest {
     private static final long MEMBER_BYTES = 64L << 20;
     private static final long DATA_OFFSET = 2048;      // sectors: 1 MiB, mdadm's choice for small members
-    private static final int BITMAP_OFFSET = 8;        // sectors after the superblock, as mdadm places it
+    private static final int BITMAP_OFFSET = MdNewArray.BITMAP_OFFSET;
     private static final int CHUNK = 1024;             // 512 KiB
     private static final int BITMAP_CHUNK = 1 << 20;   // 1 MiB per bit
 
@@ -61,51 +61,13 @@ class MdadmExamineTest {
         return h.substring(0, 8) + ":" + h.substring(8, 16) + ":" + h.substring(16, 24) + ":" + h.substring(24);
     }
 
-    private static MdSuperblock1 superblock(RaidGeometry g, String name, byte[] setUuid, int dev, long events,
-                                            SplittableRandom rnd) {
-        MdSuperblock1 sb = new MdSuperblock1();
-        boolean redundant = g.level() != RaidLevel.RAID0;
-        sb.featureMap = redundant ? MdSuperblock1.MD_FEATURE_BITMAP_OFFSET : 0;
-        if (g.level() == RaidLevel.RAID0 && g.mdLayout() != 0) {
-            sb.featureMap |= MdSuperblock1.MD_FEATURE_RAID0_LAYOUT; // md refuses multi-zone RAID0 without it
-        }
-        sb.setUuid = setUuid;
-        sb.setName = name;
-        sb.ctime = MdSuperblock1.mdTime(Instant.parse("2026-11-20T12:00:00.123456Z"));
-        sb.utime = MdSuperblock1.mdTime(Instant.parse("2026-11-20T12:30:00Z"));
-        sb.level = g.level().mdLevel();
-        sb.layout = g.mdLayout();
-        sb.size = g.memberSectors();
-        sb.chunksize = g.chunkSectors();
-        sb.raidDisks = g.raidDisks();
-        sb.bitmapOffset = redundant ? BITMAP_OFFSET : 0;
-        sb.dataOffset = DATA_OFFSET;
-        sb.dataSize = MEMBER_BYTES / 512 - DATA_OFFSET;
-        sb.devNumber = dev;
-        rnd.nextBytes(sb.deviceUuid);
-        sb.events = events;
-        sb.devRoles = new int[g.raidDisks()];
-        for (int i = 0; i < sb.devRoles.length; i++) {
-            sb.devRoles[i] = i;
-        }
-        return sb;
-    }
-
-    private static MdBitmap bitmap(RaidGeometry g, byte[] uuid, long events) {
-        MdBitmap b = new MdBitmap();
-        b.uuid = uuid;
-        b.events = events;
-        b.eventsCleared = events;
-        b.syncSize = g.level() == RaidLevel.RAID10 ? g.arraySectors() : g.memberSectors();
-        b.chunksize = BITMAP_CHUNK;
-        b.sectorsReserved = (int) (DATA_OFFSET - MdSuperblock1.SUPER_OFFSET_1_2 - BITMAP_OFFSET);
-        return b;
-    }
-
-    /** Writes superblock (+ bitmap with {@code dirty} bits) of every member; returns the paths. */
+    /** Writes superblock (+ bitmap with {@code dirty} bits) of every member, made by {@link MdNewArray}. */
     private Path[] writeMembers(RaidGeometry g, String name, byte[] uuid, long events, long[] dirty, Arena arena)
             throws IOException {
-        SplittableRandom rnd = new SplittableRandom(7);
+        long[] dataSectors = new long[g.raidDisks()];
+        java.util.Arrays.fill(dataSectors, MEMBER_BYTES / 512 - DATA_OFFSET);
+        MdSuperblock1[] sbs = MdNewArray.superblocks(g, name, uuid, dataSectors, DATA_OFFSET, events,
+                Instant.parse("2026-11-20T12:00:00.123456Z"), new SplittableRandom(7));
         Path[] files = new Path[g.raidDisks()];
         MemorySegment sbBuf = arena.allocate(MdSuperblock1.MAX_SB_SIZE, 4096);
         for (int d = 0; d < files.length; d++) {
@@ -114,16 +76,17 @@ class MdadmExamineTest {
                     StandardOpenOption.READ, StandardOpenOption.SPARSE)) {
                 ch.truncate(0);
                 ch.write(java.nio.ByteBuffer.wrap(new byte[1]), MEMBER_BYTES - 1); // sparse, full size
-                superblock(g, name, uuid, d, events, rnd).encode(sbBuf);
+                sbs[d].encode(sbBuf);
                 ch.write(sbBuf.asByteBuffer(), MdSuperblock1.SUPER_OFFSET_1_2 * 512);
                 if (g.level() != RaidLevel.RAID0) {
-                    MdBitmap b = bitmap(g, uuid, events);
+                    MdBitmap b = MdNewArray.bitmap(g, uuid, events, DATA_OFFSET, BITMAP_CHUNK);
+                    assertEquals(BITMAP_CHUNK, b.chunksize);
                     MemorySegment bm = arena.allocate((b.byteSize() + 511) / 512 * 512, 4096);
                     b.encode(bm);
                     for (long k : dirty) {
                         MdBitmap.setDirty(bm, k, true);
                     }
-                    ch.write(bm.asByteBuffer(), (MdSuperblock1.SUPER_OFFSET_1_2 + BITMAP_OFFSET) * 512);
+                    ch.write(bm.asByteBuffer(), (MdSuperblock1.SUPER_OFFSET_1_2 + MdNewArray.BITMAP_OFFSET) * 512);
                 }
             }
         }
@@ -194,7 +157,12 @@ class MdadmExamineTest {
         ParityGeometry g = ParityGeometry.of(RaidLevel.RAID5, ParityLayout.LEFT_SYMMETRIC, CHUNK,
                 sectors, sectors, sectors, sectors);
         try (Arena arena = Arena.ofConfined()) {
-            Path[] files = writeMembers(g, "orion:md0", uuid, 42, new long[] {0, 5, 62}, arena);
+            // Dirty exactly the bits covering the 6 stripes about to be written, as a writer must.
+            long bitSectors = BITMAP_CHUNK / 512;
+            long[] dirty = java.util.stream.LongStream.range(0, 6L * CHUNK * g.dataDisks())
+                    .map(sec -> g.syncSector(sec) / bitSectors).distinct().toArray();
+            assertEquals(3, dirty.length); // 6 stripes x 512 KiB of each member = 3 bits of 1 MiB
+            Path[] files = writeMembers(g, "orion:md0", uuid, 42, dirty, arena);
             writeStripes(g, files, 6, arena);
             MemorySegment read = arena.allocate(MdSuperblock1.MAX_SB_SIZE);
             for (int d = 0; d < files.length; d++) {
