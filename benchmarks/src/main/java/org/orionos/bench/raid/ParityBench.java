@@ -1,5 +1,6 @@
 package org.orionos.bench.raid;
 
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * RAID parity generation over one stripe of 64 KiB chunks: ISA-L via FFM against orion's pure-Java
- * SWAR engine, same buffers (4 KiB aligned, off-heap). One op = one stripe; data throughput in
- * GB/s = ops/s * dataDisks * chunk. Run e.g.
+ * SWAR engine, same buffers (4 KiB aligned, off-heap). One op = one stripe; the secondary result
+ * {@code dataBytes} is the data throughput in bytes/s (ops/s x dataDisks x chunk). Run e.g.
  * {@code java --enable-native-access=ALL-UNNAMED -jar benchmarks/target/benchmarks.jar ParityBench -f 1 -wi 2 -i 3 -w 1s -r 1s}.
  */
 @State(Scope.Thread)
@@ -76,15 +77,24 @@ public class ParityBench {
         arena.close();
     }
 
+    /** Data bytes consumed, reported by JMH as a rate next to ops/s. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Throughput {
+        public long dataBytes;
+    }
+
     @Benchmark
-    public MemorySegment xor() {
+    public MemorySegment xor(Throughput t) {
         parity.xor(data, dataDisks, p, chunk);
+        t.dataBytes += (long) dataDisks * chunk;
         return p;
     }
 
     @Benchmark
-    public MemorySegment pq() {
+    public MemorySegment pq(Throughput t) {
         parity.pq(data, dataDisks, p, q, chunk);
+        t.dataBytes += (long) dataDisks * chunk;
         return q;
     }
 }
