@@ -171,4 +171,27 @@ class ChainsAndTimeoutsTest {
             Libc.close(sp[1]);
         }
     }
+
+    @Test
+    void asyncFlagSendsTheOperationToAnIoWqWorker() throws Exception {
+        // io-wq workers are threads of the submitting task named iou-wrk-<tid>; a fresh thread has
+        // none until something is punted to io-wq, which IOSQE_ASYNC does unconditionally.
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try (Ring ring = Ring.open(RingConfig.defaults())) {
+                String worker = "iou-wrk-" + Libc.gettid();
+                assertEquals(0, FileOpsTest.run1(ring, Sqe::nop));
+                assertTrue(!TestSupport.threads().contains(worker), "an inline NOP needs no worker");
+                assertEquals(0, FileOpsTest.run1(ring, s -> s.nop().async()));
+                assertTrue(TestSupport.threads().contains(worker), "ASYNC ran on " + worker);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        if (failure[0] != null) {
+            throw new AssertionError(failure[0]);
+        }
+    }
 }
