@@ -42,6 +42,31 @@ class GuestHarnessIT {
     }
 
     @Test
+    void zonedNamespacesAndMultiControllerSubsystemsReachTheGuestKernel() throws Exception {
+        GuestHost host = GuestHost.requireOrSkip();
+        GuestSpec spec = GuestSpec.builder()
+                .zonedNvme("zns0", 256L << 20, 64L << 20)
+                .nvmeSubsystem("orionss", 64L << 20, 2)
+                .build();
+        GuestResult r = Guest.run(host, spec, """
+                for c in /sys/class/nvme/nvme*; do
+                  echo "ctrl $(basename $c) serial=$(cat $c/serial) nqn=$(cat $c/subsysnqn)"
+                done
+                for b in /sys/block/nvme*; do echo "block $(basename $b) zoned=$(cat $b/queue/zoned)"; done
+                """, work());
+        assertEquals(0, r.exitStatus(), r::describe);
+        long subsysCtrls = r.output().lines().filter(l -> l.startsWith("ctrl ") && l.endsWith("orionss")).count();
+        assertEquals(2, subsysCtrls, "two controllers in subsystem orionss\n" + r.describe());
+        assertTrue(r.output().lines().anyMatch(l -> l.contains("serial=zns0")), r::describe);
+        assertTrue(r.output().lines().anyMatch(l -> l.startsWith("block ") && l.endsWith("zoned=host-managed")), r::describe);
+        // multipath: one head node for the shared namespace, one hidden path node per controller
+        assertEquals(2, r.output().lines().filter(l -> l.matches("block nvme\\d+c\\d+n1 zoned=none")).count(),
+                "two paths to the shared namespace\n" + r.describe());
+        assertEquals(1, r.output().lines().filter(l -> l.matches("block nvme\\d+n1 zoned=none")).count(),
+                "one multipath head\n" + r.describe());
+    }
+
+    @Test
     void aGuestThatOverrunsItsTimeoutIsKilledAndHasNoStatus() throws Exception {
         GuestHost host = GuestHost.requireOrSkip();
         GuestSpec spec = GuestSpec.builder().timeout(Duration.ofSeconds(3)).build();

@@ -119,6 +119,16 @@ class GuestHarnessTest {
     }
 
     @Test
+    void guestClassesAreFoundByAnnotationAndGroupedBySpec() throws Exception {
+        Path testClasses = Path.of(GuestHarnessTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<Class<?>> found = GuestSuiteIT.findGuestClasses(testClasses);
+        assertTrue(found.contains(GuestSmokeTest.class), found::toString);
+        assertFalse(found.contains(GuestHarnessTest.class), found::toString);
+        assertEquals(List.of(GuestSmokeTest.class), GuestSuiteIT.groupBySpec(List.of(GuestSmokeTest.class))
+                .get(new GuestSmokeTest.Spec().get()));
+    }
+
+    @Test
     void shellQuotingSurvivesSpacesAndQuotes() {
         assertEquals("/usr/bin/java", GuestSuiteIT.shellQuote("/usr/bin/java"));
         assertEquals("'a b'", GuestSuiteIT.shellQuote("a b"));

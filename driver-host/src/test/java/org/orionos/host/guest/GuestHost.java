@@ -14,8 +14,8 @@ import org.opentest4j.AssertionFailedError;
 import org.opentest4j.TestAbortedException;
 
 /**
- * What the host must provide to boot a test guest: QEMU, a Debian kernel with its module tree, and a
- * statically linked busybox. {@link #find()} either returns all of them or says exactly what is
+ * What the host must provide to boot a test guest: QEMU, a Debian kernel with its module tree, a
+ * statically linked busybox, and kmod's modprobe (the guest runs the host's, on the host's module tree). {@link #find()} either returns all of them or says exactly what is
  * missing and what to install.
  *
  * @param qemu        qemu-system-x86_64
@@ -25,8 +25,11 @@ import org.opentest4j.TestAbortedException;
  */
 public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busybox) {
 
+    /** Environment variable naming the guest kernel (/boot/vmlinuz-VERSION) when the newest one is not wanted. */
+    public static final String KERNEL_ENV = "ORION_GUEST_KERNEL";
+
     /** The Debian packages that provide everything {@link #find()} looks for. */
-    public static final String INSTALL = "apt-get install qemu-system-x86 linux-image-amd64 busybox-static";
+    public static final String INSTALL = "apt-get install qemu-system-x86 linux-image-amd64 busybox-static kmod";
 
     /** The outcome of {@link #find()}: a host, or why there is none. */
     public sealed interface Lookup permits Found, Missing {
@@ -65,14 +68,22 @@ public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busyb
         if (qemu.isEmpty()) {
             missing.add("qemu-system-x86_64 is not on PATH");
         }
-        Optional<Path> kernel = newestKernel();
+        String chosen = System.getenv(KERNEL_ENV);
+        Optional<Path> kernel = chosen == null || chosen.isBlank() ? newestKernel() : Optional.of(Path.of(chosen));
         if (kernel.isEmpty()) {
-            missing.add("no /boot/vmlinuz-* with a matching /lib/modules/VERSION/modules.dep");
+            missing.add(unreadableKernel().map(k -> k + " is not readable by this user (run as root, or chmod a+r it)")
+                    .orElse("no /boot/vmlinuz-* with a matching /lib/modules/VERSION/modules.dep"));
+        } else if (!kernel.get().getFileName().toString().startsWith("vmlinuz-") || !Files.isReadable(kernel.get())
+                || !Files.isRegularFile(Path.of("/lib/modules", kernel.get().getFileName().toString().substring(8), "modules.dep"))) {
+            missing.add(KERNEL_ENV + "=" + chosen + " is not a readable /boot/vmlinuz-VERSION with /lib/modules/VERSION/modules.dep");
         }
         Optional<Path> busybox = Stream.of("/bin/busybox", "/usr/bin/busybox").map(Path::of)
                 .filter(GuestHost::isStaticExecutable).findFirst();
         if (busybox.isEmpty()) {
             missing.add("no statically linked busybox at /bin/busybox (busybox-static)");
+        }
+        if (!Files.isExecutable(Path.of("/sbin/modprobe"))) {
+            missing.add("no /sbin/modprobe (kmod), which the guest uses from the host's root to load drivers");
         }
         if (!missing.isEmpty()) {
             return new Missing(String.join("; ", missing));
@@ -104,6 +115,14 @@ public record GuestHost(Path qemu, Path kernel, String kernelVersion, Path busyb
                     .filter(p -> Files.isRegularFile(Path.of("/lib/modules",
                             p.getFileName().toString().substring("vmlinuz-".length()), "modules.dep")))
                     .max(Comparator.comparing(p -> p.getFileName().toString(), GuestHost::compareVersions));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Path> unreadableKernel() {
+        try (Stream<Path> s = Files.list(Path.of("/boot"))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("vmlinuz-") && !Files.isReadable(p)).findFirst();
         } catch (IOException e) {
             return Optional.empty();
         }

@@ -14,9 +14,11 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * GuestSpec.builder()
  *     .nvme("orion0", 1L << 30)                          // NVMe controller, serial orion0, one 1 GiB namespace
- *     .image("zns0", 4L << 30)                            // a bare image for hand-built devices ...
- *     .device("nvme,id=ctrl1,serial=orion1")
- *     .device("nvme-ns,drive=zns0,bus=ctrl1,zoned=on")    // ... like a zoned namespace
+ *     .zonedNvme("zns0", 1L << 30, 64L << 20)             // a controller with a zoned namespace, 64 MiB zones
+ *     .nvmeSubsystem("orionss", 256L << 20, 2)            // one subsystem, two controllers, one shared namespace
+ *     .image("raw1", 4L << 30)                            // a bare image for hand-built devices ...
+ *     .device("nvme,id=ctrl9,serial=orion9")
+ *     .device("nvme-ns,drive=raw1,bus=ctrl9,nsid=1")      // ... attached however a test needs
  *     .append("nvme_core.multipath=N")
  *     .build();
  * }</pre>
@@ -85,6 +87,42 @@ public record GuestSpec(int memoryMiB, int cpus, List<String> append, List<Image
             String id = "nvm-" + serial;
             image(id, sizeBytes);
             return device("nvme,serial=" + serial + ",drive=" + id);
+        }
+
+        /**
+         * An NVMe controller with serial {@code serial} whose namespace 1 is zoned (ZNS) with zones of
+         * {@code zoneBytes}; {@code sizeBytes} must be a multiple of it.
+         */
+        public Builder zonedNvme(String serial, long sizeBytes, long zoneBytes) {
+            if (zoneBytes <= 0 || sizeBytes % zoneBytes != 0) {
+                throw new IllegalArgumentException("zoned namespace " + serial + ": size " + sizeBytes
+                        + " must be a positive multiple of the zone size " + zoneBytes);
+            }
+            String ctrl = "ctl-" + serial;
+            String id = "zns-" + serial;
+            image(id, sizeBytes);
+            device("nvme,id=" + ctrl + ",serial=" + serial);
+            return device("nvme-ns,drive=" + id + ",bus=" + ctrl + ",nsid=1,zoned=on,zoned.zone_size=" + zoneBytes);
+        }
+
+        /**
+         * An NVMe subsystem {@code nqn} with {@code controllers} controllers (one serial, as the spec
+         * wants for one subsystem) that all see one shared namespace of {@code sizeBytes}: two or more
+         * paths to one namespace, for multipath tests.
+         */
+        public Builder nvmeSubsystem(String nqn, long sizeBytes, int controllers) {
+            if (controllers < 1) {
+                throw new IllegalArgumentException("subsystem " + nqn + ": needs at least one controller");
+            }
+            String subsys = "ss-" + nqn;
+            device("nvme-subsys,id=" + subsys + ",nqn=" + nqn);
+            for (int i = 0; i < controllers; i++) {
+                device("nvme,id=" + subsys + "-c" + i + ",serial=" + nqn + ",subsys=" + subsys);
+            }
+            String id = "ns-" + nqn;
+            image(id, sizeBytes);
+            // no bus: a shared namespace of a subsystem attaches to every controller in it
+            return device("nvme-ns,drive=" + id + ",nsid=1,shared=on");
         }
 
         /** A fresh empty image attached as drive {@code id} (no device: add one with {@link #device}). */

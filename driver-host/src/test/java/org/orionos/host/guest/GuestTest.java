@@ -8,6 +8,7 @@ import java.lang.annotation.Target;
 import java.util.function.Supplier;
 
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Marks a JUnit test class that runs inside the test guest, not on the host. The host's normal test
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Tag;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Tag(GuestTest.TAG)
+@ExtendWith(InsideGuestCondition.class)
 public @interface GuestTest {
 
     String TAG = "guest";
