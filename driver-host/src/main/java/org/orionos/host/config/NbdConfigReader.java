@@ -50,7 +50,8 @@ final class NbdConfigReader {
             if (!mode.equals("off") && tls == null) {
                 throw s.error("tls", "is \"" + mode + "\" but there is no [nbd.tls] table with a certificate and key");
             }
-            String prev = seenAddr.putIfAbsent(addr, s.where());
+            // Port 0 means "any free port": several such listeners do not collide.
+            String prev = addr.endsWith(":0") ? null : seenAddr.putIfAbsent(addr, s.where());
             if (prev != null) {
                 throw s.error("address", "duplicates " + prev);
             }
