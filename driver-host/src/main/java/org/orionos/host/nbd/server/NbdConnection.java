@@ -442,6 +442,12 @@ final class NbdConnection implements Completion, BdevCallback {
         }
         tls = new TlsSession(f.newServerFilter(), arena);
         phase = Phase.TLS_HANDSHAKE;
+        // Bytes after STARTTLS that the handshake left unread are the client's first TLS records.
+        if (rxEnd > rxStart) {
+            tls.injectNet(rx, rxStart, rxEnd - rxStart);
+        }
+        rxStart = 0;
+        rxEnd = 0;
         tlsPump();
     }
 

@@ -255,7 +255,11 @@ public final class NbdServer implements AutoCloseable {
         ServerExport e = c.export();
         if (e != null) {
             e.detach(c);
-            LOG.debug("{} closed ({}): {}", c, reason, c.stats());
+            if (stopping) {
+                LOG.info("{} closed ({}): {}", c, reason, c.stats());
+            } else {
+                LOG.debug("{} closed ({}): {}", c, reason, c.stats());
+            }
         }
     }
 

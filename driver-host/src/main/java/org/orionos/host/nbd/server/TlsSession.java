@@ -74,6 +74,12 @@ final class TlsSession {
         inEnd += n;
     }
 
+    /** Adds received bytes that arrived before this session existed. */
+    void injectNet(MemorySegment src, int offset, int length) {
+        MemorySegment.copy(src, offset, netIn, netInAddress() - netIn.address(), length);
+        inEnd += length;
+    }
+
     boolean hasBufferedNet() {
         return inEnd > inStart;
     }
