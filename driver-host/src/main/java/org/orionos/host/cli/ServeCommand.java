@@ -1,6 +1,7 @@
 package org.orionos.host.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.orionos.bindings.ErrnoException;
@@ -9,6 +10,9 @@ import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.config.ConfigLoader;
 import org.orionos.host.config.OrionConfig;
+import org.orionos.host.nbd.server.JsseTlsFilter;
+import org.orionos.host.nbd.server.ListenAddress;
+import org.orionos.host.nbd.server.NbdServer;
 import org.orionos.host.probe.SystemProbe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +32,11 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--reactors", paramLabel = "N", description = "Reactor threads (default: one per core).")
     int reactors;
 
+    @Option(names = "--nbd-listen", paramLabel = "ADDRESS",
+            description = "NBD listen address replacing the config's [[nbd.listen]] (repeatable): tcp:HOST:PORT, "
+                    + "tcp:[IPv6]:PORT or unix:PATH; port 0 picks a free port.")
+    List<String> nbdListen;
+
     @Override
     public Integer call() throws Exception {
         ShutdownSignal signal = new ShutdownSignal(60_000).install();
@@ -46,6 +55,15 @@ public final class ServeCommand implements Callable<Integer> {
             signal.finished(2);
             return 2;
         }
+        if (nbdListen != null && !nbdListen.isEmpty()) {
+            try {
+                cfg = ConfigLoader.withNbdListeners(cfg, nbdListen);
+            } catch (ErrnoException e) {
+                LOG.error("{}", e.getMessage());
+                signal.finished(2);
+                return 2;
+            }
+        }
         LOG.info("stack from {}", cfg.source());
         BdevHost host = BdevHost.start(reactors, BdevHost.DEFAULT_BUFFER_BYTES);
         try {
@@ -58,9 +76,29 @@ public final class ServeCommand implements Callable<Integer> {
         }
         LOG.info("serving {} block device(s) on {} reactor(s): {}", host.registry().all().size(), host.reactorCount(),
                 String.join(", ", host.registry().all().stream().map(BlockDevice::name).toList()));
+        NbdServer nbd = null;
+        if (cfg.nbd().enabled()) {
+            try {
+                nbd = NbdServer.start(host, cfg.nbd(), JsseTlsFilter.factoryFor(cfg.nbd().tls()));
+            } catch (ErrnoException e) {
+                LOG.error("{}", e.getMessage());
+                host.close();
+                signal.finished(1);
+                return 1;
+            }
+            for (ListenAddress.Bound b : nbd.addresses()) {
+                for (String export : nbd.exports().keySet()) {
+                    LOG.info("nbd: export {} on {}: e.g. nbdinfo '{}'", export, b, b.uri(export));
+                }
+            }
+        }
         LOG.info("ready; stop with SIGINT (Ctrl-C) or SIGTERM");
         signal.awaitRequested();
-        LOG.info("stop requested: draining in-flight I/O, flushing and closing devices");
+        if (nbd != null) {
+            LOG.info("stop requested: closing NBD listeners and draining connections");
+            nbd.close();
+        }
+        LOG.info("draining in-flight I/O, flushing and closing devices");
         host.close();
         LOG.info("stopped cleanly");
         signal.finished(0);

@@ -27,7 +27,7 @@ import org.orionos.bindings.ErrnoException;
  */
 public final class ConfigLoader {
     /** Top-level tables this version understands. */
-    private static final Set<String> TOP_LEVEL = Set.of("bdev");
+    private static final Set<String> TOP_LEVEL = Set.of("bdev", "nbd");
 
     /** What {@code orion serve} runs without {@code --config}: a sparse file-backed disk under ./orion-data. */
     public static final String EMBEDDED_DEFAULT = """
@@ -37,6 +37,16 @@ public final class ConfigLoader {
             type = "file"
             path = "orion-data/disk0.img"
             size = "1G"
+
+            # ... exported over NBD on TCP loopback and a unix socket next to the disk.
+            [[nbd.listen]]
+            address = "tcp:127.0.0.1:10809"
+            [[nbd.listen]]
+            address = "unix:orion-data/nbd.sock"
+            [[nbd.export]]
+            name = "disk0"
+            bdev = "disk0"
+            description = "orion default disk"
             """;
 
     private ConfigLoader() {
@@ -79,7 +89,32 @@ public final class ConfigLoader {
             }
         });
         List<BdevSpec> bdevs = readBdevs(root.get("bdev"), source);
-        return new OrionConfig(source, buildOrder(bdevs, source));
+        List<BdevSpec> ordered = buildOrder(bdevs, source);
+        NbdSpec nbd = NbdConfigReader.read(root.get("nbd"), source, ordered);
+        return new OrionConfig(source, ordered, nbd);
+    }
+
+    /**
+     * The same config with its NBD listeners replaced (the command line's {@code --nbd-listen});
+     * TLS stays off on them. Throws naming the bad address.
+     */
+    public static OrionConfig withNbdListeners(OrionConfig cfg, List<String> addresses) {
+        List<NbdSpec.Listen> ls = new ArrayList<>();
+        for (String a : addresses) {
+            try {
+                org.orionos.host.nbd.server.ListenAddress.parse(a);
+            } catch (IllegalArgumentException e) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", "--nbd-listen", "--nbd-listen: " + e.getMessage());
+            }
+            ls.add(new NbdSpec.Listen(a, "off"));
+        }
+        NbdSpec n = cfg.nbd();
+        if (n.exports().isEmpty()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", "--nbd-listen",
+                    "--nbd-listen given but " + cfg.source() + " has no [[nbd.export]]");
+        }
+        return new OrionConfig(cfg.source(), cfg.bdevs(), new NbdSpec(List.copyOf(ls), n.exports(), n.tls(),
+                n.maxConnections()));
     }
 
     private static List<BdevSpec> readBdevs(JsonNode node, String source) {

@@ -8,8 +8,14 @@ import java.util.Optional;
  * devices it consumes.
  *
  * @param source where it was read from (a path, or {@code <embedded default>})
+ * @param nbd    the NBD server's listeners and exports ({@link NbdSpec#NONE} when absent)
  */
-public record OrionConfig(String source, List<BdevSpec> bdevs) {
+public record OrionConfig(String source, List<BdevSpec> bdevs, NbdSpec nbd) {
+
+    /** A stack without an NBD server. */
+    public OrionConfig(String source, List<BdevSpec> bdevs) {
+        this(source, bdevs, NbdSpec.NONE);
+    }
 
     public Optional<BdevSpec> bdev(String name) {
         return bdevs.stream().filter(b -> b.name().equals(name)).findFirst();

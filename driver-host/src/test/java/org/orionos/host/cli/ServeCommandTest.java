@@ -67,12 +67,55 @@ class ServeCommandTest {
 
     @Test
     void embeddedDefaultCreatesItsDiskUnderOrionData(@TempDir Path dir) throws Exception {
-        Process p = start(dir);
+        // A free port instead of the default 10809, which another test or host may hold.
+        Process p = start(dir, "--nbd-listen", "tcp:127.0.0.1:0");
         String out = runUntilReadyThenTerm(p);
         assertEquals(0, p.exitValue(), out);
         Path disk = dir.resolve("orion-data/disk0.img");
         assertEquals(1L << 30, Files.size(disk), out);
         assertTrue(out.contains("<embedded default>") && out.contains("disk0"), out);
+        assertTrue(out.contains("nbd: export disk0 on tcp:127.0.0.1:"), out);
+    }
+
+    @Test
+    void servesNbdUntilSigtermThenLogsCounters(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("orion.toml");
+        Files.writeString(cfg, """
+                [[bdev]]
+                name = "mem0"
+                type = "memory"
+                size = "16M"
+                [[nbd.listen]]
+                address = "tcp:127.0.0.1:0"
+                [[nbd.listen]]
+                address = "unix:%s"
+                [[nbd.export]]
+                name = "mem0"
+                """.formatted(dir.resolve("nbd.sock")));
+        Process p = start(dir, "--config", cfg.toString(), "--reactors", "2");
+        List<String> lines = new ArrayList<>();
+        String nbdinfo = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                lines.add(line);
+                if (line.contains("ready;")) {
+                    String uri = lines.stream().filter(l -> l.contains("nbdinfo 'nbd://")).findFirst().orElseThrow()
+                            .replaceAll(".*nbdinfo '([^']*)'.*", "$1");
+                    Process info = new ProcessBuilder("nbdinfo", "--size", uri).redirectErrorStream(true).start();
+                    nbdinfo = new String(info.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                    info.waitFor(30, TimeUnit.SECONDS);
+                    p.toHandle().destroy();
+                }
+            }
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve did not exit");
+        String out = String.join("\n", lines);
+        assertEquals(0, p.exitValue(), out);
+        assertEquals(String.valueOf(16L << 20), nbdinfo, out);
+        assertTrue(out.contains("nbd export mem0: ") && out.contains("nbd server stopped: 1 connections served"), out);
+        assertTrue(Files.notExists(dir.resolve("nbd.sock")), "the unix socket is removed at stop");
+        assertTrue(out.indexOf("nbd server stopped") < out.indexOf("stopped cleanly"), "NBD stops before the devices close");
     }
 
     @Test

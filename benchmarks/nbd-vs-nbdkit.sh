@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Orion's NBD server against nbdkit's memory plugin, both serving a memory disk of the same size,
+# measured with fio's nbd engine (libnbd), same job, alternating per workload so both see the same
+# machine load. Prints one row per workload: ours, nbdkit's, ratio (IOPS at 4K, MiB/s at 1M).
+#
+#   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16]
+#
+# Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
+# socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16).
+set -euo pipefail
+top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+size=1G; secs=10; rounds=1; reactors=0; threads=16
+while [ $# -gt 0 ]; do
+  case $1 in
+    --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
+    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+for t in fio nbdkit nbdinfo python3; do
+  command -v $t >/dev/null || { echo "$t not installed (scripts/install-deps)" >&2; exit 1; }
+done
+work=$(mktemp -d /tmp/orion-nbd-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+op=$(free_port); kp=$(free_port)
+cat >"$work/orion.toml" <<TOML
+[[bdev]]
+name = "mem0"
+type = "memory"
+size = "$size"
+[[nbd.listen]]
+address = "tcp:127.0.0.1:$op"
+[[nbd.listen]]
+address = "unix:$work/orion.sock"
+[[nbd.export]]
+name = "mem0"
+bdev = "mem0"
+TOML
+rargs=(); [ "$reactors" -gt 0 ] && rargs=(--reactors "$reactors")
+"$top/orion" serve --config "$work/orion.toml" "${rargs[@]}" >"$work/orion.log" 2>&1 &
+pids+=($!)
+nbdkit --foreground --exit-with-parent --threads "$threads" --unix "$work/nbdkit.sock" memory "$size" &
+pids+=($!)
+nbdkit --foreground --exit-with-parent --threads "$threads" -i 127.0.0.1 -p "$kp" memory "$size" &
+pids+=($!)
+for i in $(seq 1 600); do
+  grep -q "ready;" "$work/orion.log" 2>/dev/null && [ -S "$work/nbdkit.sock" ] && break
+  sleep 0.1
+done
+grep -q "ready;" "$work/orion.log" || { cat "$work/orion.log" >&2; exit 1; }
+declare -A uri=(
+  [orion-unix]="nbd+unix:///mem0?socket=$work/orion.sock" [orion-tcp]="nbd://127.0.0.1:$op/mem0"
+  [nbdkit-unix]="nbd+unix:///?socket=$work/nbdkit.sock"  [nbdkit-tcp]="nbd://127.0.0.1:$kp/")
+# Fill both disks once so reads touch real pages, not the zero page.
+for k in orion-unix nbdkit-unix orion-tcp nbdkit-tcp; do
+  case $k in *unix) ;; *) continue;; esac
+  fio --name=fill --ioengine=nbd --uri="${uri[$k]}" --rw=write --bs=1M --iodepth=8 --size="$size" \
+      --output-format=json >/dev/null
+done
+fio --name=fill --ioengine=nbd --uri="${uri[nbdkit-tcp]}" --rw=write --bs=1M --iodepth=8 --size="$size" \
+    --output-format=json >/dev/null
+
+run() { # server-transport rw bs qd -> iops or MiB/s
+  local k=$1 rw=$2 bs=$3 qd=$4
+  fio --name=bench --ioengine=nbd --uri="${uri[$k]}" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$size" \
+      --time_based --runtime="$secs" --numjobs=1 --output-format=json \
+    | python3 -c "
+import json,sys
+t=sys.stdin.read(); j=json.loads(t[t.index('{'):])['jobs'][0]; d=j['read'] if j['read']['io_bytes'] else j['write']
+print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576))"
+}
+echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=1"
+echo "orion: ./orion serve --config (memory $size${reactors:+, reactors $reactors}); nbdkit: nbdkit --threads $threads memory $size"
+printf '%-28s %12s %12s %7s\n' workload orion nbdkit ratio
+for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
+  set -- $w
+  for t in unix tcp; do
+    o=(); n=()
+    for ((i = 1; i <= rounds; i++)); do
+      o+=("$(run orion-$t "$1" "$2" "$3")"); n+=("$(run nbdkit-$t "$1" "$2" "$3")")
+    done
+    unit=$([ "$2" = 4k ] && echo IOPS || echo MiB/s)
+    python3 - "$1 $2 QD$3 $t ($unit)" "${o[*]}" "${n[*]}" <<'PY'
+import statistics, sys
+o = [int(x) for x in sys.argv[2].split()]; n = [int(x) for x in sys.argv[3].split()]
+mo, mn = statistics.median(o), statistics.median(n)
+print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f}")
+PY
+  done
+done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,1224 @@
+package org.orionos.host.nbd.server;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.Libc;
+import org.orionos.bindings.uapi.SocketH.Iovec;
+import org.orionos.bindings.uapi.SocketH.Msghdr;
+import org.orionos.host.bdev.BdevCallback;
+import org.orionos.host.bdev.BdevOp;
+import org.orionos.host.bdev.BdevRequest;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.BufferPool;
+import org.orionos.host.bdev.IoContext;
+import org.orionos.host.nbd.protocol.ExtentList;
+import org.orionos.host.nbd.protocol.NbdError;
+import org.orionos.host.nbd.protocol.NbdHandshake;
+import org.orionos.host.nbd.protocol.NbdRequest;
+import org.orionos.host.nbd.protocol.ReplyEncoder;
+import org.orionos.host.nbd.protocol.RequestDecoder;
+import org.orionos.host.nbd.protocol.TlsFilter;
+import org.orionos.host.nbd.protocol.TransmissionParams;
+import org.orionos.uring.Completion;
+import org.orionos.uring.Ring;
+import org.orionos.uring.Sqe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.orionos.bindings.uapi.SocketH.IPPROTO_TCP;
+import static org.orionos.bindings.uapi.SocketH.MSG_NOSIGNAL;
+import static org.orionos.bindings.uapi.SocketH.MSG_WAITALL;
+import static org.orionos.bindings.uapi.SocketH.SHUT_RDWR;
+import static org.orionos.bindings.uapi.SocketH.TCP_NODELAY;
+import static org.orionos.host.nbd.protocol.NbdWire.*;
+
+/**
+ * One client connection, driven entirely by completions on one reactor: no thread of its own,
+ * no lock, no allocation per request once running.
+ *
+ * <p>Receive: one RECV at a time into {@link #rx}; the handshake consumes it until transmission,
+ * then {@link RequestDecoder} decodes headers in place. A WRITE's payload bytes that arrived with
+ * the headers are moved once into a pool buffer; the rest is received straight into that buffer,
+ * which then is the write's source. Send: completed requests join a FIFO of replies; one SENDMSG at
+ * a time gathers as many as fit in {@link #IOV_MAX} iovecs: each reply is its header (in a small
+ * per-slot area) plus, for reads, the pool buffer the device read into, so read data is never
+ * copied in Java. Partial sends resume mid-reply.
+ *
+ * <p>Bounds: at most {@link #SLOTS} requests and {@link #MAX_BUFFERED} bytes of data buffers per
+ * connection. When either is reached the connection stops decoding (and so receiving) until
+ * replies have been sent: a client that stops reading stalls only itself.
+ *
+ * <p>Teardown: a hard close shuts the socket down (failing the pending RECV/SEND), waits for every
+ * block-device request still in flight, then frees buffers and closes the fd.
+ */
+final class NbdConnection implements Completion, BdevCallback {
+    private static final Logger LOG = LoggerFactory.getLogger(NbdConnection.class);
+
+    static final int SLOTS = 128;
+    static final int RX_SIZE = 128 * 1024;
+    /**
+     * A WRITE payload with at least this many bytes still to come is received straight into its
+     * buffer; a smaller rest comes through {@link #rx} with the headers that follow it, which saves
+     * a receive round trip per small write at the price of one small copy.
+     */
+    static final int DIRECT_PAYLOAD = 64 * 1024;
+    static final long MAX_BUFFERED = 64L << 20;
+    static final int IOV_MAX = 64;
+    private static final int SLOT_HEADER = 64;
+    private static final int TX_STAGE = 16 * 1024;
+    /** Extents per BLOCK_STATUS reply; the reply (at most 2088 bytes) fits one 4 KiB buffer. */
+    private static final int MAX_EXTENTS = 128;
+    /** CACHE reads the range through a buffer of this size. */
+    private static final int CACHE_CHUNK = 1 << 20;
+
+    // Ring operation cookies.
+    private static final long OP_RECV = 1;
+    private static final long OP_SEND = 2;
+    private static final long OP_PAYLOAD = 3;
+    private static final long OP_HS_SEND = 4;
+    private static final long OP_TLS_SEND = 5;
+
+    private enum Phase { HANDSHAKE, TLS_HANDSHAKE, TRANSMISSION, CLOSING, CLOSED }
+
+    private final ConnectionShard shard;
+    private final NbdServer server;
+    private final NbdListener listener;
+    private final Ring ring;
+    private final IoContext ctx;
+    private final BufferPool pool;
+    private final int fd;
+    private final long id;
+    private final NbdStats stats = new NbdStats();
+    private final Arena arena = Arena.ofConfined();
+
+    private final MemorySegment rx;
+    private final long rxAddr;
+    private int rxStart;
+    private int rxEnd;
+
+    private final MemorySegment headers;
+    private final long headersAddr;
+    private final MemorySegment msghdr;
+    private final MemorySegment iov;
+    private final long iovAddr;
+    private MemorySegment txStage;
+
+    private int fileIndex = -1;
+    private int opFd;
+    private boolean fixed;
+
+    private Phase phase = Phase.HANDSHAKE;
+    private NbdHandshake handshake;
+    private TlsSession tls;
+    private ServerExport export;
+    private BlockDevice device;
+    private RequestDecoder decoder;
+    private ReplyEncoder encoder;
+    private int contextId;
+    private int headerSize;
+    private final NbdRequest nr = new NbdRequest();
+
+    private boolean recvPending;
+    private boolean sendPending;
+    private boolean wantRecv;
+    private boolean wantSend;
+    private boolean wantPayload;
+    boolean queuedForRing;
+    boolean dirty;
+    private boolean paused;
+    private boolean draining;
+    private long discard;
+    /** Slot whose WRITE payload is being received into its buffer, or -1. */
+    private int payloadSlot = -1;
+    /** The payload of {@link #payloadSlot} arrives through rx (TLS, or a small rest), not by a direct RECV. */
+    private boolean payloadViaRx;
+    private int inflightBdev;
+    private long buffered;
+    private String closeReason;
+
+    // Request slots, structure-of-arrays.
+    private final int[] freeSlots = new int[SLOTS];
+    private int freeTop;
+    private final int[] sType = new int[SLOTS];
+    private final int[] sFlags = new int[SLOTS];
+    private final long[] sCookie = new long[SLOTS];
+    private final long[] sOffset = new long[SLOTS];
+    private final long[] sLength = new long[SLOTS];
+    private final long[] sPos = new long[SLOTS];
+    private final long[] sStart = new long[SLOTS];
+    private final MemorySegment[] sBuffer = new MemorySegment[SLOTS];
+    private final long[] sHdrAddr = new long[SLOTS];
+    private final int[] sHdrLen = new int[SLOTS];
+    private final long[] sDataAddr = new long[SLOTS];
+    private final long[] sDataLen = new long[SLOTS];
+    private final long[] sSent = new long[SLOTS];
+    private final boolean[] sBusy = new boolean[SLOTS];
+    private final int[] sNext = new int[SLOTS];
+    private final ExtentList[] sExtents = new ExtentList[SLOTS];
+    private int readyHead = -1;
+    private int readyTail = -1;
+    /** Replies covered by the SENDMSG in flight (from readyHead). */
+    private int sendingCount;
+
+    NbdConnection(ConnectionShard shard, NbdServer server, NbdListener listener, int fd, long id) {
+        this.shard = shard;
+        this.server = server;
+        this.listener = listener;
+        this.ring = shard.reactor().ring();
+        this.ctx = shard.context();
+        this.pool = ctx.buffers();
+        this.fd = fd;
+        this.opFd = fd;
+        this.id = id;
+        this.rx = arena.allocate(RX_SIZE, 64);
+        this.rxAddr = rx.address();
+        this.headers = arena.allocate((long) SLOTS * SLOT_HEADER, 64);
+        this.headersAddr = headers.address();
+        this.msghdr = arena.allocate(Msghdr.LAYOUT);
+        this.iov = arena.allocate(IOV_MAX * Iovec.SIZE, 8);
+        this.iovAddr = iov.address();
+        msghdr.set(JAVA_LONG, Msghdr.MSG_IOV, iovAddr);
+        for (int i = 0; i < SLOTS; i++) {
+            freeSlots[i] = SLOTS - 1 - i;
+            sHdrAddr[i] = headersAddr + (long) i * SLOT_HEADER;
+        }
+        freeTop = SLOTS;
+    }
+
+    long id() {
+        return id;
+    }
+
+    NbdStats stats() {
+        return stats;
+    }
+
+    ServerExport export() {
+        return export;
+    }
+
+    @Override
+    public String toString() {
+        return "nbd connection " + id + " on " + listener.bound() + (export != null ? " export " + export.name() : "");
+    }
+
+    // ---------------------------------------------------------------- start
+
+    void start() {
+        MemorySegment one = arena.allocate(JAVA_INT);
+        one.set(JAVA_INT, 0, 1);
+        if (!listener.bound().address().isUnix()) {
+            // Replies are complete messages: waiting for more (Nagle) only adds latency.
+            Libc.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
+        }
+        fileIndex = ctx.registerFile(fd);
+        if (fileIndex >= 0) {
+            opFd = fileIndex;
+            fixed = true;
+        }
+        handshake = new NbdHandshake(listener.catalog());
+        driveHandshake();
+    }
+
+    // ---------------------------------------------------------------- ring plumbing
+
+    private Sqe sqe(long op) {
+        Sqe s = ring.acquire(this, op);
+        if (s == null) {
+            return null;
+        }
+        return s;
+    }
+
+    private void waitForRing() {
+        shard.waitForRing(this);
+    }
+
+    /** Called by the shard after the ring had no room: repeats what was refused. */
+    void retryRing() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (wantPayload) {
+            wantPayload = false;
+            postPayloadRecv();
+        }
+        if (wantRecv) {
+            wantRecv = false;
+            postRecv();
+        }
+        if (wantSend) {
+            wantSend = false;
+            if (phase == Phase.HANDSHAKE || phase == Phase.TLS_HANDSHAKE) {
+                driveHandshake();
+            } else {
+                flush();
+            }
+        }
+    }
+
+    private void postRecv() {
+        if (recvPending || phase == Phase.CLOSING || phase == Phase.CLOSED) {
+            return;
+        }
+        if (tls != null) {
+            tlsPostRecv();
+            return;
+        }
+        compactRx();
+        int room = RX_SIZE - rxEnd;
+        if (room == 0) {
+            return; // full of unprocessed bytes: processing frees room first
+        }
+        Sqe s = sqe(OP_RECV);
+        if (s == null) {
+            wantRecv = true;
+            waitForRing();
+            return;
+        }
+        s.recv(opFd, rxAddr + rxEnd, room, 0);
+        if (fixed) {
+            s.fixedFile();
+        }
+        recvPending = true;
+    }
+
+    private void compactRx() {
+        if (rxStart == rxEnd) {
+            rxStart = 0;
+            rxEnd = 0;
+        } else if (rxStart > 0 && RX_SIZE - rxEnd < RX_SIZE / 4) {
+            MemorySegment.copy(rx, rxStart, rx, 0, rxEnd - rxStart);
+            rxEnd -= rxStart;
+            rxStart = 0;
+        }
+    }
+
+    @Override
+    public void complete(int res, int flags, long op) {
+        if (op == OP_RECV) {
+            recvPending = false;
+            onRecv(res);
+        } else if (op == OP_SEND) {
+            sendPending = false;
+            onSend(res);
+        } else if (op == OP_PAYLOAD) {
+            recvPending = false;
+            onPayload(res);
+        } else if (op == OP_HS_SEND) {
+            sendPending = false;
+            onHandshakeSent(res);
+        } else if (op == OP_TLS_SEND) {
+            sendPending = false;
+            tlsOnSent(res);
+        }
+        if (phase == Phase.CLOSING) {
+            maybeFinish();
+        }
+    }
+
+    private void onRecv(int res) {
+        if (phase == Phase.CLOSING) {
+            return;
+        }
+        if (res <= 0) {
+            if (res == -Errno.EINTR || res == -Errno.EAGAIN) {
+                postRecv();
+                return;
+            }
+            closeHard(res == 0 ? "client closed the connection" : "receive failed: " + Errno.name(res));
+            return;
+        }
+        if (tls != null) {
+            tlsReceived(res);
+            return;
+        }
+        rxEnd += res;
+        if (phase == Phase.TRANSMISSION && payloadSlot >= 0) {
+            feedPayloadFromRx();
+            return;
+        }
+        afterInput();
+    }
+
+    /** New plaintext bytes are in rx[rxStart..rxEnd). */
+    private void afterInput() {
+        switch (phase) {
+            case HANDSHAKE -> driveHandshake();
+            case TRANSMISSION -> process();
+            default -> { }
+        }
+    }
+
+    // ---------------------------------------------------------------- handshake
+
+    private void driveHandshake() {
+        if (phase != Phase.HANDSHAKE) {
+            return;
+        }
+        NbdHandshake hs = handshake;
+        while (rxStart < rxEnd && hs.state() == NbdHandshake.State.NEGOTIATING) {
+            long n = hs.onInput(rx.asSlice(rxStart, rxEnd - rxStart), rxEnd - rxStart);
+            rxStart += (int) n;
+            if (n == 0) {
+                break; // replies must be sent before it takes more
+            }
+        }
+        if (hs.hasOutput()) {
+            if (!sendPending) {
+                sendHandshakeOutput();
+            }
+            return; // the send's completion drives us again
+        }
+        if (sendPending) {
+            return;
+        }
+        switch (hs.state()) {
+            case NEGOTIATING -> postRecv();
+            case TRANSMISSION -> enterTransmission(hs.transmission());
+            case START_TLS -> startTls();
+            case CLOSED -> closeHard("handshake ended: " + hs.closeReason());
+        }
+    }
+
+    private void sendHandshakeOutput() {
+        if (txStage == null) {
+            txStage = arena.allocate(TX_STAGE, 64);
+        }
+        MemorySegment out = handshake.output();
+        int n = (int) Math.min(out.byteSize(), TX_STAGE);
+        MemorySegment.copy(out, 0, txStage, 0, n);
+        if (tls != null) {
+            tlsSendApp(txStage, n);
+            return;
+        }
+        Sqe s = sqe(OP_HS_SEND);
+        if (s == null) {
+            wantSend = true;
+            waitForRing();
+            return;
+        }
+        s.send(opFd, txStage.address(), n, MSG_NOSIGNAL);
+        if (fixed) {
+            s.fixedFile();
+        }
+        sendPending = true;
+    }
+
+    private void onHandshakeSent(int res) {
+        if (phase == Phase.CLOSING) {
+            return;
+        }
+        if (res < 0) {
+            closeHard("send failed during the handshake: " + Errno.name(res));
+            return;
+        }
+        handshake.consumeOutput(res);
+        driveHandshake();
+    }
+
+    private void enterTransmission(TransmissionParams p) {
+        ServerExport e = server.exportNamed(p.export().name());
+        if (e == null) {
+            closeHard("export " + p.export().name() + " went away during the handshake");
+            return;
+        }
+        export = e;
+        device = e.device();
+        decoder = new RequestDecoder(p);
+        encoder = new ReplyEncoder(p);
+        contextId = p.allocationContextId();
+        headerSize = decoder.headerSize();
+        phase = Phase.TRANSMISSION;
+        handshake = null;
+        e.attach(this);
+        if (server.isStopping()) {
+            draining = true;
+        }
+        LOG.debug("{}: transmission ({} replies{})", this, p.extendedHeaders() ? "extended" : p.structuredReplies()
+                ? "structured" : "simple", p.tls() ? ", TLS" : "");
+        process();
+    }
+
+    // ---------------------------------------------------------------- TLS (see TlsSession)
+
+    private void startTls() {
+        TlsFilter.Factory f = server.tlsFactory();
+        if (f == null) {
+            closeHard("STARTTLS accepted but no TLS credentials are configured");
+            return;
+        }
+        tls = new TlsSession(f.newServerFilter(), arena);
+        phase = Phase.TLS_HANDSHAKE;
+        // Bytes after STARTTLS that the handshake left unread are the client's first TLS records.
+        if (rxEnd > rxStart) {
+            tls.injectNet(rx, rxStart, rxEnd - rxStart);
+        }
+        rxStart = 0;
+        rxEnd = 0;
+        tlsPump();
+    }
+
+    /** Runs the TLS handshake until it is complete, then resumes negotiation over TLS. */
+    private void tlsPump() {
+        if (phase != Phase.TLS_HANDSHAKE) {
+            return;
+        }
+        TlsSession t = tls;
+        // Feed what arrived, emit what the engine wants to say.
+        int r = t.unwrapInto(rx, rxEnd, RX_SIZE);
+        if (r < 0) {
+            closeHard("TLS handshake failed: " + t.failure());
+            return;
+        }
+        rxEnd += r;
+        if (t.filter().wantsWrap() && !sendPending) {
+            int w = t.wrapHandshake();
+            if (w < 0) {
+                closeHard("TLS handshake failed: " + t.failure());
+                return;
+            }
+            if (w > 0) {
+                tlsSendNet(w);
+                return;
+            }
+        }
+        if (t.filter().handshakeComplete() && !sendPending && !t.filter().wantsWrap()) {
+            phase = Phase.HANDSHAKE;
+            handshake.tlsEstablished();
+            LOG.debug("{}: TLS established", this);
+            driveHandshake();
+            return;
+        }
+        if (!sendPending) {
+            postRecv();
+        }
+    }
+
+    private void tlsPostRecv() {
+        if (phase != Phase.TLS_HANDSHAKE && tls.hasBufferedNet()) {
+            // Records already received may hold more plaintext than rx had room for.
+            compactRx();
+            int r = tls.unwrapInto(rx, rxEnd, RX_SIZE);
+            if (r < 0) {
+                closeHard("TLS failure: " + tls.failure());
+                return;
+            }
+            if (r > 0) {
+                rxEnd += r;
+                if (phase == Phase.TRANSMISSION && payloadSlot >= 0) {
+                    feedPayloadFromRx();
+                } else {
+                    afterInput();
+                }
+                return;
+            }
+        }
+        Sqe s = sqe(OP_RECV);
+        if (s == null) {
+            wantRecv = true;
+            waitForRing();
+            return;
+        }
+        s.recv(opFd, tls.netInAddress(), tls.netInRoom(), 0);
+        if (fixed) {
+            s.fixedFile();
+        }
+        recvPending = true;
+    }
+
+    private void tlsReceived(int n) {
+        tls.netReceived(n);
+        if (phase == Phase.TLS_HANDSHAKE) {
+            tlsPump();
+            return;
+        }
+        compactRx();
+        int r = tls.unwrapInto(rx, rxEnd, RX_SIZE);
+        if (r < 0) {
+            closeHard("TLS failure: " + tls.failure());
+            return;
+        }
+        rxEnd += r;
+        if (tls.closed()) {
+            closeHard("client closed the TLS session");
+            return;
+        }
+        if (phase == Phase.TRANSMISSION && payloadSlot >= 0) {
+            feedPayloadFromRx();
+            return;
+        }
+        if (r == 0 && rxStart == rxEnd) {
+            postRecv(); // a partial record: need more bytes
+            return;
+        }
+        afterInput();
+    }
+
+    /** Encrypts {@code n} plaintext bytes from {@code src} and sends them (handshake replies). */
+    private void tlsSendApp(MemorySegment src, int n) {
+        int w = tls.wrap(src.address(), n);
+        if (w < 0) {
+            closeHard("TLS failure: " + tls.failure());
+            return;
+        }
+        tls.pendingAppBytes = tls.lastConsumed();
+        tlsSendNet(w);
+    }
+
+    private void tlsSendNet(int n) {
+        Sqe s = sqe(OP_TLS_SEND);
+        if (s == null) {
+            wantSend = true;
+            waitForRing();
+            return;
+        }
+        s.send(opFd, tls.netOutAddress(), n, MSG_NOSIGNAL | MSG_WAITALL);
+        if (fixed) {
+            s.fixedFile();
+        }
+        tls.netOutPending = n;
+        sendPending = true;
+    }
+
+    private void tlsOnSent(int res) {
+        if (phase == Phase.CLOSING) {
+            return;
+        }
+        if (res < 0) {
+            closeHard("send failed: " + Errno.name(res));
+            return;
+        }
+        if (res < tls.netOutPending) {
+            // Partial: the rest of the record is sent before anything else.
+            tls.netOutSent(res);
+            tlsSendNet(tls.netOutPending);
+            return;
+        }
+        tls.netOutSent(res);
+        long app = tls.pendingAppBytes;
+        tls.pendingAppBytes = 0;
+        switch (phase) {
+            case TLS_HANDSHAKE -> tlsPump();
+            case HANDSHAKE -> {
+                handshake.consumeOutput(app);
+                driveHandshake();
+            }
+            case TRANSMISSION -> {
+                advanceSent(app);
+                afterSend();
+            }
+            default -> { }
+        }
+    }
+
+    // ---------------------------------------------------------------- transmission: decode
+
+    private void process() {
+        while (phase == Phase.TRANSMISSION && payloadSlot < 0) {
+            if (discard > 0) {
+                int n = (int) Math.min(discard, rxEnd - rxStart);
+                rxStart += n;
+                discard -= n;
+                if (discard > 0) {
+                    break;
+                }
+                continue;
+            }
+            if (draining) {
+                break;
+            }
+            if (rxEnd - rxStart < headerSize) {
+                break;
+            }
+            if (freeTop == 0) {
+                paused = true;
+                break;
+            }
+            int verdict = decoder.decode(rx, rxStart, nr);
+            if (verdict == RequestDecoder.EXECUTE && needsBuffer(nr.type) && buffered > 0
+                    && buffered + nr.length > MAX_BUFFERED) {
+                paused = true; // decoded again once earlier replies freed their buffers
+                break;
+            }
+            rxStart += headerSize;
+            if (verdict == RequestDecoder.DISCONNECT) {
+                closeHard("malformed request (" + nr + "): lost framing");
+                return;
+            }
+            if (verdict == RequestDecoder.SOFT_DISCONNECT) {
+                draining = true;
+                LOG.debug("{}: client disconnects (NBD_CMD_DISC)", this);
+                break;
+            }
+            int slot = takeSlot();
+            if (verdict == RequestDecoder.REJECT) {
+                stats.rejected++;
+                stats.errors++;
+                discard = nr.payloadLength;
+                replyError(slot, nr.error);
+                continue;
+            }
+            execute(slot);
+        }
+        if (phase != Phase.TRANSMISSION) {
+            return;
+        }
+        if (payloadSlot < 0 ? !paused && !draining || discard > 0 : payloadViaRx) {
+            postRecv(); // (a payload that arrives through rx needs a RECV too)
+        }
+        maybeDrained();
+        markDirty();
+    }
+
+    private static boolean needsBuffer(int type) {
+        return type == CMD_READ || type == CMD_WRITE;
+    }
+
+    private int takeSlot() {
+        int s = freeSlots[--freeTop];
+        sType[s] = nr.type;
+        sFlags[s] = nr.flags;
+        sCookie[s] = nr.cookie;
+        sOffset[s] = nr.offset;
+        sLength[s] = nr.length;
+        sStart[s] = System.nanoTime();
+        sDataAddr[s] = 0;
+        sDataLen[s] = 0;
+        sSent[s] = 0;
+        sNext[s] = -1;
+        return s;
+    }
+
+    private void execute(int slot) {
+        long off = nr.offset;
+        long len = nr.length;
+        int flags = nr.flags;
+        switch (nr.type) {
+            case CMD_READ -> {
+                stats.reads++;
+                if (len == 0) {
+                    replyOk(slot);
+                    return;
+                }
+                MemorySegment b = allocate(slot, len);
+                submit(slot, ctx.request().prepareRead(off, len, b, 0));
+            }
+            case CMD_WRITE -> {
+                stats.writes++;
+                if (len == 0) {
+                    replyOk(slot);
+                    return;
+                }
+                MemorySegment b = allocate(slot, len);
+                int have = (int) Math.min(len, rxEnd - rxStart);
+                MemorySegment.copy(rx, rxStart, b, 0, have);
+                rxStart += have;
+                sPos[slot] = have;
+                if (have < len) {
+                    payloadSlot = slot;
+                    payloadViaRx = tls != null || len - have < DIRECT_PAYLOAD;
+                    if (!payloadViaRx) {
+                        postPayloadRecv();
+                    }
+                    return;
+                }
+                submitWrite(slot);
+            }
+            case CMD_FLUSH -> {
+                stats.flushes++;
+                submit(slot, ctx.request().prepareNoData(BdevOp.FLUSH, 0, 0, 0));
+            }
+            case CMD_TRIM -> {
+                stats.trims++;
+                if (len == 0) {
+                    replyOk(slot);
+                    return;
+                }
+                submit(slot, ctx.request().prepareNoData(BdevOp.TRIM, off, len, fua(flags)));
+            }
+            case CMD_WRITE_ZEROES -> {
+                stats.zeroes++;
+                if (len == 0) {
+                    replyOk(slot);
+                    return;
+                }
+                int f = fua(flags);
+                if ((flags & CMD_FLAG_NO_HOLE) != 0) {
+                    f |= BdevOp.FLAG_NO_HOLE;
+                }
+                if ((flags & CMD_FLAG_FAST_ZERO) != 0) {
+                    f |= BdevOp.FLAG_NO_FALLBACK;
+                }
+                submit(slot, ctx.request().prepareNoData(BdevOp.WRITE_ZEROES, off, len, f));
+            }
+            case CMD_CACHE -> {
+                stats.caches++;
+                if (len == 0) {
+                    replyOk(slot);
+                    return;
+                }
+                MemorySegment b = allocate(slot, Math.min(len, CACHE_CHUNK));
+                sPos[slot] = off;
+                submit(slot, ctx.request().prepareRead(off, Math.min(len, b.byteSize()), b, 0));
+            }
+            case CMD_BLOCK_STATUS -> {
+                stats.blockStatus++;
+                ExtentList x = sExtents[slot];
+                if (x == null) {
+                    x = new ExtentList(MAX_EXTENTS);
+                    sExtents[slot] = x;
+                }
+                x.clear();
+                if (len == 0) {
+                    // No range was asked: describe the block at the offset (the wire forbids empty extents).
+                    len = Math.min(device.blockSize(), device.sizeBytes() - off);
+                    sLength[slot] = len;
+                    if (len <= 0) {
+                        replyError(slot, NbdError.EINVAL);
+                        return;
+                    }
+                }
+                sPos[slot] = off;
+                submit(slot, ctx.request().prepareNoData(BdevOp.BLOCK_STATUS, off, len, 0));
+            }
+            default -> replyError(slot, NbdError.EINVAL);
+        }
+    }
+
+    private static int fua(int nbdFlags) {
+        return (nbdFlags & CMD_FLAG_FUA) != 0 ? BdevOp.FLAG_FUA : 0;
+    }
+
+    private MemorySegment allocate(int slot, long len) {
+        MemorySegment b = pool.allocate(len);
+        sBuffer[slot] = b;
+        buffered += b.byteSize();
+        return b;
+    }
+
+    private void releaseBuffer(int slot) {
+        MemorySegment b = sBuffer[slot];
+        if (b != null) {
+            sBuffer[slot] = null;
+            buffered -= b.byteSize();
+            pool.release(b);
+        }
+    }
+
+    private void submit(int slot, BdevRequest r) {
+        r.callback(this, slot);
+        sBusy[slot] = true;
+        inflightBdev++;
+        device.submit(r);
+    }
+
+    private void submitWrite(int slot) {
+        stats.bytesWritten += sLength[slot];
+        submit(slot, ctx.request().prepareWrite(sOffset[slot], sLength[slot], sBuffer[slot], 0, fua(sFlags[slot])));
+    }
+
+    // ---------------------------------------------------------------- WRITE payload
+
+    private void postPayloadRecv() {
+        int slot = payloadSlot;
+        Sqe s = sqe(OP_PAYLOAD);
+        if (s == null) {
+            wantPayload = true;
+            waitForRing();
+            return;
+        }
+        long got = sPos[slot];
+        // WAITALL: one completion for the whole remainder in the common case.
+        s.recv(opFd, sBuffer[slot].address() + got, (int) (sLength[slot] - got), MSG_WAITALL);
+        if (fixed) {
+            s.fixedFile();
+        }
+        recvPending = true;
+    }
+
+    private void onPayload(int res) {
+        if (phase == Phase.CLOSING) {
+            return;
+        }
+        if (res <= 0) {
+            if (res == -Errno.EINTR || res == -Errno.EAGAIN) {
+                postPayloadRecv();
+                return;
+            }
+            closeHard(res == 0 ? "client closed the connection inside a write payload"
+                    : "receive failed: " + Errno.name(res));
+            return;
+        }
+        int slot = payloadSlot;
+        sPos[slot] += res;
+        if (sPos[slot] < sLength[slot]) {
+            postPayloadRecv();
+            return;
+        }
+        payloadSlot = -1;
+        submitWrite(slot);
+        process();
+    }
+
+    /** The payload continues in rx (decrypted TLS stream, or a small rest received with what follows). */
+    private void feedPayloadFromRx() {
+        int slot = payloadSlot;
+        long need = sLength[slot] - sPos[slot];
+        int have = (int) Math.min(need, rxEnd - rxStart);
+        MemorySegment.copy(rx, rxStart, sBuffer[slot], sPos[slot], have);
+        rxStart += have;
+        sPos[slot] += have;
+        if (sPos[slot] < sLength[slot]) {
+            postRecv();
+            return;
+        }
+        payloadSlot = -1;
+        submitWrite(slot);
+        process();
+    }
+
+    // ---------------------------------------------------------------- completions
+
+    @Override
+    public void onComplete(BdevRequest r, int status) {
+        int slot = (int) r.cookie();
+        long extentLength = r.extentLength();
+        int extentFlags = r.extentFlags();
+        long done = r.length();
+        r.release();
+        inflightBdev--;
+        sBusy[slot] = false;
+        if (phase == Phase.CLOSING) {
+            releaseSlot(slot);
+            maybeFinish();
+            return;
+        }
+        if (status < 0) {
+            stats.errors++;
+            releaseBuffer(slot);
+            replyError(slot, NbdError.fromErrno(status));
+            markDirty();
+            return;
+        }
+        switch (sType[slot]) {
+            case CMD_READ -> replyRead(slot);
+            case CMD_CACHE -> {
+                long next = sPos[slot] + done;
+                long end = sOffset[slot] + sLength[slot];
+                if (next < end) {
+                    sPos[slot] = next;
+                    MemorySegment b = sBuffer[slot];
+                    submit(slot, ctx.request().prepareRead(next, Math.min(end - next, b.byteSize()), b, 0));
+                    return;
+                }
+                releaseBuffer(slot);
+                replyOk(slot);
+            }
+            case CMD_BLOCK_STATUS -> {
+                ExtentList x = sExtents[slot];
+                int st = ((extentFlags & BdevOp.EXTENT_HOLE) != 0 ? STATE_HOLE : 0)
+                        | ((extentFlags & BdevOp.EXTENT_ZERO) != 0 ? STATE_ZERO : 0);
+                long len = Math.max(Math.min(extentLength, sOffset[slot] + sLength[slot] - sPos[slot]), 0);
+                boolean added = len > 0 && x.add(len, st);
+                long next = sPos[slot] + (added ? len : 0);
+                long end = sOffset[slot] + sLength[slot];
+                if (added && next < end && (sFlags[slot] & CMD_FLAG_REQ_ONE) == 0 && x.count() < MAX_EXTENTS) {
+                    sPos[slot] = next;
+                    submit(slot, ctx.request().prepareNoData(BdevOp.BLOCK_STATUS, next, end - next, 0));
+                    return;
+                }
+                if (x.count() == 0) {
+                    stats.errors++;
+                    replyError(slot, NbdError.EIO);
+                } else {
+                    replyBlockStatus(slot);
+                }
+            }
+            case CMD_WRITE -> {
+                releaseBuffer(slot);
+                replyOk(slot);
+            }
+            default -> replyOk(slot);
+        }
+        markDirty();
+    }
+
+    // ---------------------------------------------------------------- replies
+
+    private void replyOk(int slot) {
+        sHdrLen[slot] = encoder.ok(headers, sHdrAddr[slot] - headersAddr, sCookie[slot], sOffset[slot]);
+        ready(slot);
+    }
+
+    private void replyError(int slot, int nbdError) {
+        sHdrLen[slot] = encoder.error(headers, sHdrAddr[slot] - headersAddr, sCookie[slot], sOffset[slot], nbdError,
+                null);
+        ready(slot);
+    }
+
+    private void replyRead(int slot) {
+        long len = sLength[slot];
+        stats.bytesRead += len;
+        // One data chunk for the whole read (always valid, also under DF), marked final.
+        sHdrLen[slot] = encoder.readData(headers, sHdrAddr[slot] - headersAddr, sCookie[slot], sOffset[slot],
+                sOffset[slot], len, true);
+        sDataAddr[slot] = sBuffer[slot].address();
+        sDataLen[slot] = len;
+        ready(slot);
+    }
+
+    private void replyBlockStatus(int slot) {
+        ExtentList x = sExtents[slot];
+        MemorySegment b = allocate(slot, encoder.blockStatusSize(x.count()));
+        int n = encoder.blockStatus(b, 0, sCookie[slot], sOffset[slot], contextId, x, true);
+        sHdrAddr[slot] = b.address();
+        sHdrLen[slot] = n;
+        ready(slot);
+    }
+
+    private void ready(int slot) {
+        long lat = System.nanoTime() - sStart[slot];
+        stats.latencyNanos += lat;
+        if (lat > stats.maxLatencyNanos) {
+            stats.maxLatencyNanos = lat;
+        }
+        sNext[slot] = -1;
+        if (readyTail < 0) {
+            readyHead = slot;
+        } else {
+            sNext[readyTail] = slot;
+        }
+        readyTail = slot;
+    }
+
+    private void markDirty() {
+        if (!dirty && readyHead >= 0 && !sendPending) {
+            dirty = true;
+            shard.markDirty(this);
+        }
+    }
+
+    // ---------------------------------------------------------------- send
+
+    /** Sends as many queued replies as one SENDMSG can gather (the shard calls this once per loop turn). */
+    void flush() {
+        dirty = false;
+        if (sendPending || readyHead < 0 || phase != Phase.TRANSMISSION) {
+            return;
+        }
+        if (tls != null) {
+            tlsFlush();
+            return;
+        }
+        int n = 0;
+        int count = 0;
+        long p = iovAddr;
+        for (int s = readyHead; s >= 0 && n <= IOV_MAX - 2; s = sNext[s]) {
+            long skip = sSent[s];
+            int hl = sHdrLen[s];
+            if (skip < hl) {
+                iov.set(JAVA_LONG, p + Iovec.IOV_BASE - iovAddr, sHdrAddr[s] + skip);
+                iov.set(JAVA_LONG, p + Iovec.IOV_LEN - iovAddr, hl - skip);
+                p += Iovec.SIZE;
+                n++;
+                skip = 0;
+            } else {
+                skip -= hl;
+            }
+            if (sDataLen[s] > skip) {
+                iov.set(JAVA_LONG, p + Iovec.IOV_BASE - iovAddr, sDataAddr[s] + skip);
+                iov.set(JAVA_LONG, p + Iovec.IOV_LEN - iovAddr, sDataLen[s] - skip);
+                p += Iovec.SIZE;
+                n++;
+            }
+            count++;
+        }
+        Sqe sq = sqe(OP_SEND);
+        if (sq == null) {
+            wantSend = true;
+            waitForRing();
+            return;
+        }
+        msghdr.set(JAVA_LONG, Msghdr.MSG_IOVLEN, n);
+        sq.sendmsg(opFd, msghdr.address(), MSG_NOSIGNAL | MSG_WAITALL);
+        if (fixed) {
+            sq.fixedFile();
+        }
+        sendingCount = count;
+        sendPending = true;
+    }
+
+    private void onSend(int res) {
+        if (phase == Phase.CLOSING) {
+            return;
+        }
+        if (res < 0) {
+            if (res == -Errno.EINTR || res == -Errno.EAGAIN) {
+                flush();
+                return;
+            }
+            closeHard("send failed: " + Errno.name(res));
+            return;
+        }
+        advanceSent(res);
+        afterSend();
+    }
+
+    /** Retires {@code bytes} of sent reply data from the head of the queue. */
+    private void advanceSent(long bytes) {
+        while (bytes > 0 && readyHead >= 0) {
+            int s = readyHead;
+            long rem = sHdrLen[s] + sDataLen[s] - sSent[s];
+            if (bytes < rem) {
+                sSent[s] += bytes;
+                return;
+            }
+            bytes -= rem;
+            readyHead = sNext[s];
+            if (readyHead < 0) {
+                readyTail = -1;
+            }
+            releaseSlot(s);
+        }
+    }
+
+    private void afterSend() {
+        if (phase != Phase.TRANSMISSION) {
+            return;
+        }
+        if (paused) {
+            paused = false;
+            process(); // may queue more replies and mark dirty
+        } else {
+            maybeDrained();
+        }
+        if (readyHead >= 0) {
+            flush();
+        }
+    }
+
+    private void releaseSlot(int s) {
+        releaseBuffer(s);
+        sHdrAddr[s] = headersAddr + (long) s * SLOT_HEADER;
+        freeSlots[freeTop++] = s;
+    }
+
+    // ---------------------------------------------------------------- TLS send path
+
+    private void tlsFlush() {
+        // Encrypt from the head of the queue into the session's network buffer until it is full.
+        long consumed = 0;
+        int produced = 0;
+        for (int s = readyHead; s >= 0; s = sNext[s]) {
+            long skip = sSent[s];
+            long want;
+            if (skip < sHdrLen[s]) {
+                int w = tls.wrap(sHdrAddr[s] + skip, (int) (sHdrLen[s] - skip));
+                if (w < 0) {
+                    closeHard("TLS failure: " + tls.failure());
+                    return;
+                }
+                produced += w;
+                consumed += tls.lastConsumed();
+                if (tls.lastConsumed() < sHdrLen[s] - skip) {
+                    break;
+                }
+                skip = 0;
+            } else {
+                skip -= sHdrLen[s];
+            }
+            want = sDataLen[s] - skip;
+            if (want > 0) {
+                int w = tls.wrap(sDataAddr[s] + skip, (int) Math.min(want, Integer.MAX_VALUE));
+                if (w < 0) {
+                    closeHard("TLS failure: " + tls.failure());
+                    return;
+                }
+                produced += w;
+                consumed += tls.lastConsumed();
+                if (tls.lastConsumed() < want) {
+                    break;
+                }
+            }
+            if (tls.netOutFull()) {
+                break;
+            }
+        }
+        if (produced == 0) {
+            return;
+        }
+        tls.pendingAppBytes = consumed;
+        tlsSendNet(produced);
+    }
+
+    // ---------------------------------------------------------------- shutdown and teardown
+
+    /** Server stop: finish what is in flight, take no new requests, then close. On the reactor. */
+    void beginShutdown() {
+        switch (phase) {
+            case HANDSHAKE -> {
+                handshake.beginShutdown();
+                if (!recvPending && !sendPending) {
+                    closeHard("server is shutting down");
+                }
+            }
+            case TLS_HANDSHAKE -> closeHard("server is shutting down");
+            case TRANSMISSION -> {
+                draining = true;
+                maybeDrained();
+            }
+            default -> { }
+        }
+    }
+
+    private void maybeDrained() {
+        if (phase == Phase.TRANSMISSION && draining && payloadSlot < 0 && discard == 0 && inflightBdev == 0
+                && readyHead < 0 && !sendPending && freeTop == SLOTS) {
+            closeHard("disconnected after draining");
+        }
+    }
+
+    /** Closes now: pending socket operations fail, block I/O in flight completes first. */
+    void closeHard(String reason) {
+        if (phase == Phase.CLOSING || phase == Phase.CLOSED) {
+            return;
+        }
+        closeReason = reason;
+        phase = Phase.CLOSING;
+        LOG.debug("{}: closing: {}", this, reason);
+        // Wakes the pending RECV (returns 0) and fails the pending SEND; the fd stays ours until finish.
+        Libc.shutdown(fd, SHUT_RDWR);
+        maybeFinish();
+    }
+
+    private void maybeFinish() {
+        if (phase != Phase.CLOSING || recvPending || sendPending || inflightBdev > 0) {
+            return;
+        }
+        phase = Phase.CLOSED;
+        for (int s = 0; s < SLOTS; s++) {
+            releaseBuffer(s);
+        }
+        readyHead = readyTail = -1;
+        if (fileIndex >= 0) {
+            ctx.unregisterFile(fileIndex);
+            fileIndex = -1;
+        }
+        Libc.close(fd);
+        if (tls != null) {
+            tls.dispose();
+        }
+        arena.close();
+        shard.closed(this);
+        server.connectionClosed(this, closeReason);
+    }
+
+    boolean isClosed() {
+        return phase == Phase.CLOSED;
+    }
+}
