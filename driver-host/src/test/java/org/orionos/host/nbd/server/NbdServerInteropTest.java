@@ -404,14 +404,15 @@ class NbdServerInteropTest {
         for (String uri : List.of(srv.unixUri("disk"), srv.uri("disk"))) {
             Result r = ok("fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri, "--rw=randwrite", "--bs=4k",
                     "--iodepth=32", "--offset=32m", "--size=16m", "--verify=crc32c", "--do_verify=1",
-                    "--verify_fatal=1", "--output-format=json");
+                    "--verify_fatal=1", "--verify_state_save=0", "--output-format=json");
             String json = r.out.substring(r.out.indexOf('{'));
             JsonNode job = JSON.readTree(json).get("jobs").get(0);
             assertEquals(0, job.get("error").asInt(), r::toString);
             assertEquals(16L << 20, job.get("write").get("io_bytes").asLong(), r::toString);
             assertEquals(16L << 20, job.get("read").get("io_bytes").asLong(), "verify pass read everything back");
             Result big = ok("fio", "--name=big", "--ioengine=nbd", "--uri=" + uri, "--rw=write", "--bs=1m",
-                    "--iodepth=8", "--offset=32m", "--size=16m", "--verify=md5", "--do_verify=1", "--verify_fatal=1");
+                    "--iodepth=8", "--offset=32m", "--size=16m", "--verify=md5", "--do_verify=1", "--verify_fatal=1",
+                    "--verify_state_save=0");
             assertFalse(big.out.contains("verify: bad"), big::toString);
         }
     }
