@@ -1,0 +1,1004 @@
+package org.orionos.host.raid;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.bindings.uapi.SocketH.Iovec;
+import org.orionos.host.bdev.BdevCallback;
+import org.orionos.host.bdev.BdevOp;
+import org.orionos.host.bdev.BdevRequest;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.Capability;
+import org.orionos.host.bdev.Claim;
+import org.orionos.host.bdev.IoContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A RAID array as a block device over member block devices, laid out exactly as md lays it out
+ * ({@link RaidGeometry}); member sector 0 is {@code dataOffsetBytes} into each member (md's
+ * {@code data_offset}). RAID50/60 are this class over RAID5/6 instances of it, as md nests them.
+ *
+ * <p>The core splits requests at the array's boundary (a chunk for RAID0/10, a full stripe of data
+ * for RAID5/6), so every request this class serves lives in one chunk (copy levels) or one stripe
+ * (parity levels).
+ *
+ * <p>Threads: RAID0/1/10 keep no per-stripe state and serve I/O on whichever reactor submits it.
+ * RAID5/6 keep stripe locks and stripe buffers, which belong to one reactor, the array's home (the
+ * first reactor that submits to it): a request from another reactor is handed to the home reactor
+ * through a pooled hand-off and completed back on its own reactor, so no lock is ever taken.
+ *
+ * <p>Failures: a member write error marks the member faulty (the array runs degraded; listeners
+ * hear of it to raise the superblock event count). A parity-level member read error is repaired
+ * the way md repairs it: the block is reconstructed from the other members and rewritten; only if
+ * that rewrite fails is the member marked faulty. Copy levels read another copy and mark the
+ * failing member faulty.
+ */
+@SuppressWarnings("restricted") // one whole-address-space segment, so iovec copies need no segment per entry
+public final class RaidBdev extends BlockDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(RaidBdev.class);
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final int SECTOR = 512;
+
+    private final RaidGeometry geometry;
+    private final ParityGeometry parity;
+    private final BlockDevice[] members;
+    private final Claim[] claims;
+    private final long dataOffset;
+    private final int redundancy;
+    private final long chunkBytes;
+    /** Bit d set: member d is faulty or missing. Written by any reactor on a member error (CAS), read on every I/O. */
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicReference<IoContext> home = new AtomicReference<>();
+    private volatile IntConsumer onMemberFailed = d -> { };
+
+    /**
+     * @param members         one per md role; null for a missing member
+     * @param dataOffsetBytes where each member's data area starts (md's data_offset, in bytes)
+     */
+    public RaidBdev(String name, RaidGeometry geometry, BlockDevice[] members, long dataOffsetBytes) {
+        super(name, blockSizeOf(members), geometry.arraySectors() * SECTOR / blockSizeOf(members),
+                capabilitiesOf(members), boundaryOf(geometry), geometry instanceof Raid1Geometry ? 1 << 20 : 0);
+        if (members.length != geometry.raidDisks() || members.length > 64) {
+            throw new ErrnoException(Errno.EINVAL, "raid create", name, members.length
+                    + " members for a geometry of " + geometry.raidDisks() + " (at most 64 members)");
+        }
+        this.geometry = geometry;
+        this.parity = geometry instanceof ParityGeometry p ? p : null;
+        this.members = members.clone();
+        this.dataOffset = dataOffsetBytes;
+        this.chunkBytes = (long) geometry.chunkSectors() * SECTOR;
+        this.redundancy = switch (geometry.level()) {
+            case RAID0 -> 0;
+            case RAID5 -> 1;
+            case RAID6 -> 2;
+            default -> geometry.copies() - 1;
+        };
+        long need = dataOffsetBytes + geometry.memberSectors() * SECTOR;
+        long missing = 0;
+        for (int d = 0; d < members.length; d++) {
+            if (members[d] == null) {
+                missing |= 1L << d;
+            } else if (members[d].sizeBytes() < need) {
+                throw new ErrnoException(Errno.EINVAL, "raid create", name, "member " + members[d].name()
+                        + " holds " + members[d].sizeBytes() + " bytes; the array needs " + need + " on each member");
+            }
+        }
+        if (Long.bitCount(missing) > redundancy) {
+            throw new ErrnoException(Errno.EINVAL, "raid assemble", name, Long.bitCount(missing)
+                    + " members missing; " + geometry.level().mdadmName() + " survives at most " + redundancy);
+        }
+        failed.set(missing);
+        this.claims = new Claim[members.length];
+        try {
+            for (int d = 0; d < members.length; d++) {
+                if (members[d] != null) {
+                    final int role = d;
+                    claims[d] = members[d].claim("raid " + name, true, () -> markFailed(role, "member removed"));
+                }
+            }
+        } catch (ErrnoException e) {
+            releaseClaims();
+            throw e;
+        }
+    }
+
+    private static int blockSizeOf(BlockDevice[] members) {
+        int bs = SECTOR;
+        for (BlockDevice m : members) {
+            if (m != null) {
+                bs = Math.max(bs, m.blockSize());
+            }
+        }
+        return bs;
+    }
+
+    private static int capabilitiesOf(BlockDevice[] members) {
+        int caps = Capability.READ | Capability.WRITE | Capability.FLUSH | Capability.FUA;
+        for (BlockDevice m : members) {
+            if (m != null && !m.has(Capability.FUA)) {
+                caps &= ~Capability.FUA;
+            }
+        }
+        return caps;
+    }
+
+    private static long boundaryOf(RaidGeometry g) {
+        long chunk = (long) g.chunkSectors() * SECTOR;
+        return switch (g) {
+            case ParityGeometry p -> chunk * p.dataDisks();
+            case Raid1Geometry r -> 0;
+            default -> chunk;
+        };
+    }
+
+    public RaidGeometry geometry() {
+        return geometry;
+    }
+
+    /** The member in role {@code d}, or null when missing. */
+    public BlockDevice member(int d) {
+        return members[d];
+    }
+
+    /** Bit mask of faulty or missing roles. */
+    public long failedMask() {
+        return failed.get();
+    }
+
+    /** Whether the array still has every member in sync. */
+    public boolean isDegraded() {
+        return failed.get() != 0;
+    }
+
+    /** Called (on the reactor that saw the error) with the role of each member newly marked faulty. */
+    public void onMemberFailed(IntConsumer listener) {
+        this.onMemberFailed = listener;
+    }
+
+    /** Marks role {@code d} faulty (mdadm --fail). */
+    public void markFailed(int d, String why) {
+        long cur;
+        do {
+            cur = failed.get();
+            if ((cur & (1L << d)) != 0) {
+                return;
+            }
+        } while (!failed.compareAndSet(cur, cur | (1L << d)));
+        LOG.warn("{}: member {} (role {}) marked faulty: {}; {} of {} tolerated failures used", name(),
+                members[d] == null ? "missing" : members[d].name(), d, why, Long.bitCount(cur | (1L << d)), redundancy);
+        onMemberFailed.accept(d);
+    }
+
+    private boolean ok(int d) {
+        return (failed.get() & (1L << d)) == 0;
+    }
+
+    private long memberOffset(long sector) {
+        return dataOffset + sector * SECTOR;
+    }
+
+    @Override
+    protected Object createChannel(IoContext context) {
+        return new Channel(context);
+    }
+
+    @Override
+    protected void doSubmit(BdevRequest r) {
+        Channel ch = (Channel) channel(r.context());
+        if (parity != null) {
+            IoContext h = home.get();
+            if (h == null && home.compareAndSet(null, r.context())) {
+                h = r.context();
+            } else if (h == null) {
+                h = home.get();
+            }
+            if (h != r.context()) {
+                ch.handoff(r, h);
+                return;
+            }
+        }
+        Io io = ch.io();
+        io.start(r);
+    }
+
+    @Override
+    public void close() {
+        releaseClaims();
+    }
+
+    private void releaseClaims() {
+        for (int d = 0; d < claims.length; d++) {
+            if (claims[d] != null) {
+                claims[d].close();
+                claims[d] = null;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ per reactor
+
+    /** One reactor's pools: I/O states, stripes, hand-offs, a parity engine and a zero block. */
+    private final class Channel {
+        final IoContext ctx;
+        Io freeIo;
+        Stripe freeStripe;
+        Handoff freeHandoff;
+        /** Stripes holding their lock (home reactor only): a short list, bounded by the queue depth. */
+        Stripe active;
+        ParityEngine engine;
+        MemorySegment zero;
+        final MemberAddress addr = new MemberAddress();
+
+        Channel(IoContext ctx) {
+            this.ctx = ctx;
+        }
+
+        Io io() {
+            Io io = freeIo;
+            if (io == null) {
+                return new Io(this);
+            }
+            freeIo = io.nextFree;
+            return io;
+        }
+
+        Stripe stripe() {
+            Stripe s = freeStripe;
+            if (s == null) {
+                if (engine == null) {
+                    engine = ParityEngine.best();
+                    zero = ctx.buffers().allocate(chunkBytes);
+                    zero.asSlice(0, chunkBytes).fill((byte) 0);
+                }
+                return new Stripe(this);
+            }
+            freeStripe = s.nextFree;
+            return s;
+        }
+
+        void handoff(BdevRequest r, IoContext target) {
+            Handoff h = freeHandoff;
+            if (h == null) {
+                h = new Handoff(this);
+            } else {
+                freeHandoff = h.nextFree;
+            }
+            h.up = r;
+            h.target = target;
+            h.back = false;
+            target.reactor().execute(h);
+        }
+    }
+
+    /**
+     * Carries a request from its reactor to the array's home reactor and its status back. The
+     * reactor task queue's hand-over orders every write to the request before the other side reads it.
+     */
+    private final class Handoff implements Runnable, BdevCallback {
+        final Channel origin;
+        BdevRequest up;
+        IoContext target;
+        boolean back;
+        int status;
+        Handoff nextFree;
+
+        Handoff(Channel origin) {
+            this.origin = origin;
+        }
+
+        @Override
+        public void run() {
+            if (back) {
+                BdevRequest r = up;
+                up = null;
+                nextFree = origin.freeHandoff;
+                origin.freeHandoff = this;
+                r.complete(status);
+                return;
+            }
+            BdevRequest r = up;
+            BdevRequest inner = target.request();
+            if (r.iov() != null) {
+                inner.prepareVectored(r.op(), r.offset(), r.length(), r.iov(), r.iovCount(), r.flags());
+            } else if (r.buffer() != null) {
+                if (r.op() == BdevOp.READ) {
+                    inner.prepareRead(r.offset(), r.length(), r.buffer(), r.bufferOffset());
+                } else {
+                    inner.prepareWrite(r.offset(), r.length(), r.buffer(), r.bufferOffset(), r.flags());
+                }
+            } else {
+                inner.prepareNoData(r.op(), r.offset(), r.length(), r.flags());
+            }
+            inner.callback(this, 0);
+            submit(inner);
+        }
+
+        @Override
+        public void onComplete(BdevRequest inner, int st) {
+            inner.release();
+            status = st;
+            back = true;
+            origin.ctx.reactor().execute(this);
+        }
+    }
+
+    // ------------------------------------------------------------------------------ one request
+
+    /** The state of one array request on its reactor (pooled). */
+    private final class Io implements BdevCallback {
+        final Channel ch;
+        Io nextFree;
+        BdevRequest up;
+        /** The request's data as one contiguous range: the caller's buffer, or a bounce buffer for iovecs. */
+        MemorySegment data;
+        long dataOff;
+        MemorySegment bounce;
+        int pending;
+        int status;
+        /** True while {@link #start} runs: a completion then is deferred, never run inside submit. */
+        boolean submitting;
+        int copy;      // copy levels: the copy being read
+        int triedMask; // copy levels: copies already tried for this read
+        /** Parity reads: members whose direct read failed; the stripe path reconstructs and repairs them. */
+        long badMask;
+
+        Io(Channel ch) {
+            this.ch = ch;
+        }
+
+        void start(BdevRequest r) {
+            up = r;
+            status = 0;
+            badMask = 0;
+            triedMask = 0;
+            bounce = null;
+            if (r.op() == BdevOp.READ || r.op() == BdevOp.WRITE) {
+                if (r.buffer() != null) {
+                    data = r.buffer();
+                    dataOff = r.bufferOffset();
+                } else {
+                    bounce = ch.ctx.buffers().allocate(r.length());
+                    data = bounce;
+                    dataOff = 0;
+                    if (r.op() == BdevOp.WRITE) {
+                        iovCopy(r, bounce, true);
+                    }
+                }
+            }
+            submitting = true;
+            if (r.op() == BdevOp.FLUSH) {
+                flush();
+            } else if (parity != null) {
+                parityStart();
+            } else if (r.op() == BdevOp.READ) {
+                copyRead();
+            } else {
+                copyWrite();
+            }
+            submitting = false;
+        }
+
+        void finish(int st) {
+            BdevRequest r = up;
+            if (bounce != null) {
+                if (st == 0 && r.op() == BdevOp.READ) {
+                    iovCopy(r, bounce, false);
+                }
+                ch.ctx.buffers().release(bounce);
+                bounce = null;
+            }
+            up = null;
+            data = null;
+            nextFree = ch.freeIo;
+            ch.freeIo = this;
+            if (submitting) {
+                submitting = false;
+                r.completeDeferred(st);
+            } else {
+                r.complete(st);
+            }
+        }
+
+        private void flush() {
+            pending = 1; // held until every flush is submitted
+            for (int d = 0; d < members.length; d++) {
+                if (ok(d)) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareNoData(BdevOp.FLUSH, 0, 0, 0).callback(this, d);
+                    members[d].submit(m);
+                }
+            }
+            memberDone();
+        }
+
+        // ---- RAID0/1/10
+
+        private void copyRead() {
+            int copies = geometry.copies();
+            // Spread mirror reads over the copies by chunk (or 1 MiB for RAID1) so sequential reads use every member.
+            long unit = chunkBytes > 0 ? chunkBytes : 1 << 20;
+            int first = (int) ((up.offset() / unit) % copies);
+            for (int i = 0; i < copies; i++) {
+                int c = (first + i) % copies;
+                if ((triedMask & (1 << c)) != 0) {
+                    continue;
+                }
+                geometry.map(up.offset() / SECTOR, c, ch.addr);
+                int d = ch.addr.disk;
+                if (!ok(d)) {
+                    triedMask |= 1 << c;
+                    continue;
+                }
+                triedMask |= 1 << c;
+                copy = c;
+                pending = 1;
+                BdevRequest m = ch.ctx.request();
+                m.prepareRead(memberOffset(ch.addr.sector), up.length(), data, dataOff).callback(this, d);
+                members[d].submit(m);
+                return;
+            }
+            finish(-Errno.EIO);
+        }
+
+        private void copyWrite() {
+            int copies = geometry.copies();
+            pending = 1;
+            int sent = 0;
+            for (int c = 0; c < copies; c++) {
+                geometry.map(up.offset() / SECTOR, c, ch.addr);
+                int d = ch.addr.disk;
+                if (!ok(d)) {
+                    continue;
+                }
+                sent++;
+                pending++;
+                BdevRequest m = ch.ctx.request();
+                m.prepareWrite(memberOffset(ch.addr.sector), up.length(), data, dataOff, up.flags() & BdevOp.FLAG_FUA)
+                        .callback(this, d);
+                members[d].submit(m);
+            }
+            if (sent == 0) {
+                status = -Errno.EIO;
+            }
+            memberDone();
+        }
+
+        @Override
+        public void onComplete(BdevRequest m, int st) {
+            int d = (int) m.cookie();
+            int op = m.op();
+            m.release();
+            if (parity != null && op == BdevOp.READ) {
+                if (st < 0) {
+                    badMask |= 1L << d;
+                }
+                if (--pending == 0) {
+                    if (badMask != 0) {
+                        parityStripe(); // reconstruct what the failed reads should have returned, and repair
+                    } else {
+                        finish(0);
+                    }
+                }
+                return;
+            }
+            if (op == BdevOp.READ) {
+                if (st < 0) {
+                    if (redundancy == 0) {
+                        finish(st); // RAID0 has no other copy, and md never fails a RAID0 member
+                        return;
+                    }
+                    markFailed(d, "read error " + Errno.name(st));
+                    copyRead();
+                    return;
+                }
+                finish(0);
+                return;
+            }
+            if (st < 0) {
+                if (redundancy > 0) {
+                    markFailed(d, BdevOp.name(op) + " error " + Errno.name(st));
+                } else if (status == 0) {
+                    status = st;
+                }
+            }
+            memberDone();
+        }
+
+        private void memberDone() {
+            if (--pending == 0) {
+                int st = status;
+                if (st == 0 && up.op() == BdevOp.WRITE && Long.bitCount(failed.get()) > redundancy) {
+                    st = -Errno.EIO; // too few members left to hold the data
+                }
+                finish(st);
+            }
+        }
+
+        // ---- RAID5/6
+
+        private void parityStart() {
+            if (up.op() == BdevOp.READ) {
+                // Healthy reads go straight to the data members; anything unusual takes the stripe path.
+                long pos = up.offset();
+                long end = pos + up.length();
+                MemberAddress a = ch.addr;
+                for (long p = pos; p < end; ) {
+                    parity.map(p / SECTOR, a);
+                    if (!ok(a.disk)) {
+                        parityStripe();
+                        return;
+                    }
+                    p += Math.min((long) a.runSectors * SECTOR, end - p);
+                }
+                pending = 0;
+                for (long p = pos; p < end; ) {
+                    parity.map(p / SECTOR, a);
+                    long len = Math.min((long) a.runSectors * SECTOR, end - p);
+                    pending++;
+                    p += len;
+                }
+                for (long p = pos; p < end; ) {
+                    parity.map(p / SECTOR, a);
+                    long len = Math.min((long) a.runSectors * SECTOR, end - p);
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareRead(memberOffset(a.sector), len, data, dataOff + (p - pos)).callback(this, a.disk);
+                    members[a.disk].submit(m);
+                    p += len;
+                }
+                return;
+            }
+            parityStripe();
+        }
+
+        private void parityStripe() {
+            Stripe s = ch.stripe();
+            s.begin(this);
+        }
+    }
+
+    /** Copies between a vectored request's iovecs and a contiguous buffer ({@code in}: into the buffer). */
+    private static void iovCopy(BdevRequest r, MemorySegment buf, boolean in) {
+        MemorySegment iov = r.iov();
+        long pos = 0;
+        for (int i = 0; i < r.iovCount() && pos < r.length(); i++) {
+            long base = iov.get(JAVA_LONG, i * Iovec.SIZE + Iovec.IOV_BASE);
+            long len = Math.min(iov.get(JAVA_LONG, i * Iovec.SIZE + Iovec.IOV_LEN), r.length() - pos);
+            if (in) {
+                MemorySegment.copy(ALL, base, buf, pos, len);
+            } else {
+                MemorySegment.copy(buf, pos, ALL, base, len);
+            }
+            pos += len;
+        }
+    }
+
+    // ------------------------------------------------------------------------------ stripe engine
+
+    /**
+     * One RAID5/6 stripe operation on the home reactor: holds the stripe's lock, reads what it
+     * needs, reconstructs, computes parity, writes. Buffers cover the chunk rows {@code [lo, hi)}
+     * the request touches and come from the reactor's buffer pool (recycled, never allocated per I/O).
+     */
+    private final class Stripe implements BdevCallback {
+        private static final int READING = 1;
+        private static final int WRITING = 2;
+        final Channel ch;
+        final int n = members.length;
+        final MemorySegment[] blk = new MemorySegment[n];
+        final MemorySegment[] old = new MemorySegment[n];
+        final MemorySegment[] src;
+        final MemorySegment[] slots;
+        final MemorySegment[] scratch = new MemorySegment[4];
+        final long[] wStart = new long[n];   // per member: written byte range within [lo, hi), empty when wStart == wEnd
+        final long[] wEnd = new long[n];
+        Stripe nextFree;
+        Stripe nextActive;
+        /** The next operation queued behind this stripe's lock, in arrival order. */
+        Stripe nextWaiter;
+        Io io;
+        long stripe;
+        long lo;
+        long hi;
+        int phase;
+        int pending;
+        long readMask;
+        long writeMask;
+        /** Members that failed I/O in this operation, and had not been marked faulty before. */
+        long badMask;
+        boolean rmw;
+
+        Stripe(Channel ch) {
+            this.ch = ch;
+            this.src = new MemorySegment[2 * n + 2];
+            this.slots = new MemorySegment[n];
+        }
+
+        void begin(Io io) {
+            this.io = io;
+            long pos = io.up.offset() / SECTOR;
+            long dataSectors = (long) parity.dataDisks() * parity.chunkSectors();
+            stripe = pos / dataSectors;
+            nextWaiter = null;
+            for (Stripe s = ch.active; s != null; s = s.nextActive) {
+                if (s.stripe == stripe) {
+                    // Another operation holds this stripe: wait behind the last one queued on it.
+                    Stripe t = s;
+                    while (t.nextWaiter != null) {
+                        t = t.nextWaiter;
+                    }
+                    t.nextWaiter = this;
+                    return;
+                }
+            }
+            nextActive = ch.active;
+            ch.active = this;
+            run();
+        }
+
+        private void unlock() {
+            Stripe prev = null;
+            for (Stripe s = ch.active; s != null; prev = s, s = s.nextActive) {
+                if (s == this) {
+                    if (prev == null) {
+                        ch.active = nextActive;
+                    } else {
+                        prev.nextActive = nextActive;
+                    }
+                    break;
+                }
+            }
+            Stripe next = nextWaiter;
+            nextWaiter = null;
+            if (next != null) {
+                // The next waiter takes the lock, and inherits the rest of the queue.
+                next.nextActive = ch.active;
+                ch.active = next;
+                next.run();
+            }
+        }
+
+        private void run() {
+            Io o = io;
+            int dd = parity.dataDisks();
+            long chunk = chunkBytes;
+            long stripeStart = stripe * dd * chunk;
+            long relStart = o.up.offset() - stripeStart;
+            long relEnd = relStart + o.up.length();
+            int firstCol = (int) (relStart / chunk);
+            int lastCol = (int) ((relEnd - 1) / chunk);
+            lo = firstCol == lastCol ? relStart - firstCol * chunk : 0;
+            hi = firstCol == lastCol ? relEnd - firstCol * chunk : chunk;
+            for (int d = 0; d < n; d++) {
+                wStart[d] = 0;
+                wEnd[d] = 0;
+            }
+            boolean write = o.up.op() == BdevOp.WRITE;
+            for (int i = firstCol; i <= lastCol; i++) {
+                int d = parity.dataDisk(stripe, i);
+                long s = Math.max(relStart, i * chunk) - i * chunk;
+                long e = Math.min(relEnd, (i + 1) * chunk) - i * chunk;
+                wStart[d] = s;
+                wEnd[d] = e;
+            }
+            long len = hi - lo;
+            for (int d = 0; d < n; d++) {
+                blk[d] = ch.ctx.buffers().allocate(len);
+                old[d] = null;
+            }
+            badMask = o.badMask;
+            rmw = false;
+            long bad = failed.get() | badMask;
+            readMask = 0;
+            if (Long.bitCount(bad) > redundancy) {
+                done(-Errno.EIO);
+                return;
+            }
+            if (!write || bad != 0) {
+                readMask = ~bad & ((1L << n) - 1); // reconstruct: read every survivor
+            } else {
+                long rcw = 0;
+                long rmwMask = 0;
+                int pd = parity.parityDisk(stripe);
+                int qd = parity.qDisk(stripe);
+                for (int d = 0; d < n; d++) {
+                    if (d == pd || d == qd) {
+                        rmwMask |= 1L << d;
+                        continue;
+                    }
+                    boolean touched = wEnd[d] > wStart[d];
+                    boolean full = touched && wStart[d] <= lo && wEnd[d] >= hi;
+                    if (!full) {
+                        rcw |= 1L << d;
+                    }
+                    if (touched) {
+                        rmwMask |= 1L << d;
+                    }
+                }
+                rmw = Long.bitCount(rmwMask) < Long.bitCount(rcw);
+                readMask = rmw ? rmwMask : rcw;
+            }
+            if (rmw) {
+                for (int d = 0; d < n; d++) {
+                    if ((readMask & (1L << d)) != 0) {
+                        old[d] = ch.ctx.buffers().allocate(len);
+                    }
+                }
+            }
+            phase = READING;
+            pending = 1;
+            for (int d = 0; d < n; d++) {
+                if ((readMask & (1L << d)) != 0) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareRead(memberOffset(stripe * parity.chunkSectors()) + lo, len, rmw ? old[d] : blk[d], 0)
+                            .callback(this, d);
+                    members[d].submit(m);
+                }
+            }
+            step();
+        }
+
+        @Override
+        public void onComplete(BdevRequest m, int st) {
+            int d = (int) m.cookie();
+            m.release();
+            if (st < 0) {
+                if (phase == READING) {
+                    badMask |= 1L << d; // reconstructed below, then rewritten
+                } else {
+                    markFailed(d, "write error " + Errno.name(st));
+                }
+            }
+            step();
+        }
+
+        private void step() {
+            if (--pending > 0) {
+                return;
+            }
+            if (phase == READING) {
+                long bad = failed.get() | badMask;
+                if (Long.bitCount(bad) > redundancy) {
+                    done(-Errno.EIO);
+                    return;
+                }
+                long survivors = ~bad & ((1L << n) - 1);
+                if ((readMask & badMask) != 0 && (rmw || (readMask & survivors) != survivors)) {
+                    restartDegraded(); // the plan read too little to reconstruct the member that failed
+                    return;
+                }
+                compute();
+                return;
+            }
+            done(Long.bitCount(failed.get()) > redundancy ? -Errno.EIO : 0);
+        }
+
+        /** A read failed during a partial read plan: read every survivor and reconstruct instead. */
+        private void restartDegraded() {
+            Io o = io;
+            o.badMask |= badMask;
+            releaseBuffers();
+            run();
+        }
+
+        private void compute() {
+            Io o = io;
+            long len = hi - lo;
+            long bad = failed.get() | badMask;
+            boolean write = o.up.op() == BdevOp.WRITE;
+            int pd = parity.parityDisk(stripe);
+            int qd = parity.qDisk(stripe);
+            long rel0 = o.dataOff - (o.up.offset() - stripe * parity.dataDisks() * chunkBytes);
+            if (rmw) {
+                rmwCompute(o, len, pd, qd, rel0);
+            } else {
+                if (bad != 0) {
+                    reconstruct(bad, len);
+                }
+                if (!write) {
+                    copyOut(o, rel0);
+                } else {
+                    overlay(o, rel0);
+                    generate(len, pd, qd);
+                }
+            }
+            long ok = ~failed.get() & ((1L << n) - 1);
+            writeMask = 0;
+            if (write) {
+                for (int d = 0; d < n; d++) {
+                    if (wEnd[d] > wStart[d] || d == pd || d == qd) {
+                        writeMask |= 1L << d;
+                    }
+                }
+            }
+            writeMask |= badMask; // repair what failed to read
+            writeMask &= ok;
+            phase = WRITING;
+            pending = 1;
+            int fua = o.up.flags() & BdevOp.FLAG_FUA;
+            for (int d = 0; d < n; d++) {
+                if ((writeMask & (1L << d)) != 0) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareWrite(memberOffset(stripe * parity.chunkSectors()) + lo, len, blk[d], 0, fua)
+                            .callback(this, d);
+                    members[d].submit(m);
+                }
+            }
+            step();
+        }
+
+        /** Copies the request's new data into the data members' blocks. */
+        private void overlay(Io o, long dataOffset) {
+            long chunk = chunkBytes;
+            for (int d = 0; d < n; d++) {
+                if (wEnd[d] > wStart[d]) {
+                    int col = parity.dataIndexOf(stripe, d);
+                    MemorySegment.copy(o.data, dataOffset + col * chunk + wStart[d], blk[d], wStart[d] - lo,
+                            wEnd[d] - wStart[d]);
+                }
+            }
+        }
+
+        private void copyOut(Io o, long dataOffset) {
+            long chunk = chunkBytes;
+            for (int d = 0; d < n; d++) {
+                if (wEnd[d] > wStart[d]) {
+                    int col = parity.dataIndexOf(stripe, d);
+                    MemorySegment.copy(blk[d], wStart[d] - lo, o.data, dataOffset + col * chunk + wStart[d],
+                            wEnd[d] - wStart[d]);
+                }
+            }
+        }
+
+        /** P (and Q) from the data members' blocks. */
+        private void generate(long len, int pd, int qd) {
+            if (qd < 0) {
+                int k = 0;
+                for (int d = 0; d < n; d++) {
+                    if (d != pd) {
+                        src[k++] = blk[d];
+                    }
+                }
+                ch.engine.xor(src, k, blk[pd], len);
+            } else {
+                int count = parity.syndromeSources(stripe, blk, ch.zero, slots);
+                ch.engine.pq(slots, count, blk[pd], blk[qd], len);
+            }
+        }
+
+        /**
+         * Read-modify-write: old data and parity were read into {@code old}. New parity is old
+         * parity plus the parity of (old XOR new) of the written members, which is linear: RAID5
+         * folds old parity, old data and new data with one XOR; RAID6 adds the P/Q of the old and
+         * of the new written blocks (other slots zero) to the old P/Q.
+         */
+        private void rmwCompute(Io o, long len, int pd, int qd, long dataOffset) {
+            for (int d = 0; d < n; d++) {
+                if (wEnd[d] > wStart[d]) {
+                    MemorySegment.copy(old[d], 0, blk[d], 0, len);
+                }
+            }
+            overlay(o, dataOffset);
+            if (qd < 0) {
+                int k = 0;
+                src[k++] = old[pd];
+                for (int d = 0; d < n; d++) {
+                    if (wEnd[d] > wStart[d]) {
+                        src[k++] = old[d];
+                        src[k++] = blk[d];
+                    }
+                }
+                ch.engine.xor(src, k, blk[pd], len);
+                return;
+            }
+            for (int i = 0; i < 4; i++) {
+                scratch[i] = ch.ctx.buffers().allocate(len);
+            }
+            MemorySegment[] oldData = src;
+            for (int d = 0; d < n; d++) {
+                oldData[d] = wEnd[d] > wStart[d] ? old[d] : ch.zero;
+            }
+            int count = parity.syndromeSources(stripe, oldData, ch.zero, slots);
+            ch.engine.pq(slots, count, scratch[0], scratch[1], len);
+            for (int d = 0; d < n; d++) {
+                oldData[d] = wEnd[d] > wStart[d] ? blk[d] : ch.zero;
+            }
+            count = parity.syndromeSources(stripe, oldData, ch.zero, slots);
+            ch.engine.pq(slots, count, scratch[2], scratch[3], len);
+            src[0] = old[pd];
+            src[1] = scratch[0];
+            src[2] = scratch[2];
+            ch.engine.xor(src, 3, blk[pd], len);
+            src[0] = old[qd];
+            src[1] = scratch[1];
+            src[2] = scratch[3];
+            ch.engine.xor(src, 3, blk[qd], len);
+            for (int i = 0; i < 4; i++) {
+                ch.ctx.buffers().release(scratch[i]);
+                scratch[i] = null;
+            }
+        }
+
+        /** Rebuilds the blocks of the members in {@code bad} (at most the array's redundancy) from the rest. */
+        private void reconstruct(long bad, long len) {
+            int pd = parity.parityDisk(stripe);
+            int qd = parity.qDisk(stripe);
+            if (qd < 0) {
+                int m = Long.numberOfTrailingZeros(bad);
+                int k = 0;
+                for (int d = 0; d < n; d++) {
+                    if (d != m) {
+                        src[k++] = blk[d];
+                    }
+                }
+                ch.engine.xor(src, k, blk[m], len);
+                return;
+            }
+            boolean pLost = (bad & (1L << pd)) != 0;
+            boolean qLost = (bad & (1L << qd)) != 0;
+            long dataLost = bad & ~(1L << pd) & ~(1L << qd);
+            int count = parity.syndromeSources(stripe, blk, ch.zero, slots);
+            int lost = Long.bitCount(dataLost);
+            if (lost == 0) {
+                ch.engine.pq(slots, count, blk[pd], blk[qd], len);
+                return;
+            }
+            int a = Long.numberOfTrailingZeros(dataLost);
+            int sa = parity.syndromeSlot(stripe, a);
+            if (lost == 2) {
+                int b = 63 - Long.numberOfLeadingZeros(dataLost);
+                int sb = parity.syndromeSlot(stripe, b);
+                Raid6Recovery.twoData(slots, count, Math.min(sa, sb), Math.max(sa, sb), blk[pd], blk[qd], len);
+            } else if (pLost) {
+                Raid6Recovery.dataAndP(slots, count, sa, blk[pd], blk[qd], len);
+            } else if (qLost) {
+                Raid6Recovery.dataAndQ(slots, count, sa, blk[pd], blk[qd], len);
+            } else {
+                Raid6Recovery.dataFromP(slots, count, sa, blk[pd], len);
+            }
+        }
+
+        private void releaseBuffers() {
+            for (int d = 0; d < n; d++) {
+                if (blk[d] != null) {
+                    ch.ctx.buffers().release(blk[d]);
+                    blk[d] = null;
+                }
+                if (old[d] != null) {
+                    ch.ctx.buffers().release(old[d]);
+                    old[d] = null;
+                }
+            }
+        }
+
+        private void done(int st) {
+            long bad = badMask & ~failed.get();
+            if (st == 0 && bad != 0 && phase == WRITING) {
+                LOG.info("{}: repaired stripe {} on role(s) {} after read errors", name(), stripe, Long.toBinaryString(bad));
+            }
+            releaseBuffers();
+            Io o = io;
+            io = null;
+            unlock();
+            nextFree = ch.freeStripe;
+            ch.freeStripe = this;
+            o.finish(st);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name() + " (" + geometry.level().mdadmName() + ", " + members.length + " members, failed mask 0x"
+                + Long.toHexString(failed.get()) + ")";
+    }
+
+}
