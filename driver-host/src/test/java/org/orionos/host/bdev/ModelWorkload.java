@@ -18,8 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * against the model (a hole must read as zeros). Trimmed blocks become "unknown" until rewritten,
  * because a trim may leave old data.
  */
-final class ModelWorkload implements BdevCallback {
-    static final long SLOT = 256 * 1024;
+public final class ModelWorkload implements BdevCallback {
+    public static final long SLOT = 256 * 1024;
 
     private final IoContext ctx;
     private final BlockDevice dev;
@@ -35,15 +35,15 @@ final class ModelWorkload implements BdevCallback {
     private final MemorySegment[] buffers;
     private final MemorySegment[] iovs;
     private final boolean[] busy;
-    final CompletableFuture<String> done = new CompletableFuture<>();
+    public final CompletableFuture<String> done = new CompletableFuture<>();
     private long issued;
     private long completed;
-    long reads;
-    long writes;
+    public long reads;
+    public long writes;
     long others;
-    long vectored;
+    public long vectored;
 
-    ModelWorkload(IoContext ctx, BlockDevice dev, long base, long size, long ops, int qd, long seed,
+    public ModelWorkload(IoContext ctx, BlockDevice dev, long base, long size, long ops, int qd, long seed,
                   boolean zeroAfterTrim, Arena arena) {
         this.ctx = ctx;
         this.dev = dev;
@@ -66,7 +66,7 @@ final class ModelWorkload implements BdevCallback {
     }
 
     /** Starts on the reactor; {@link #done} completes with null, or with a failure description. */
-    void start() {
+    public void start() {
         ctx.reactor().execute(() -> {
             for (int i = 0; i < qd; i++) {
                 issue();
