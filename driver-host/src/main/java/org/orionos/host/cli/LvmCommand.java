@@ -396,5 +396,4 @@ public final class LvmCommand implements Runnable {
             out().print(report().lvs(scan()));
         }
     }
-
 }

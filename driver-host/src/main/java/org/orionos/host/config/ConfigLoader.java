@@ -27,7 +27,7 @@ import org.orionos.bindings.ErrnoException;
  */
 public final class ConfigLoader {
     /** Top-level tables this version understands. */
-    private static final Set<String> TOP_LEVEL = Set.of("bdev");
+    private static final Set<String> TOP_LEVEL = Set.of("bdev", "lvm");
 
     /** What {@code orion serve} runs without {@code --config}: a sparse file-backed disk under ./orion-data. */
     public static final String EMBEDDED_DEFAULT = """
@@ -79,7 +79,41 @@ public final class ConfigLoader {
             }
         });
         List<BdevSpec> bdevs = readBdevs(root.get("bdev"), source);
-        return new OrionConfig(source, buildOrder(bdevs, source));
+        List<LvmSpec> lvm = readLvm(root.get("lvm"), source, bdevs);
+        return new OrionConfig(source, buildOrder(bdevs, source), lvm);
+    }
+
+    private static List<LvmSpec> readLvm(JsonNode node, String source, List<BdevSpec> bdevs) {
+        List<LvmSpec> out = new ArrayList<>();
+        if (node == null) {
+            return out;
+        }
+        if (!node.isArray()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
+                    source + ": 'lvm' must be an array of tables: write [[lvm]], not [lvm]");
+        }
+        int i = 0;
+        for (JsonNode n : node) {
+            i++;
+            if (!n.isObject()) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": lvm[" + i + "] must be a table");
+            }
+            Section s = new Section(source, "lvm[" + i + "]", (ObjectNode) n);
+            s.expectKeys("vg", "pvs", "volumes");
+            String vg = s.requireString("vg");
+            List<String> pvs = s.optStringList("pvs");
+            if (pvs.isEmpty()) {
+                throw s.error("pvs", "name the VG's physical volumes, e.g. pvs = [\"disk0\"]");
+            }
+            for (String pv : pvs) {
+                if (bdevs.stream().noneMatch(b -> b.name().equals(pv))) {
+                    throw s.error("pvs", "names \"" + pv + "\", which no [[bdev]] defines");
+                }
+            }
+            out.add(new LvmSpec(vg, pvs, s.optStringList("volumes")));
+            s.rejectUnknown();
+        }
+        return out;
     }
 
     private static List<BdevSpec> readBdevs(JsonNode node, String source) {

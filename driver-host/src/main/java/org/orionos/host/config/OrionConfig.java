@@ -7,9 +7,20 @@ import java.util.Optional;
  * A validated stack description. {@code bdevs} are in build order: every device comes after the
  * devices it consumes.
  *
+ * @param lvm    volume groups to open after the block devices, in file order
  * @param source where it was read from (a path, or {@code <embedded default>})
  */
-public record OrionConfig(String source, List<BdevSpec> bdevs) {
+public record OrionConfig(String source, List<BdevSpec> bdevs, List<LvmSpec> lvm) {
+
+    public OrionConfig {
+        bdevs = List.copyOf(bdevs);
+        lvm = List.copyOf(lvm);
+    }
+
+    /** A stack of block devices only. */
+    public OrionConfig(String source, List<BdevSpec> bdevs) {
+        this(source, bdevs, List.of());
+    }
 
     public Optional<BdevSpec> bdev(String name) {
         return bdevs.stream().filter(b -> b.name().equals(name)).findFirst();

@@ -256,4 +256,40 @@ class LogicalVolumeTest {
             }
         }
     }
+
+    @Test
+    void configLvmTableActivatesVolumesAsRegistryDevices() throws Exception {
+        Path f0 = dir.resolve("c0.img");
+        Path f1 = dir.resolve("c1.img");
+        for (Path f : List.of(f0, f1)) {
+            try (var raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+                raf.setLength(24 * MIB);
+            }
+        }
+        try (var g = org.orionos.host.lvm.metadata.OfflineVolumeGroup.create("vgc", List.of(f0, f1), EXTENT_SECTORS,
+                org.orionos.host.lvm.metadata.PhysicalVolumeFormatter.Options.defaults())) {
+            g.createLinear("l", 9);
+            g.createStriped("s", 10, 2, 128);
+        }
+        String toml = "[[bdev]]\nname = \"d0\"\ntype = \"file\"\npath = \"" + f0 + "\"\n"
+                + "[[bdev]]\nname = \"d1\"\ntype = \"file\"\npath = \"" + f1 + "\"\n"
+                + "[[lvm]]\nvg = \"vgc\"\npvs = [\"d0\", \"d1\"]\n";
+        try (BdevHost host = BdevHost.start(2, 8 << 20)) {
+            host.build(org.orionos.host.config.ConfigLoader.parse(toml, "test.toml"));
+            BlockDevice l = host.registry().get("vgc/l");
+            BlockDevice s = host.registry().get("vgc/s");
+            assertEquals(9 * MIB, l.sizeBytes());
+            assertEquals(10 * MIB, s.sizeBytes());
+            runModel(host, l, 2000);
+            runModel(host, s, 2000);
+            ErrnoException busy = assertThrows(ErrnoException.class,
+                    () -> host.registry().get("d0").claim("someone else", true, null));
+            assertEquals(Errno.EBUSY, busy.errno());
+        }
+        String bad = "[[bdev]]\nname = \"d0\"\ntype = \"file\"\npath = \"" + f0 + "\"\n"
+                + "[[lvm]]\nvg = \"vgc\"\npvs = [\"d0\", \"nope\"]\n";
+        ErrnoException e = assertThrows(ErrnoException.class,
+                () -> org.orionos.host.config.ConfigLoader.parse(bad, "bad.toml"));
+        assertTrue(e.getMessage().contains("nope"), e.getMessage());
+    }
 }
