@@ -14,6 +14,8 @@ import org.orionos.host.bdev.backend.FileBdev;
 import org.orionos.host.bdev.backend.MemoryBdev;
 import org.orionos.host.bdev.backend.NullBdev;
 import org.orionos.host.config.BdevSpec;
+import org.orionos.host.config.LvmSpec;
+import org.orionos.host.lvm.LvmActivation;
 import org.orionos.host.config.OrionConfig;
 import org.orionos.uring.Reactor;
 import org.orionos.uring.ReactorGroup;
@@ -35,6 +37,8 @@ public final class BdevHost implements AutoCloseable {
     private final IoContext[] contexts;
     private final BdevRegistry registry = new BdevRegistry();
     private final List<BlockDevice> buildOrder = new ArrayList<>();
+    /** Volume groups and other stacks opened from the config; closed after their devices. */
+    private final List<AutoCloseable> stacked = new ArrayList<>();
     private volatile boolean closed;
 
     private BdevHost(ReactorGroup reactors, IoContext[] contexts) {
@@ -95,6 +99,13 @@ public final class BdevHost implements AutoCloseable {
         }
         synchronized (buildOrder) {
             buildOrder.addAll(made);
+        }
+        for (LvmSpec spec : config.lvm()) {
+            LvmActivation a = LvmActivation.activate(this, spec);
+            synchronized (buildOrder) {
+                buildOrder.addAll(a.volumes());
+                stacked.add(a);
+            }
         }
     }
 
@@ -159,6 +170,13 @@ public final class BdevHost implements AutoCloseable {
                 LOG.debug("{}: already removed", d.name());
             }
             d.close();
+        }
+        for (int i = stacked.size() - 1; i >= 0; i--) {
+            try {
+                stacked.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", stacked.get(i), e.getMessage());
+            }
         }
         for (int i = 0; i < contexts.length; i++) {
             IoContext ctx = contexts[i];

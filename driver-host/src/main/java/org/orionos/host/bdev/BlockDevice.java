@@ -27,7 +27,8 @@ public abstract class BlockDevice {
     private final String name;
     private final int blockSize;
     private final int blockShift;
-    private final long blockCount;
+    /** Volatile: a layer may resize while I/O runs; every request is checked against the current size. */
+    private volatile long blockCount;
     private final int capabilities;
     private final long optimalBoundary;
     private final long maxTransfer;
@@ -264,7 +265,15 @@ public abstract class BlockDevice {
      * @param onRemoval called when the device is hot-removed, so the consumer can fail over or stop
      * @throws ErrnoException EBUSY naming the current writer
      */
-    public final synchronized Claim claim(String owner, boolean write, Runnable onRemoval) {
+    public final Claim claim(String owner, boolean write, Runnable onRemoval) {
+        return claim(owner, write, onRemoval, null);
+    }
+
+    /**
+     * As {@link #claim(String, boolean, Runnable)}, and {@code onResize} is called after the device
+     * changed its size ({@link #announceResize}), so a consumer (an NBD export) can tell its peer.
+     */
+    public final synchronized Claim claim(String owner, boolean write, Runnable onRemoval, Runnable onResize) {
         if (removed) {
             throw new ErrnoException(Errno.ENODEV, "claim by " + owner, name, "the device was removed");
         }
@@ -277,7 +286,7 @@ public abstract class BlockDevice {
                 }
             }
         }
-        Claim c = new Claim(this, owner, write, onRemoval);
+        Claim c = new Claim(this, owner, write, onRemoval, onResize);
         claims.add(c);
         return c;
     }
@@ -289,6 +298,26 @@ public abstract class BlockDevice {
     /** Current claims, for status output. */
     public final synchronized List<Claim> claims() {
         return List.copyOf(claims);
+    }
+
+    /**
+     * Sets a new size (a volume grew or shrank while in use) and tells every claimer that asked.
+     * Growing: the layer makes the new range serviceable before calling this. Shrinking: requests
+     * past the new end fail from now on; the layer drains those already in flight before it
+     * gives the space away.
+     */
+    protected final void announceResize(long newBlockCount) {
+        if (newBlockCount < 0) {
+            throw new IllegalArgumentException(name + ": negative size " + newBlockCount);
+        }
+        List<Claim> toTell;
+        synchronized (this) {
+            blockCount = newBlockCount;
+            toTell = List.copyOf(claims);
+        }
+        for (Claim c : toTell) {
+            c.notifyResized();
+        }
     }
 
     /** Marks the device removed: new I/O fails with ENODEV, and every claimer is told. */

@@ -8,12 +8,14 @@ public final class Claim implements AutoCloseable {
     private final String owner;
     private final boolean write;
     private final Runnable onRemoval;
+    private final Runnable onResize;
 
-    Claim(BlockDevice device, String owner, boolean write, Runnable onRemoval) {
+    Claim(BlockDevice device, String owner, boolean write, Runnable onRemoval, Runnable onResize) {
         this.device = device;
         this.owner = owner;
         this.write = write;
         this.onRemoval = onRemoval;
+        this.onResize = onResize;
     }
 
     public BlockDevice device() {
@@ -36,6 +38,17 @@ public final class Claim implements AutoCloseable {
             onRemoval.run();
         } catch (RuntimeException e) {
             LoggerFactory.getLogger(Claim.class).error("{}: removal handler of {} failed", device.name(), owner, e);
+        }
+    }
+
+    void notifyResized() {
+        if (onResize == null) {
+            return;
+        }
+        try {
+            onResize.run();
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Claim.class).error("{}: resize handler of {} failed", device.name(), owner, e);
         }
     }
 

@@ -27,7 +27,7 @@ import org.orionos.bindings.ErrnoException;
  */
 public final class ConfigLoader {
     /** Top-level tables this version understands. */
-    private static final Set<String> TOP_LEVEL = Set.of("bdev", "nbd");
+    private static final Set<String> TOP_LEVEL = Set.of("bdev", "nbd", "lvm");
 
     /** What {@code orion serve} runs without {@code --config}: a sparse file-backed disk under ./orion-data. */
     public static final String EMBEDDED_DEFAULT = """
@@ -91,7 +91,8 @@ public final class ConfigLoader {
         List<BdevSpec> bdevs = readBdevs(root.get("bdev"), source);
         List<BdevSpec> ordered = buildOrder(bdevs, source);
         NbdSpec nbd = NbdConfigReader.read(root.get("nbd"), source, ordered);
-        return new OrionConfig(source, ordered, nbd);
+        List<LvmSpec> lvm = readLvm(root.get("lvm"), source, bdevs);
+        return new OrionConfig(source, ordered, nbd, lvm);
     }
 
     /**
@@ -114,7 +115,40 @@ public final class ConfigLoader {
                     "--nbd-listen given but " + cfg.source() + " has no [[nbd.export]]");
         }
         return new OrionConfig(cfg.source(), cfg.bdevs(), new NbdSpec(List.copyOf(ls), n.exports(), n.tls(),
-                n.maxConnections()));
+                n.maxConnections()), cfg.lvm());
+    }
+
+    private static List<LvmSpec> readLvm(JsonNode node, String source, List<BdevSpec> bdevs) {
+        List<LvmSpec> out = new ArrayList<>();
+        if (node == null) {
+            return out;
+        }
+        if (!node.isArray()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
+                    source + ": 'lvm' must be an array of tables: write [[lvm]], not [lvm]");
+        }
+        int i = 0;
+        for (JsonNode n : node) {
+            i++;
+            if (!n.isObject()) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": lvm[" + i + "] must be a table");
+            }
+            Section s = new Section(source, "lvm[" + i + "]", (ObjectNode) n);
+            s.expectKeys("vg", "pvs", "volumes");
+            String vg = s.requireString("vg");
+            List<String> pvs = s.optStringList("pvs");
+            if (pvs.isEmpty()) {
+                throw s.error("pvs", "name the VG's physical volumes, e.g. pvs = [\"disk0\"]");
+            }
+            for (String pv : pvs) {
+                if (bdevs.stream().noneMatch(b -> b.name().equals(pv))) {
+                    throw s.error("pvs", "names \"" + pv + "\", which no [[bdev]] defines");
+                }
+            }
+            out.add(new LvmSpec(vg, pvs, s.optStringList("volumes")));
+            s.rejectUnknown();
+        }
+        return out;
     }
 
     private static List<BdevSpec> readBdevs(JsonNode node, String source) {

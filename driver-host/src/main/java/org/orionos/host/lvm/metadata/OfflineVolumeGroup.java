@@ -27,8 +27,8 @@ public final class OfflineVolumeGroup implements AutoCloseable {
     private VolumeGroupRead lastRead;
 
     private OfflineVolumeGroup(List<MetadataIo> owned, List<PhysicalVolumeDevice> pvs, VolumeGroupMetadata vg) {
-        this.owned = owned;
-        this.pvs = pvs;
+        this.owned = new ArrayList<>(owned);
+        this.pvs = new ArrayList<>(pvs);
         this.vg = vg;
     }
 
@@ -122,7 +122,220 @@ public final class OfflineVolumeGroup implements AutoCloseable {
     }
 
     public List<PhysicalVolumeDevice> physicalVolumes() {
-        return pvs;
+        return List.copyOf(pvs);
+    }
+
+    /** The open device of the VG's PV {@code pvName} (pv0, pv1...), matched by PV id. */
+    public PhysicalVolumeDevice device(String pvName) {
+        PhysicalVolumeMetadata pv = vg.physicalVolume(pvName);
+        if (pv != null) {
+            for (PhysicalVolumeDevice d : pvs) {
+                if (d.label().pvId().equals(pv.id())) {
+                    return d;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * {@code lvresize -l extents}: grows by appending extents (a linear volume continues its last
+     * area when the next extents there are free, as lvm2 does; a striped one gets a new segment
+     * with the same stripes and stripe size) or shrinks by cutting segments from the end. A
+     * striped tail is rounded up to whole rows of stripes, like lvm2. Refuses before writing.
+     *
+     * @return the volume as committed
+     */
+    public LogicalVolumeMetadata resize(String name, long extents) {
+        LogicalVolumeMetadata lv = requireLv(name, "lvresize");
+        long now = lv.extentCount();
+        if (extents <= 0) {
+            throw new ErrnoException(Errno.EINVAL, "lvresize " + vg.name() + "/" + name, null,
+                    "a volume keeps at least one extent; use lvremove to drop it");
+        }
+        if (extents == now) {
+            throw new ErrnoException(Errno.EINVAL, "lvresize " + vg.name() + "/" + name, null,
+                    "the volume already has " + now + " extents; nothing to change");
+        }
+        List<LvSegment> segs = new ArrayList<>(lv.segments());
+        for (LvSegment seg : segs) {
+            if (!(seg instanceof StripedSegment)) {
+                throw new ErrnoException(Errno.EOPNOTSUPP, "lvresize " + vg.name() + "/" + name, null,
+                        "the volume has a " + seg.type() + " segment; orion resizes linear and striped volumes only");
+            }
+        }
+        if (extents > now) {
+            StripedSegment last = (StripedSegment) segs.get(segs.size() - 1);
+            long more = extents - now;
+            ExtentAllocator alloc = new ExtentAllocator(vg);
+            if (last.stripeCount() == 1) {
+                for (ExtentAllocator.FreeRange r : alloc.linear(more)) {
+                    StripedSegment tail = (StripedSegment) segs.get(segs.size() - 1);
+                    StripeArea ta = tail.stripes().get(0);
+                    if (tail.stripeCount() == 1 && ta.pvName().equals(r.pvName())
+                            && ta.startExtent() + tail.extentCount() == r.start()) {
+                        segs.set(segs.size() - 1, new StripedSegment(tail.startExtent(), tail.extentCount() + r.count(),
+                                0, tail.stripes(), tail.extra()));
+                    } else {
+                        segs.add(StripedSegment.linear(now, r.count(), r.pvName(), r.start()));
+                    }
+                    now += r.count();
+                }
+            } else {
+                int n = last.stripeCount();
+                long perStripe = (more + n - 1) / n;
+                List<StripeArea> areas = new ArrayList<>();
+                for (ExtentAllocator.FreeRange r : alloc.striped(perStripe, n)) {
+                    areas.add(new StripeArea(r.pvName(), r.start()));
+                }
+                segs.add(new StripedSegment(now, perStripe * n, last.stripeSize(), areas, List.of()));
+            }
+        } else {
+            while (!segs.isEmpty()) {
+                StripedSegment last = (StripedSegment) segs.get(segs.size() - 1);
+                if (last.startExtent() >= extents) {
+                    segs.remove(segs.size() - 1);
+                    continue;
+                }
+                long keep = extents - last.startExtent();
+                int n = last.stripeCount();
+                keep = (keep + n - 1) / n * n;
+                if (keep < last.extentCount()) {
+                    segs.set(segs.size() - 1, new StripedSegment(last.startExtent(), keep, last.stripeSize(),
+                            last.stripes(), last.extra()));
+                }
+                break;
+            }
+        }
+        LogicalVolumeMetadata next = new LogicalVolumeMetadata(lv.name(), lv.id(), lv.status(), lv.flags(),
+                lv.creationTime(), lv.creationHost(), segs, lv.extra());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.set(lvs.indexOf(lv), next);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvresize " + vg.name() + "/" + name);
+        return next;
+    }
+
+    /**
+     * {@code vgextend}: adds devices as PVs (formatting those that are not PVs yet; orphan PVs
+     * keep their label) and commits the VG, now listing them, to every PV including the new ones.
+     */
+    public void extend(List<MetadataIo> devices, boolean own, PhysicalVolumeFormatter.Options pvOptions) {
+        for (MetadataIo io : devices) {
+            PvLabel existing = PhysicalVolumeDevice.readLabel(io);
+            if (existing != null && (existing.extensionFlags() & PvLabel.PV_EXT_USED) != 0) {
+                throw new ErrnoException(Errno.EBUSY, "vgextend " + vg.name(), io.name(),
+                        "the device is already a PV in a VG; vgreduce it from that VG first");
+            }
+        }
+        List<PhysicalVolumeMetadata> pvMeta = new ArrayList<>(vg.physicalVolumes());
+        List<PhysicalVolumeDevice> added = new ArrayList<>();
+        int index = 0;
+        for (MetadataIo io : devices) {
+            while (vg.physicalVolume("pv" + index) != null || containsName(pvMeta, "pv" + index)) {
+                index++;
+            }
+            PvLabel label = PhysicalVolumeDevice.readLabel(io);
+            if (label == null) {
+                label = PhysicalVolumeFormatter.format(io, new PhysicalVolumeFormatter.Options(
+                        pvOptions.metadataCopies(), pvOptions.peStart(), null));
+            }
+            long peStart = label.dataAreas().get(0).offset();
+            long peCount = (PhysicalVolumeFormatter.dataEnd(label) - peStart) / (vg.extentSize() * SECTOR);
+            if (peCount < 1) {
+                throw new ErrnoException(Errno.ENOSPC, "vgextend " + vg.name(), io.name(),
+                        "the PV has no room for one extent of " + vg.extentSize() + " sectors");
+            }
+            PhysicalVolumeDevice pv = PhysicalVolumeDevice.open(io);
+            added.add(pv);
+            pvMeta.add(new PhysicalVolumeMetadata("pv" + index, label.pvId(), io.name(),
+                    PhysicalVolumeMetadata.ALLOCATABLE, List.of(), label.deviceSize() / SECTOR, peStart / SECTOR,
+                    peCount, List.of()));
+        }
+        VolumeGroupMetadata next = new VolumeGroupMetadata(vg.name(), vg.id(), vg.seqno() + 1, vg.format(),
+                vg.status(), vg.flags(), vg.extentSize(), vg.maxLv(), vg.maxPv(), vg.metadataCopies(), pvMeta,
+                vg.logicalVolumes(), vg.extra());
+        for (PhysicalVolumeDevice pv : added) {
+            pv.writeLabel(pv.label().withExtensionFlags(pv.label().extensionFlags() | PvLabel.PV_EXT_USED));
+        }
+        pvs.addAll(added);
+        if (own) {
+            owned.addAll(devices);
+        }
+        commit(next, "orion vgextend " + vg.name());
+    }
+
+    /**
+     * {@code vgreduce}: drops PVs that hold no extents of any volume from the VG, commits the VG
+     * to the remaining PVs, then leaves the dropped ones as orphan PVs (empty metadata areas, label
+     * without PV_EXT_USED), as lvm2 does. Refuses, before writing, a PV in use or the last PV.
+     */
+    public void reduce(List<String> deviceNames) {
+        List<PhysicalVolumeDevice> drop = new ArrayList<>();
+        List<PhysicalVolumeMetadata> keep = new ArrayList<>(vg.physicalVolumes());
+        for (String dev : deviceNames) {
+            PhysicalVolumeDevice d = null;
+            for (PhysicalVolumeDevice p : pvs) {
+                if (p.io().name().equals(dev)) {
+                    d = p;
+                }
+            }
+            if (d == null) {
+                throw new ErrnoException(Errno.ENOENT, "vgreduce " + vg.name(), dev, "the device is not a PV of this VG");
+            }
+            PhysicalVolumeDevice found = d;
+            PhysicalVolumeMetadata meta = keep.stream().filter(p -> p.id().equals(found.label().pvId())).findFirst()
+                    .orElseThrow();
+            for (LogicalVolumeMetadata lv : vg.logicalVolumes()) {
+                for (LvSegment seg : lv.segments()) {
+                    if (seg instanceof StripedSegment st
+                            && st.stripes().stream().anyMatch(a -> a.pvName().equals(meta.name()))) {
+                        throw new ErrnoException(Errno.EBUSY, "vgreduce " + vg.name(), dev, "PV " + meta.name()
+                                + " holds extents of " + lv.name() + "; move them (pvmove) or remove that volume first");
+                    }
+                }
+            }
+            keep.remove(meta);
+            drop.add(d);
+        }
+        if (keep.isEmpty()) {
+            throw new ErrnoException(Errno.EINVAL, "vgreduce " + vg.name(), null,
+                    "a VG keeps at least one PV; use vgremove to drop the whole VG");
+        }
+        VolumeGroupMetadata next = new VolumeGroupMetadata(vg.name(), vg.id(), vg.seqno() + 1, vg.format(),
+                vg.status(), vg.flags(), vg.extentSize(), vg.maxLv(), vg.maxPv(), vg.metadataCopies(), keep,
+                vg.logicalVolumes(), vg.extra());
+        List<PhysicalVolumeDevice> remaining = new ArrayList<>(pvs);
+        remaining.removeAll(drop);
+        MetadataCommit.prepare(remaining, new MetadataText(next, "orion vgreduce " + vg.name(), hostName(),
+                System.currentTimeMillis() / 1000)).run();
+        pvs.clear();
+        pvs.addAll(remaining);
+        vg = next;
+        for (PhysicalVolumeDevice d : drop) {
+            for (MetadataArea a : d.areas()) {
+                a.writeHeader(MdaHeader.empty(a.location().offset(), a.location().size()));
+            }
+            d.io().flush();
+            d.writeLabel(d.label().withExtensionFlags(d.label().extensionFlags() & ~PvLabel.PV_EXT_USED));
+            d.io().flush();
+        }
+    }
+
+    private static boolean containsName(List<PhysicalVolumeMetadata> pvs, String name) {
+        for (PhysicalVolumeMetadata p : pvs) {
+            if (p.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private LogicalVolumeMetadata requireLv(String name, String op) {
+        LogicalVolumeMetadata lv = vg.logicalVolume(name);
+        if (lv == null) {
+            throw new ErrnoException(Errno.ENOENT, op + " " + vg.name() + "/" + name, null, "no such LV");
+        }
+        return lv;
     }
 
     /** {@code lvcreate -n name -l extents}: a linear volume, spanning PVs when it must. */

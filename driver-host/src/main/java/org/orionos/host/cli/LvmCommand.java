@@ -1,0 +1,399 @@
+package org.orionos.host.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.lvm.LvmReport;
+import org.orionos.host.lvm.LvmScan;
+import org.orionos.host.lvm.metadata.FileMetadataIo;
+import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.MetadataIo;
+import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
+import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
+import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code orion lvm ...}: lvm2's commands and options, offline on device paths (block devices or
+ * image files), writing LVM2's own metadata. Every refusal (not enough free extents, a shrink
+ * without {@code --force}, a volume the kernel has open) is decided before anything is written.
+ */
+@Command(name = "lvm", mixinStandardHelpOptions = true,
+        description = "Volume manager commands in lvm2's vocabulary, offline on device paths.",
+        subcommands = {LvmCommand.PvCreate.class, LvmCommand.VgCreate.class, LvmCommand.VgExtend.class,
+            LvmCommand.VgReduce.class, LvmCommand.LvCreate.class, LvmCommand.LvResize.class,
+            LvmCommand.LvRemove.class, LvmCommand.Pvs.class, LvmCommand.Vgs.class, LvmCommand.Lvs.class})
+public final class LvmCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options every subcommand takes, and error reporting lvm2-style (message, non-zero exit). */
+    abstract static class Base implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--devices", split = ",", paramLabel = "DEV",
+                description = "Only look at these devices (block devices or image files); default: every block device.")
+        List<Path> devices = new ArrayList<>();
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        @Override
+        public final Integer call() {
+            try {
+                run();
+                out().flush();
+                return 0;
+            } catch (ErrnoException | IllegalArgumentException e) {
+                out().flush();
+                spec.commandLine().getErr().println("  " + e.getMessage());
+                spec.commandLine().getErr().flush();
+                return 5; // lvm2's ECMD_FAILED
+            }
+        }
+
+        abstract void run();
+
+        LvmScan scan() {
+            return LvmScan.of(devices);
+        }
+
+        /** Refuses a device that is a PV of some VG, before anything is written. */
+        static void requireNotInVg(LvmScan scan, Path dev, String op) {
+            LvmScan.Pv pv = scan.pv(dev);
+            if (pv != null && pv.vg() != null) {
+                throw new ErrnoException(Errno.EBUSY, op, dev.toString(), "the device is a PV of VG " + pv.vg().name()
+                        + "; vgreduce it from there first");
+            }
+        }
+
+        LvmScan scanWith(List<Path> extra) {
+            List<Path> all = new ArrayList<>(devices);
+            if (!devices.isEmpty()) {
+                for (Path p : extra) {
+                    if (!all.contains(p)) {
+                        all.add(p);
+                    }
+                }
+            }
+            return LvmScan.of(all);
+        }
+    }
+
+    /** lvm2 sizes: a number with an optional unit (b s k m g t, any case); bare numbers are {@code defaultUnit}. */
+    static long parseSize(String text, char defaultUnit) {
+        String t = text.trim();
+        int end = 0;
+        while (end < t.length() && (Character.isDigit(t.charAt(end)) || t.charAt(end) == '.')) {
+            end++;
+        }
+        if (end == 0) {
+            throw new IllegalArgumentException("not a size: " + text);
+        }
+        double v = Double.parseDouble(t.substring(0, end));
+        String unit = t.substring(end).toLowerCase(Locale.ROOT);
+        char u = unit.isEmpty() ? defaultUnit : unit.charAt(0);
+        long mult = switch (u) {
+            case 'b' -> 1;
+            case 's' -> 512;
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            case 't' -> 1L << 40;
+            case 'p' -> 1L << 50;
+            default -> throw new IllegalArgumentException("unknown unit in " + text + "; use b, s, k, m, g, t or p");
+        };
+        return (long) Math.ceil(v * mult);
+    }
+
+    static OfflineVolumeGroup openVg(LvmScan scan, String vg) {
+        return OfflineVolumeGroup.open(scan.devicesOf(vg));
+    }
+
+    /** Refuses to change a volume the kernel has mapped (device-mapper, e.g. after vgchange -ay). */
+    static void requireNotActive(String vg, String lv, String op) {
+        String mapper = vg.replace("-", "--") + "-" + lv.replace("-", "--");
+        if (Files.exists(Path.of("/dev/mapper", mapper))) {
+            throw new ErrnoException(Errno.EBUSY, op, vg + "/" + lv, "the volume is active in the kernel as /dev/mapper/"
+                    + mapper + "; deactivate it first (vgchange -an " + vg + ")");
+        }
+    }
+
+    @Command(name = "pvcreate", description = "Initialize devices as physical volumes.")
+    static final class PvCreate extends Base {
+        @Parameters(arity = "1..*", paramLabel = "DEV")
+        List<Path> targets;
+
+        @Option(names = "--pvmetadatacopies", defaultValue = "1")
+        int copies;
+
+        @Override
+        void run() {
+            LvmScan scan = scanWith(targets);
+            for (Path d : targets) {
+                requireNotInVg(scan, d, "pvcreate");
+            }
+            for (Path d : targets) {
+                try (FileMetadataIo io = FileMetadataIo.open(d, true)) {
+                    PhysicalVolumeFormatter.format(io, PhysicalVolumeFormatter.Options.defaults()
+                            .withMetadataCopies(copies));
+                }
+                out().println("  Physical volume \"" + d + "\" successfully created.");
+            }
+        }
+    }
+
+    @Command(name = "vgcreate", description = "Create a volume group.")
+    static final class VgCreate extends Base {
+        @Option(names = {"-s", "--physicalextentsize"}, defaultValue = "4m")
+        String extentSize;
+
+        @Parameters(index = "0", paramLabel = "VG")
+        String vg;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "DEV")
+        List<Path> targets;
+
+        @Override
+        void run() {
+            LvmScan scan = scanWith(targets);
+            for (Path d : targets) {
+                requireNotInVg(scan, d, "vgcreate " + vg);
+            }
+            if (scan.vgs().stream().anyMatch(v -> v.name().equals(vg))) {
+                throw new ErrnoException(Errno.EEXIST, "vgcreate", vg, "a VG of that name exists");
+            }
+            long sectors = parseSize(extentSize, 'm') / 512;
+            OfflineVolumeGroup.create(vg, targets, sectors, PhysicalVolumeFormatter.Options.defaults()).close();
+            out().println("  Volume group \"" + vg + "\" successfully created");
+        }
+    }
+
+    @Command(name = "vgextend", description = "Add physical volumes to a volume group.")
+    static final class VgExtend extends Base {
+        @Parameters(index = "0", paramLabel = "VG")
+        String vg;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "DEV")
+        List<Path> targets;
+
+        @Override
+        void run() {
+            LvmScan scan = scanWith(targets);
+            for (Path d : targets) {
+                requireNotInVg(scan, d, "vgextend " + vg);
+            }
+            try (OfflineVolumeGroup g = openVg(scan, vg)) {
+                List<MetadataIo> ios = new ArrayList<>();
+                for (Path d : targets) {
+                    ios.add(FileMetadataIo.open(d, true));
+                }
+                g.extend(ios, true, PhysicalVolumeFormatter.Options.defaults());
+            }
+            out().println("  Volume group \"" + vg + "\" successfully extended");
+        }
+    }
+
+    @Command(name = "vgreduce", description = "Remove unused physical volumes from a volume group.")
+    static final class VgReduce extends Base {
+        @Parameters(index = "0", paramLabel = "VG")
+        String vg;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "DEV")
+        List<Path> targets;
+
+        @Override
+        void run() {
+            try (OfflineVolumeGroup g = openVg(scan(), vg)) {
+                g.reduce(targets.stream().map(Path::toString).toList());
+            }
+            for (Path d : targets) {
+                out().println("  Removed \"" + d + "\" from volume group \"" + vg + "\"");
+            }
+        }
+    }
+
+    @Command(name = "lvcreate", description = "Create a linear or striped logical volume.")
+    static final class LvCreate extends Base {
+        @Option(names = {"-n", "--name"}, required = true)
+        String name;
+
+        @Option(names = {"-L", "--size"})
+        String size;
+
+        @Option(names = {"-l", "--extents"})
+        Long extents;
+
+        @Option(names = {"-i", "--stripes"}, defaultValue = "1")
+        int stripes;
+
+        @Option(names = {"-I", "--stripesize"}, defaultValue = "64k")
+        String stripeSize;
+
+        @Option(names = "--type", defaultValue = "")
+        String type;
+
+        @Parameters(index = "0", paramLabel = "VG")
+        String vg;
+
+        @Override
+        void run() {
+            if ((size == null) == (extents == null)) {
+                throw new IllegalArgumentException("give the size with exactly one of -L SIZE or -l EXTENTS");
+            }
+            String t = type.isEmpty() ? (stripes > 1 ? "striped" : "linear") : type;
+            if (!t.equals("linear") && !t.equals("striped")) {
+                throw new ErrnoException(Errno.EOPNOTSUPP, "lvcreate --type " + t, vg, "orion lvm creates linear "
+                        + "and striped volumes; " + t + " volumes need the RAID layer or the thin pool, not here yet");
+            }
+            if (t.equals("striped") && stripes < 2) {
+                throw new IllegalArgumentException("--type striped needs -i 2 or more stripes");
+            }
+            if (t.equals("linear") && stripes > 1) {
+                throw new IllegalArgumentException("--type linear takes no -i " + stripes);
+            }
+            try (OfflineVolumeGroup g = openVg(scan(), vg)) {
+                long ext = g.metadata().extentSize() * 512;
+                long n = extents != null ? extents : (parseSize(size, 'm') + ext - 1) / ext;
+                LogicalVolumeMetadata lv = stripes > 1
+                        ? g.createStriped(name, n, stripes, parseSize(stripeSize, 'k') / 512)
+                        : g.createLinear(name, n);
+                out().println("  Logical volume \"" + lv.name() + "\" created.");
+            }
+        }
+    }
+
+    @Command(name = "lvresize", aliases = {"lvextend", "lvreduce"}, description = "Grow or shrink a logical volume.")
+    static final class LvResize extends Base {
+        @Option(names = {"-L", "--size"})
+        String size;
+
+        @Option(names = {"-l", "--extents"})
+        String extents;
+
+        @Option(names = {"-f", "--force"})
+        boolean force;
+
+        @Parameters(index = "0", paramLabel = "VG/LV")
+        String target;
+
+        @Override
+        void run() {
+            String[] vl = splitLv(target);
+            if ((size == null) == (extents == null)) {
+                throw new IllegalArgumentException("give the new size with exactly one of -L [+|-]SIZE or -l [+|-]EXTENTS");
+            }
+            try (OfflineVolumeGroup g = openVg(scan(), vl[0])) {
+                VolumeGroupMetadata meta = g.metadata();
+                LogicalVolumeMetadata lv = meta.logicalVolume(vl[1]);
+                if (lv == null) {
+                    throw new ErrnoException(Errno.ENOENT, "lvresize", target, "no such LV");
+                }
+                long ext = meta.extentSize() * 512;
+                String spec = size != null ? size : extents;
+                int sign = spec.startsWith("+") ? 1 : spec.startsWith("-") ? -1 : 0;
+                String num = sign != 0 ? spec.substring(1) : spec;
+                long amount = size != null ? (parseSize(num, 'm') + ext - 1) / ext : Long.parseLong(num);
+                long now = lv.extentCount();
+                long wanted = sign == 0 ? amount : now + sign * amount;
+                if (wanted < now) {
+                    requireNotActive(vl[0], vl[1], "lvresize");
+                    if (!force) {
+                        throw new ErrnoException(Errno.EINVAL, "lvresize", target, "shrinking from " + now + " to "
+                                + wanted + " extents destroys the data past the new end; add --force to do it anyway");
+                    }
+                }
+                LogicalVolumeMetadata next = g.resize(vl[1], wanted);
+                out().println("  Size of logical volume " + target + " changed from " + now + " extents to "
+                        + next.extentCount() + " extents.");
+                out().println("  Logical volume " + target + " successfully resized.");
+            }
+        }
+    }
+
+    @Command(name = "lvremove", description = "Remove a logical volume.")
+    static final class LvRemove extends Base {
+        @Option(names = {"-f", "--force"}, description = "Accepted for lvm2 compatibility; orion never prompts.")
+        boolean force;
+
+        @Parameters(index = "0", paramLabel = "VG/LV")
+        String target;
+
+        @Override
+        void run() {
+            String[] vl = splitLv(target);
+            requireNotActive(vl[0], vl[1], "lvremove");
+            try (OfflineVolumeGroup g = openVg(scan(), vl[0])) {
+                g.removeLogicalVolume(vl[1]);
+            }
+            out().println("  Logical volume \"" + vl[1] + "\" successfully removed.");
+        }
+    }
+
+    static String[] splitLv(String target) {
+        String t = target.startsWith("/dev/") ? target.substring(5) : target;
+        int slash = t.indexOf('/');
+        if (slash <= 0 || slash == t.length() - 1) {
+            throw new IllegalArgumentException("name the volume as VG/LV, got " + target);
+        }
+        return new String[] {t.substring(0, slash), t.substring(slash + 1)};
+    }
+
+    abstract static class Report extends Base {
+        @Option(names = "--units", defaultValue = "h", description = "h (default), b, s, k, m, g or t.")
+        String units;
+
+        @Option(names = "--nosuffix")
+        boolean noSuffix;
+
+        @Option(names = "--noheadings")
+        boolean noHeadings;
+
+        LvmReport report() {
+            return new LvmReport(units, noSuffix, noHeadings);
+        }
+    }
+
+    @Command(name = "pvs", description = "Report physical volumes (lvm2's columns).")
+    static final class Pvs extends Report {
+        @Override
+        void run() {
+            out().print(report().pvs(scan()));
+        }
+    }
+
+    @Command(name = "vgs", description = "Report volume groups (lvm2's columns).")
+    static final class Vgs extends Report {
+        @Override
+        void run() {
+            out().print(report().vgs(scan()));
+        }
+    }
+
+    @Command(name = "lvs", description = "Report logical volumes (lvm2's columns).")
+    static final class Lvs extends Report {
+        @Override
+        void run() {
+            out().print(report().lvs(scan()));
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package org.orionos.host.lvm;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.config.LvmSpec;
+import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.StripedSegment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An {@code [[lvm]]} table of the config brought up on a host: the VG opened from its PV block
+ * devices and the chosen volumes registered as block devices named {@code vg/lv}, so exports and
+ * layers find them by name. Closing deregisters nothing (the host closes the devices) and releases
+ * the PVs.
+ */
+public final class LvmActivation implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LvmActivation.class);
+
+    private final VolumeGroup vg;
+    private final List<LogicalVolume> volumes;
+
+    private LvmActivation(VolumeGroup vg, List<LogicalVolume> volumes) {
+        this.vg = vg;
+        this.volumes = List.copyOf(volumes);
+    }
+
+    /** Opens and activates; on failure nothing stays registered or claimed. */
+    public static LvmActivation activate(BdevHost host, LvmSpec spec) {
+        List<BlockDevice> pvs = new ArrayList<>();
+        for (String name : spec.pvs()) {
+            pvs.add(host.registry().get(name));
+        }
+        VolumeGroup vg = VolumeGroup.open(host, pvs);
+        List<LogicalVolume> made = new ArrayList<>();
+        try {
+            if (!vg.name().equals(spec.vg())) {
+                throw new ErrnoException(Errno.EINVAL, "activate VG " + spec.vg(), String.join(",", spec.pvs()),
+                        "these devices hold VG " + vg.name() + ", not " + spec.vg());
+            }
+            List<String> names = new ArrayList<>(spec.volumes());
+            if (names.isEmpty()) {
+                for (LogicalVolumeMetadata lv : vg.metadata().logicalVolumes()) {
+                    if (lv.status().contains("VISIBLE") && lv.segments().stream().allMatch(s -> s instanceof StripedSegment)) {
+                        names.add(lv.name());
+                    }
+                }
+            }
+            for (String lv : names) {
+                LogicalVolume v = vg.activate(lv, vg.name() + "/" + lv);
+                host.registry().add(v);
+                made.add(v);
+                LOG.info("bdev {}: logical volume, {} bytes, block {}", v.name(), v.sizeBytes(), v.blockSize());
+            }
+        } catch (RuntimeException e) {
+            for (LogicalVolume v : made) {
+                host.registry().remove(v.name(), true);
+            }
+            vg.close();
+            throw e;
+        }
+        return new LvmActivation(vg, made);
+    }
+
+    public VolumeGroup volumeGroup() {
+        return vg;
+    }
+
+    public List<LogicalVolume> volumes() {
+        return volumes;
+    }
+
+    @Override
+    public void close() {
+        vg.close();
+    }
+
+    @Override
+    public String toString() {
+        return "VG " + vg.name();
+    }
+}

@@ -1,0 +1,348 @@
+package org.orionos.host.lvm;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.Claim;
+import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.MetadataIo;
+import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
+import org.orionos.host.lvm.metadata.PhysicalVolumeDevice;
+import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
+import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
+import org.orionos.host.lvm.metadata.VolumeGroupRead;
+
+/**
+ * A volume group that is open on a running host: its PVs are block devices it claims for
+ * writing (one VG writes them, its volumes share them), its metadata is read and committed
+ * through the block-device layer ({@link BdevMetadataIo}), and its linear and striped volumes are
+ * {@link LogicalVolume} block devices. Changes (create, resize, remove) commit LVM2 metadata
+ * first and then change the live mapping, in the order that never lets a volume reach extents
+ * that another volume may own: growing commits then maps; shrinking unmaps, drains the volume's
+ * I/O in flight, then commits. Management path: callers block; the reactors never do.
+ */
+public final class VolumeGroup implements AutoCloseable {
+    private final BdevHost host;
+    private final OfflineVolumeGroup editor;
+    private final List<Claim> claims = new ArrayList<>();
+    /** VG PV name (pv0...) to its device, rebuilt after vgextend/vgreduce. */
+    private final Map<String, BlockDevice> pvDevices = new LinkedHashMap<>();
+    private final Map<String, LogicalVolume> active = new LinkedHashMap<>();
+
+    private VolumeGroup(BdevHost host, OfflineVolumeGroup editor) {
+        this.host = host;
+        this.editor = editor;
+    }
+
+    /**
+     * Opens the VG held by {@code devices} (all its PVs), claiming each for writing.
+     *
+     * @throws ErrnoException EBUSY when a device is claimed by someone else, ENOENT/EBADMSG when
+     *                        the metadata is missing or damaged, ENODEV when a PV of the VG is missing
+     */
+    public static VolumeGroup open(BdevHost host, List<BlockDevice> devices) {
+        List<MetadataIo> ios = new ArrayList<>();
+        for (BlockDevice d : devices) {
+            ios.add(new BdevMetadataIo(d, host.client()));
+        }
+        OfflineVolumeGroup editor = OfflineVolumeGroup.open(ios, false);
+        VolumeGroupRead read = editor.lastRead();
+        for (String p : read.problems()) {
+            if (p.contains("is missing")) {
+                throw new ErrnoException(Errno.ENODEV, "open VG " + read.vg().name(), null, p
+                        + "; orion opens a VG only with all its PVs");
+            }
+        }
+        return claimAndWrap(host, editor, devices);
+    }
+
+    /** {@code vgcreate}: formats {@code devices} as PVs of a new VG and opens it. */
+    public static VolumeGroup create(BdevHost host, String name, List<BlockDevice> devices, long extentSectors) {
+        for (BlockDevice d : devices) {
+            if (!d.claims().isEmpty()) {
+                throw ErrnoException.withMessage(Errno.EBUSY, "vgcreate " + name, d.name(),
+                        "block device '" + d.name() + "' is in use by " + d.claims() + "; it cannot become a PV");
+            }
+        }
+        List<MetadataIo> ios = new ArrayList<>();
+        for (BlockDevice d : devices) {
+            ios.add(new BdevMetadataIo(d, host.client()));
+        }
+        OfflineVolumeGroup editor = OfflineVolumeGroup.create(name, ios, false, extentSectors,
+                PhysicalVolumeFormatter.Options.defaults());
+        return claimAndWrap(host, editor, devices);
+    }
+
+    private static VolumeGroup claimAndWrap(BdevHost host, OfflineVolumeGroup editor, List<BlockDevice> devices) {
+        VolumeGroup vg = new VolumeGroup(host, editor);
+        try {
+            for (BlockDevice d : devices) {
+                vg.claims.add(d.claim("lvm VG " + editor.metadata().name(), true, vg::pvRemoved));
+            }
+        } catch (RuntimeException e) {
+            vg.claims.forEach(Claim::close);
+            throw e;
+        }
+        vg.mapDevices(devices);
+        return vg;
+    }
+
+    private void mapDevices(List<BlockDevice> devices) {
+        pvDevices.clear();
+        for (PhysicalVolumeMetadata pv : editor.metadata().physicalVolumes()) {
+            PhysicalVolumeDevice d = editor.device(pv.name());
+            for (BlockDevice b : devices) {
+                if (d != null && d.io() instanceof BdevMetadataIo io && io.device() == b) {
+                    pvDevices.put(pv.name(), b);
+                }
+            }
+        }
+    }
+
+    /** A PV went away: every volume fails from now on (its data may live there). */
+    private void pvRemoved() {
+        List<LogicalVolume> lvs;
+        synchronized (this) {
+            lvs = new ArrayList<>(active.values());
+        }
+        for (LogicalVolume lv : lvs) {
+            lv.announceRemoval();
+        }
+    }
+
+    public synchronized VolumeGroupMetadata metadata() {
+        return editor.metadata();
+    }
+
+    public String name() {
+        return editor.metadata().name();
+    }
+
+    /** The block devices under this VG, in the VG's PV order. */
+    public synchronized List<BlockDevice> physicalVolumes() {
+        return List.copyOf(pvDevices.values());
+    }
+
+    /** The active volume {@code lvName}, or null. */
+    public synchronized LogicalVolume volume(String lvName) {
+        return active.get(lvName);
+    }
+
+    public synchronized List<LogicalVolume> activeVolumes() {
+        return List.copyOf(active.values());
+    }
+
+    /**
+     * Activates {@code lvName} as a block device named {@code deviceName} (e.g. {@code vg0/lv0}).
+     * The caller registers it where it wants it (a {@link org.orionos.host.bdev.BdevRegistry}).
+     */
+    public synchronized LogicalVolume activate(String lvName, String deviceName) {
+        if (active.containsKey(lvName)) {
+            throw new ErrnoException(Errno.EEXIST, "activate " + name() + "/" + lvName, null, "already active");
+        }
+        LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+        if (lv == null) {
+            throw new ErrnoException(Errno.ENOENT, "activate " + name() + "/" + lvName, null,
+                    "no such LV; the VG has " + lvNames());
+        }
+        LvMap map = LvMap.of(editor.metadata(), lv, pvDevices);
+        LogicalVolume v = new LogicalVolume(deviceName, name(), lvName, map, blockSize(), LogicalVolume.capabilitiesOf(map));
+        active.put(lvName, v);
+        return v;
+    }
+
+    private int blockSize() {
+        int bs = 512;
+        for (BlockDevice d : pvDevices.values()) {
+            bs = Math.max(bs, d.blockSize());
+        }
+        return bs;
+    }
+
+    private String lvNames() {
+        List<String> n = new ArrayList<>();
+        for (LogicalVolumeMetadata l : editor.metadata().logicalVolumes()) {
+            n.add(l.name());
+        }
+        return n.isEmpty() ? "none" : String.join(", ", n);
+    }
+
+    /** {@code lvcreate -n name -l extents}: a linear volume (not activated). */
+    public synchronized LogicalVolumeMetadata createLinear(String lvName, long extents) {
+        return editor.createLinear(lvName, extents);
+    }
+
+    /** {@code lvcreate -n name -l extents -i stripes -I stripeSectors} (not activated). */
+    public synchronized LogicalVolumeMetadata createStriped(String lvName, long extents, int stripes, long stripeSectors) {
+        return editor.createStriped(lvName, extents, stripes, stripeSectors);
+    }
+
+    /**
+     * {@code lvresize -l extents}, also while the volume is active and in use. Shrinking needs
+     * {@code force} (the data past the new end is lost, as lvm2 warns); the shrunk range stops
+     * taking I/O and drains before its extents are freed in the metadata.
+     */
+    public synchronized LogicalVolumeMetadata resize(String lvName, long extents, boolean force) {
+        LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+        if (lv == null) {
+            throw new ErrnoException(Errno.ENOENT, "lvresize " + name() + "/" + lvName, null, "no such LV");
+        }
+        long now = lv.extentCount();
+        LogicalVolume v = active.get(lvName);
+        if (extents >= now) {
+            LogicalVolumeMetadata next = editor.resize(lvName, extents);
+            if (v != null) {
+                LvMap map = LvMap.of(editor.metadata(), next, pvDevices);
+                checkBoundary(v, map);
+                v.publish(map); // the new range is mapped before anyone can address it
+                v.setSize(map.size() / v.blockSize());
+            }
+            return next;
+        }
+        if (!force) {
+            throw new ErrnoException(Errno.EINVAL, "lvresize " + name() + "/" + lvName, null, "shrinking from " + now
+                    + " to " + extents + " extents destroys the data past the new end; add --force to do it anyway");
+        }
+        if (v == null) {
+            return editor.resize(lvName, extents);
+        }
+        long extentBytes = editor.metadata().extentSize() * 512;
+        v.setSize(extents * extentBytes / v.blockSize()); // new I/O past the new end now fails
+        drain(v);
+        LogicalVolumeMetadata next;
+        try {
+            next = editor.resize(lvName, extents);
+        } catch (RuntimeException e) {
+            v.setSize(v.map().size() / v.blockSize()); // the commit failed: the old size stands
+            throw e;
+        }
+        LvMap map = LvMap.of(editor.metadata(), next, pvDevices);
+        v.publish(map);
+        if (map.size() != extents * extentBytes) {
+            v.setSize(map.size() / v.blockSize()); // striped tails round up to whole rows
+        }
+        return next;
+    }
+
+    private static void checkBoundary(LogicalVolume v, LvMap map) {
+        if (map.boundary % v.optimalBoundary() != 0) {
+            throw new ErrnoException(Errno.EINVAL, "resize " + v.name(), null, "the new segments need splits every "
+                    + map.boundary + " bytes, finer than the " + v.optimalBoundary() + " the volume was activated "
+                    + "with; deactivate and activate it again");
+        }
+    }
+
+    /**
+     * Waits until no request that the volume mapped with its old size is in flight. Each reactor
+     * counts the volume's requests it passed down; the count is read by a task on that reactor,
+     * which runs between submit calls, so a request that passed the old size check is counted by then.
+     */
+    private void drain(LogicalVolume v) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (int i = 0; i < host.reactorCount(); i++) {
+            var ctx = host.context(i);
+            while (true) {
+                int n;
+                try {
+                    n = ctx.reactor().call(() -> v.inFlight(ctx)).get(5, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new ErrnoException(Errno.ETIMEDOUT, "drain " + v.name(), null, "reactor " + i
+                            + " did not answer: " + e);
+                }
+                if (n == 0) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new ErrnoException(Errno.ETIMEDOUT, "drain " + v.name(), null, n
+                            + " requests still in flight after 30 s; the shrink is not committed");
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /**
+     * {@code lvremove}: refuses an active volume that someone has claimed (an export, a layer),
+     * then deactivates it and frees its extents.
+     */
+    public synchronized void remove(String lvName) {
+        LogicalVolume v = active.get(lvName);
+        if (v != null && !v.claims().isEmpty()) {
+            throw ErrnoException.withMessage(Errno.EBUSY, "lvremove " + name() + "/" + lvName, v.name(),
+                    "logical volume " + name() + "/" + lvName + " is open (in use by " + v.claims()
+                            + "); stop using it first");
+        }
+        if (editor.metadata().logicalVolume(lvName) == null) {
+            throw new ErrnoException(Errno.ENOENT, "lvremove " + name() + "/" + lvName, null, "no such LV");
+        }
+        if (v != null) {
+            v.announceRemoval();
+            drain(v);
+            active.remove(lvName);
+        }
+        editor.removeLogicalVolume(lvName);
+    }
+
+    /** {@code vgextend}: formats (if needed) and adds these block devices as PVs, claiming them. */
+    public synchronized void extend(List<BlockDevice> devices) {
+        List<MetadataIo> ios = new ArrayList<>();
+        for (BlockDevice d : devices) {
+            if (!d.claims().isEmpty()) {
+                throw ErrnoException.withMessage(Errno.EBUSY, "vgextend " + name(), d.name(),
+                        "block device '" + d.name() + "' is in use by " + d.claims());
+            }
+            ios.add(new BdevMetadataIo(d, host.client()));
+        }
+        List<Claim> fresh = new ArrayList<>();
+        for (BlockDevice d : devices) {
+            fresh.add(d.claim("lvm VG " + name(), true, this::pvRemoved));
+        }
+        try {
+            editor.extend(ios, false, PhysicalVolumeFormatter.Options.defaults());
+        } catch (RuntimeException e) {
+            fresh.forEach(Claim::close);
+            throw e;
+        }
+        claims.addAll(fresh);
+        List<BlockDevice> all = new ArrayList<>(pvDevices.values());
+        all.addAll(devices);
+        mapDevices(all);
+    }
+
+    /** {@code vgreduce}: drops unused PVs and releases them. */
+    public synchronized void reduce(List<BlockDevice> devices) {
+        List<String> names = new ArrayList<>();
+        for (BlockDevice d : devices) {
+            names.add(d.name());
+        }
+        editor.reduce(names);
+        List<BlockDevice> left = new ArrayList<>(pvDevices.values());
+        left.removeAll(devices);
+        for (Claim c : new ArrayList<>(claims)) {
+            if (devices.contains(c.device())) {
+                c.close();
+                claims.remove(c);
+            }
+        }
+        mapDevices(left);
+    }
+
+    /** Deactivates every volume (they fail new I/O with ENODEV) and releases the PVs. */
+    @Override
+    public synchronized void close() {
+        for (LogicalVolume v : active.values()) {
+            v.announceRemoval();
+        }
+        active.clear();
+        claims.forEach(Claim::close);
+        claims.clear();
+    }
+}

@@ -1,0 +1,193 @@
+package org.orionos.host.lvm;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orionos.host.cli.OrionMain;
+
+import picocli.CommandLine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code orion lvm} against lvm2 on loop devices: what orion's commands create, lvm2's pvs, vgs
+ * and lvs report the same way (names, sizes, segment types, stripes, free extents); what lvm2
+ * creates, orion's lvs reports; refusals leave the metadata (seqno) unchanged.
+ */
+class LvmCliTest {
+    private static final long MIB = 1 << 20;
+
+    @TempDir
+    Path dir;
+    private LoopImages images;
+
+    @BeforeAll
+    static void requireRootLoopsAndLvm2() {
+        assumeTrue(LoopImages.available(), "needs root, /dev/loop-control and losetup");
+        assumeTrue(Lvm2Tools.available(), "needs lvm2's tools (apt-get install lvm2)");
+        LoopImages.detachLeftovers();
+    }
+
+    @BeforeEach
+    void setUp() {
+        images = new LoopImages();
+    }
+
+    @AfterEach
+    void tearDown() {
+        images.close();
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private Run orion(List<String> loops, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = OrionMain.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        List<String> a = new ArrayList<>(List.of("lvm", args[0], "--devices", String.join(",", loops)));
+        a.addAll(List.of(args).subList(1, args.length));
+        int exit = cl.execute(a.toArray(String[]::new));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private Run ok(List<String> loops, String... args) {
+        Run r = orion(loops, args);
+        assertEquals(0, r.exit(), "orion lvm " + String.join(" ", args) + ": " + r.err());
+        return r;
+    }
+
+    /** Rows of an orion report printed with --units b --nosuffix --noheadings, keyed by column 0. */
+    private Map<String, String[]> rows(List<String> loops, String report) {
+        Run r = ok(loops, report, "--units", "b", "--nosuffix", "--noheadings");
+        Map<String, String[]> m = new HashMap<>();
+        for (String line : r.out().split("\n")) {
+            if (!line.isBlank()) {
+                String[] f = line.trim().split("\\s+");
+                m.put(report.equals("lvs") ? f[1] + "/" + f[0] : f[0], f);
+            }
+        }
+        return m;
+    }
+
+    private List<String> loops(int n, long bytes) throws IOException {
+        for (int i = 0; i < n; i++) {
+            images.attach(dir, bytes);
+        }
+        return images.loops();
+    }
+
+    private static long seqno(Lvm2Tools lvm, String vg) {
+        return Long.parseLong(lvm.report("vgs", "vg", "-o", "vg_seqno", vg).get(0).path("vg_seqno").asText().trim());
+    }
+
+    @Test
+    void lvm2ReportsWhatOrionCreates() throws IOException {
+        List<String> loops = loops(3, 64 * MIB);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String vg = "orioncli" + Long.toHexString(System.nanoTime() & 0xffff);
+        ok(loops, "pvcreate", loops.get(0), loops.get(1), loops.get(2));
+        ok(loops, "vgcreate", "-s", "1m", vg, loops.get(0), loops.get(1));
+        ok(loops, "vgextend", vg, loops.get(2));
+        ok(loops, "lvcreate", "-n", "lin", "-L", "10m", vg);
+        ok(loops, "lvcreate", "-n", "str", "-l", "6", "-i", "2", "-I", "64k", vg);
+        ok(loops, "lvcreate", "-n", "tmp", "-l", "2", "--type", "linear", vg);
+        ok(loops, "lvresize", "-L", "+3m", vg + "/lin"); // past str's extents: a second segment
+        ok(loops, "lvremove", vg + "/tmp");
+        ok(loops, "vgreduce", vg, loops.get(2));
+
+        long before = seqno(lvm, vg);
+        Run full = orion(loops, "lvcreate", "-n", "big", "-L", "1g", vg);
+        assertNotEquals(0, full.exit());
+        assertTrue(full.err().contains("free extents"), full.err());
+        Run shrink = orion(loops, "lvresize", "-l", "-2", vg + "/lin");
+        assertNotEquals(0, shrink.exit());
+        assertTrue(shrink.err().contains("--force"), shrink.err());
+        Run busy = orion(loops, "vgreduce", vg, loops.get(0));
+        assertNotEquals(0, busy.exit());
+        assertEquals(before, seqno(lvm, vg), "refusals write nothing");
+        ok(loops, "lvresize", "-f", "-l", "12", vg + "/lin");
+
+        Map<String, String[]> lvs = rows(loops, "lvs");
+        List<JsonNode> lvm2Lvs = lvm.report("lvs", "lv", "-o", "lv_name,vg_name,lv_size", vg);
+        assertEquals(2, lvm2Lvs.size(), lvm2Lvs.toString());
+        assertEquals(lvm2Lvs.size(), lvs.size(), ok(loops, "lvs").out() + ok(loops, "pvs").out());
+        for (JsonNode row : lvm2Lvs) {
+            String key = vg + "/" + row.path("lv_name").asText();
+            assertEquals(row.path("lv_size").asText().trim(), lvs.get(key)[3], key);
+        }
+        List<JsonNode> segs = lvm.report("lvs", "lv", "-o", "lv_name,segtype,stripes,stripe_size,seg_size", vg);
+        Map<String, List<String>> byLv = new HashMap<>();
+        for (JsonNode s : segs) {
+            byLv.computeIfAbsent(s.path("lv_name").asText(), k -> new ArrayList<>())
+                    .add(s.path("segtype").asText() + ":" + s.path("stripes").asText().trim() + ":"
+                            + s.path("seg_size").asText().trim());
+        }
+        assertEquals(List.of("linear:1:" + 10 * MIB, "linear:1:" + 2 * MIB), byLv.get("lin"));
+        assertEquals(List.of("striped:2:" + 6 * MIB), byLv.get("str"));
+
+        Map<String, String[]> vgs = rows(loops, "vgs");
+        JsonNode v = lvm.report("vgs", "vg", "-o", "vg_name,pv_count,lv_count,vg_size,vg_free", vg).get(0);
+        String[] mine = vgs.get(vg);
+        assertEquals(v.path("pv_count").asText().trim(), mine[1]);
+        assertEquals(v.path("lv_count").asText().trim(), mine[2]);
+        assertEquals(v.path("vg_size").asText().trim(), mine[5]);
+        assertEquals(v.path("vg_free").asText().trim(), mine[6]);
+
+        Map<String, String[]> pvs = rows(loops, "pvs");
+        for (JsonNode p : lvm.report("pvs", "pv", "-o", "pv_name,vg_name,pv_size,pv_free")) {
+            String name = p.path("pv_name").asText();
+            String[] row = pvs.get(name);
+            if (p.path("vg_name").asText().isEmpty()) {
+                assertEquals(loops.get(2), name, "vgreduce left an orphan PV that lvm2 sees");
+                assertEquals("---", row[2], "orphan: empty VG column, then Fmt and Attr");
+                continue;
+            }
+            assertEquals(p.path("vg_name").asText(), row[1]);
+            assertEquals(p.path("pv_size").asText().trim(), row[4], name);
+            assertEquals(p.path("pv_free").asText().trim(), row[5], name);
+        }
+        lvm.ok("vgck", vg);
+    }
+
+    @Test
+    void orionReportsWhatLvm2Creates() throws IOException {
+        List<String> loops = loops(2, 64 * MIB);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String vg = "lvm2cli" + Long.toHexString(System.nanoTime() & 0xffff);
+        lvm.ok("pvcreate", loops.get(0), loops.get(1));
+        lvm.ok("vgcreate", vg, loops.get(0), loops.get(1));
+        lvm.ok("lvcreate", "-an", "-Zn", "-n", "a", "-L", "12m", vg);
+        lvm.ok("lvcreate", "-an", "-Zn", "-n", "s", "-i", "2", "-I", "32k", "-l", "4", vg);
+        Map<String, String[]> lvs = rows(loops, "lvs");
+        for (JsonNode row : lvm.report("lvs", "lv", "-o", "lv_name,lv_size", vg)) {
+            String key = vg + "/" + row.path("lv_name").asText();
+            assertEquals(row.path("lv_size").asText().trim(), lvs.get(key)[3], key);
+            assertEquals("-wi-------", lvs.get(key)[2]);
+        }
+        Run human = ok(loops, "lvs");
+        assertTrue(human.out().contains("LSize"), human.out());
+        assertTrue(human.out().contains("12.00m"), human.out());
+        // And orion continues lvm2's metadata: lvm2 sees the volume orion adds.
+        ok(loops, "lvcreate", "-n", "fromorion", "-l", "3", vg);
+        assertEquals(3, lvm.report("lvs", "lv", "-o", "lv_name", vg).size());
+    }
+}
