@@ -47,7 +47,7 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         LOG.info("stack from {}", cfg.source());
-        BdevHost host = BdevHost.start(reactors, BdevHost.DEFAULT_BUFFER_BYTES);
+        BdevHost host = BdevHost.start(reactors, BdevHost.DEFAULT_BUFFER_BYTES, cfg.needsBigRingEntries());
         try {
             host.build(cfg);
         } catch (ErrnoException e) {

@@ -44,4 +44,11 @@ public sealed interface BdevSpec {
             return List.of(base);
         }
     }
+
+    /**
+     * An NVMe namespace through the kernel's passthrough node ({@code [[nvme]]}): {@code path} is
+     * /dev/ngXnY (or /dev/nvmeXnY, whose generic twin is used). Needs SQE128/CQE32 reactor rings.
+     */
+    record Nvme(String name, Path path) implements BdevSpec {
+    }
 }

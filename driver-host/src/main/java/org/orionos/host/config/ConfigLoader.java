@@ -27,7 +27,7 @@ import org.orionos.bindings.ErrnoException;
  */
 public final class ConfigLoader {
     /** Top-level tables this version understands. */
-    private static final Set<String> TOP_LEVEL = Set.of("bdev");
+    private static final Set<String> TOP_LEVEL = Set.of("bdev", "nvme");
 
     /** What {@code orion serve} runs without {@code --config}: a sparse file-backed disk under ./orion-data. */
     public static final String EMBEDDED_DEFAULT = """
@@ -78,7 +78,16 @@ public final class ConfigLoader {
                         source + ": unknown table '" + k + "'; known: " + String.join(", ", TOP_LEVEL));
             }
         });
-        List<BdevSpec> bdevs = readBdevs(root.get("bdev"), source);
+        List<BdevSpec> bdevs = readNvme(root.get("nvme"), source);
+        bdevs.addAll(readBdevs(root.get("bdev"), source));
+        Map<String, Long> counts = new HashMap<>();
+        bdevs.forEach(b -> counts.merge(b.name(), 1L, Long::sum));
+        for (Map.Entry<String, Long> e : counts.entrySet()) {
+            if (e.getValue() > 1) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": device name \""
+                        + e.getKey() + "\" is used by more than one [[bdev]]/[[nvme]] table; names must be unique");
+            }
+        }
         return new OrionConfig(source, buildOrder(bdevs, source));
     }
 
@@ -111,6 +120,43 @@ public final class ConfigLoader {
                 throw s.error("name", "duplicates " + prev + "; device names must be unique");
             }
             out.add(spec);
+        }
+        return out;
+    }
+
+    /** {@code [[nvme]]}: name and path of a namespace's passthrough node. */
+    private static List<BdevSpec> readNvme(JsonNode node, String source) {
+        List<BdevSpec> out = new ArrayList<>();
+        if (node == null) {
+            return out;
+        }
+        if (!node.isArray()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
+                    source + ": 'nvme' must be an array of tables: write [[nvme]], not [nvme]");
+        }
+        int i = 0;
+        for (JsonNode n : node) {
+            i++;
+            String label = "nvme[" + i + "]";
+            if (!n.isObject()) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": " + label + " must be a table");
+            }
+            JsonNode nameNode = n.get("name");
+            if (nameNode != null && nameNode.isTextual()) {
+                label += " \"" + nameNode.asText() + "\"";
+            }
+            Section s = new Section(source, label, (ObjectNode) n);
+            s.expectKeys("name", "path");
+            String name = s.requireString("name");
+            if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw s.error("name", "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+            }
+            String path = s.requireString("path");
+            if (!path.matches("/dev/(ng|nvme)[0-9]+n[0-9]+")) {
+                throw s.error("path", "must be a namespace node like /dev/ng0n1 (or /dev/nvme0n1), got \"" + path + "\"");
+            }
+            s.rejectUnknown();
+            out.add(new BdevSpec.Nvme(name, Path.of(path)));
         }
         return out;
     }

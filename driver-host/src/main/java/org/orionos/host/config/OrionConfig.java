@@ -14,4 +14,9 @@ public record OrionConfig(String source, List<BdevSpec> bdevs) {
     public Optional<BdevSpec> bdev(String name) {
         return bdevs.stream().filter(b -> b.name().equals(name)).findFirst();
     }
+
+    /** True when a device needs SQE128/CQE32 rings on the reactors (NVMe passthrough). */
+    public boolean needsBigRingEntries() {
+        return bdevs.stream().anyMatch(b -> b instanceof BdevSpec.Nvme);
+    }
 }
