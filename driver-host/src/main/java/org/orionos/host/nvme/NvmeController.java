@@ -75,6 +75,27 @@ public final class NvmeController implements AutoCloseable {
             throw ErrnoException.withMessage(Errno.EINVAL, "nvme", node.toString(),
                     node + " is not an NVMe node (expected /dev/nvmeN, /dev/nvmeNnM or /dev/ngNnM)");
         }
+        if (cut < 0) {
+            return node.resolveSibling("nvme" + instance);
+        }
+        // A namespace's number is its subsystem's under native multipath (nvme_core.multipath=Y), which
+        // need not be its controller's: sysfs lists it under the controller as nvmeSnN or nvmeScCnN.
+        String ns = rest.substring(cut + 1);
+        Path cls = Path.of("/sys/class/nvme");
+        if (Files.isDirectory(cls)) {
+            try (var ctrls = Files.list(cls)) {
+                for (Path c : ctrls.sorted().toList()) {
+                    try (var entries = Files.list(c)) {
+                        if (entries.anyMatch(e -> e.getFileName().toString()
+                                .matches("nvme" + instance + "(c[0-9]+)?n" + ns))) {
+                            return node.resolveSibling(c.getFileName().toString());
+                        }
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // fall through to the name-based guess
+            }
+        }
         return node.resolveSibling("nvme" + instance);
     }
 
