@@ -29,10 +29,14 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  */
 public final class NvmeJson {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    /** Some fields sit at odd offsets (SMART temperature at byte 1). */
+    private static final ValueLayout.OfShort LE16_UNALIGNED = NvmeTypesH.LE16.withByteAlignment(1);
+    private static final ValueLayout.OfInt LE32_UNALIGNED = NvmeTypesH.LE32.withByteAlignment(1);
+    private static final ValueLayout.OfLong LE64_UNALIGNED = NvmeTypesH.LE64.withByteAlignment(1);
     /** ASCII fields, printed without their padding. */
     private static final Set<String> STRINGS = Set.of("sn", "mn", "fr", "subnqn");
     /** Byte strings nvme-cli prints as hex (no separators). */
-    private static final Set<String> HEX = Set.of("fguid", "nguid", "eui64");
+    private static final Set<String> HEX = Set.of("nguid", "eui64");
     /** nvme-cli's names for SMART log fields whose libnvme names differ. */
     private static final Map<String, String> SMART_NAMES = Map.of(
             "endu_grp_crit_warn_sumry", "endurance_grp_critical_warning_summary",
@@ -125,12 +129,14 @@ public final class NvmeJson {
                     case 1 -> u8(seg, at);
                     case 2 -> u16(seg, at);
                     case 4 -> u32(seg, at);
-                    default -> seg.get(NvmeTypesH.LE64, at);
+                    default -> seg.get(LE64_UNALIGNED, at);
                 });
             } else if (m instanceof SequenceLayout s && s.elementLayout() instanceof ValueLayout e && e.byteSize() == 1) {
                 long n = s.elementCount();
                 if (STRINGS.contains(name)) {
                     o.put(key, NvmeTypesH.text(seg, at, n));
+                } else if (name.equals("fguid")) {
+                    o.put(key, uuid(seg, at));
                 } else if (HEX.contains(name)) {
                     o.put(key, HexFormat.of().formatHex(seg.asSlice(at, n).toArray(JAVA_BYTE)));
                 } else if (n == 16) {
@@ -145,16 +151,23 @@ public final class NvmeJson {
         return o;
     }
 
+    /** 16 bytes in the 8-4-4-4-12 hex form nvme-cli uses for the FRU GUID. */
+    private static String uuid(MemorySegment s, long off) {
+        String h = HexFormat.of().formatHex(s.asSlice(off, 16).toArray(JAVA_BYTE));
+        return h.substring(0, 8) + "-" + h.substring(8, 12) + "-" + h.substring(12, 16) + "-" + h.substring(16, 20) + "-"
+                + h.substring(20);
+    }
+
     static int u8(MemorySegment s, long off) {
         return Byte.toUnsignedInt(s.get(JAVA_BYTE, off));
     }
 
     static int u16(MemorySegment s, long off) {
-        return Short.toUnsignedInt(s.get(NvmeTypesH.LE16, off));
+        return Short.toUnsignedInt(s.get(LE16_UNALIGNED, off));
     }
 
     static long u32(MemorySegment s, long off) {
-        return Integer.toUnsignedLong(s.get(NvmeTypesH.LE32, off));
+        return Integer.toUnsignedLong(s.get(LE32_UNALIGNED, off));
     }
 
     /** 128-bit counter as an exact integer. */
