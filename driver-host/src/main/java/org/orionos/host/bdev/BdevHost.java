@@ -15,6 +15,7 @@ import org.orionos.host.bdev.backend.MemoryBdev;
 import org.orionos.host.bdev.backend.NullBdev;
 import org.orionos.host.config.BdevSpec;
 import org.orionos.host.config.OrionConfig;
+import org.orionos.host.nvme.NvmeMultipathBdev;
 import org.orionos.host.nvme.NvmeNamespaceBdev;
 import org.orionos.uring.Reactor;
 import org.orionos.uring.ReactorGroup;
@@ -121,6 +122,8 @@ public final class BdevHost implements AutoCloseable {
             case BdevSpec.Delay d -> new DelayBdev(d.name(), registry.get(d.base()), d.readLatencyMicros(),
                     d.writeLatencyMicros(), d.flushLatencyMicros());
             case BdevSpec.Nvme v -> NvmeNamespaceBdev.open(v.name(), v.path());
+            case BdevSpec.NvmeMultipath m -> NvmeMultipathBdev.open(m.name(), m.paths(),
+                    NvmeMultipathBdev.Policy.parse(m.policy()));
         };
     }
 
@@ -132,6 +135,7 @@ public final class BdevHost implements AutoCloseable {
             case NullBdev n -> "null";
             case ErrorBdev e -> "error injection over " + e.base().name();
             case DelayBdev x -> "delay";
+            case NvmeMultipathBdev m -> "NVMe namespace over " + m.pathCount() + " paths (" + m.policy() + ")";
             case NvmeNamespaceBdev v -> "NVMe namespace " + v.nsid() + " at " + v.path() + " (io_uring passthrough)";
             default -> d.getClass().getSimpleName();
         };

@@ -51,4 +51,11 @@ public sealed interface BdevSpec {
      */
     record Nvme(String name, Path path) implements BdevSpec {
     }
+
+    /**
+     * One namespace through several controllers ({@code [[nvme]]} with {@code paths}): the nodes of
+     * each path and the policy (round-robin, least-queue-depth, priority = configuration order).
+     */
+    record NvmeMultipath(String name, List<Path> paths, String policy) implements BdevSpec {
+    }
 }

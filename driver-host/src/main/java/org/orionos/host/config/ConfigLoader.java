@@ -146,19 +146,43 @@ public final class ConfigLoader {
                 label += " \"" + nameNode.asText() + "\"";
             }
             Section s = new Section(source, label, (ObjectNode) n);
-            s.expectKeys("name", "path");
+            s.expectKeys("name", "path", "paths", "policy");
             String name = s.requireString("name");
             if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
                 throw s.error("name", "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
             }
-            String path = s.requireString("path");
-            if (!path.matches("/dev/(ng|nvme)[0-9]+n[0-9]+")) {
-                throw s.error("path", "must be a namespace node like /dev/ng0n1 (or /dev/nvme0n1), got \"" + path + "\"");
+            if (s.has("paths")) {
+                if (s.has("path")) {
+                    throw s.error("path", "give either path (one controller) or paths (multipath), not both");
+                }
+                List<String> paths = s.optStringList("paths");
+                if (paths.size() < 2) {
+                    throw s.error("paths", "multipath needs at least two namespace nodes, e.g. [\"/dev/ng0n1\", \"/dev/ng1n1\"]");
+                }
+                List<Path> nodes = new ArrayList<>();
+                for (String p : paths) {
+                    nodes.add(Path.of(namespaceNode(s, "paths", p)));
+                }
+                String policy = s.optEnum("policy", "round-robin", "round-robin", "least-queue-depth", "priority");
+                s.rejectUnknown();
+                out.add(new BdevSpec.NvmeMultipath(name, List.copyOf(nodes), policy));
+                continue;
             }
+            if (s.has("policy")) {
+                throw s.error("policy", "only applies with paths (multipath)");
+            }
+            String path = namespaceNode(s, "path", s.requireString("path"));
             s.rejectUnknown();
             out.add(new BdevSpec.Nvme(name, Path.of(path)));
         }
         return out;
+    }
+
+    private static String namespaceNode(Section s, String key, String path) {
+        if (!path.matches("/dev/(ng|nvme)[0-9]+n[0-9]+")) {
+            throw s.error(key, "must be a namespace node like /dev/ng0n1 (or /dev/nvme0n1), got \"" + path + "\"");
+        }
+        return path;
     }
 
     private static BdevSpec readBdev(Section s) {

@@ -17,6 +17,6 @@ public record OrionConfig(String source, List<BdevSpec> bdevs) {
 
     /** True when a device needs SQE128/CQE32 rings on the reactors (NVMe passthrough). */
     public boolean needsBigRingEntries() {
-        return bdevs.stream().anyMatch(b -> b instanceof BdevSpec.Nvme);
+        return bdevs.stream().anyMatch(b -> b instanceof BdevSpec.Nvme || b instanceof BdevSpec.NvmeMultipath);
     }
 }

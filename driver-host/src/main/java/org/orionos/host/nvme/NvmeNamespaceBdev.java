@@ -90,14 +90,24 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         final int slot;
         final boolean uring;
         boolean fixed = true;
-        final Arena arena = Arena.ofShared();
         int lastStatus;
+        /** DSM range slots (16 bytes each), one per possible in-flight command: a free-list stack. */
+        final MemorySegment dsmSlab;
+        final int[] dsmFree;
+        int dsmTop;
 
         Channel(IoContext context, int slot, boolean uring) {
             this.context = context;
             this.ring = context.reactor().ring();
             this.slot = slot;
             this.uring = uring;
+            int n = Math.max(1, ring.maxInFlight());
+            this.dsmSlab = Arena.ofAuto().allocate(16L * n, 4096);
+            this.dsmFree = new int[n];
+            for (int i = 0; i < n; i++) {
+                dsmFree[i] = i;
+            }
+            this.dsmTop = n;
         }
     }
 
@@ -211,6 +221,7 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         int cdw11 = (int) (slba >>> 32);
         int cdw12 = 0;
         boolean vec = false;
+        int dsmSlot = -1;
         switch (op) {
             case BdevOp.READ, BdevOp.WRITE -> {
                 opcode = op == BdevOp.READ ? nvme_cmd_read : nvme_cmd_write;
@@ -235,11 +246,16 @@ public final class NvmeNamespaceBdev extends BlockDevice {
             }
             case BdevOp.TRIM -> {
                 opcode = nvme_cmd_dsm;
-                MemorySegment range = dsmRange(ch, r);
-                range.set(JAVA_INT, 0, 0); // context attributes: none
-                range.set(JAVA_INT, 4, (int) Math.min(left, MAX_DSM_BLOCKS));
-                range.set(JAVA_LONG, 8, slba);
-                addr = range.address();
+                if (ch.dsmTop == 0) {
+                    ch.context.waitForRing(r); // every range slot is in flight, so the ring is full too
+                    return;
+                }
+                dsmSlot = ch.dsmFree[--ch.dsmTop];
+                long range = 16L * dsmSlot;
+                ch.dsmSlab.set(JAVA_INT, range, 0); // context attributes: none
+                ch.dsmSlab.set(JAVA_INT, range + 4, (int) Math.min(left, MAX_DSM_BLOCKS));
+                ch.dsmSlab.set(JAVA_LONG, range + 8, slba);
+                addr = ch.dsmSlab.address() + range;
                 len = 16;
                 cdw10 = 0; // number of ranges, 0-based
                 cdw11 = DSM_AD;
@@ -250,11 +266,15 @@ public final class NvmeNamespaceBdev extends BlockDevice {
             }
         }
         if (!ch.uring) {
-            fallback(ch, r, opcode, addr, len, vec, cdw10, cdw11, cdw12);
+            fallback(ch, r, opcode, addr, len, vec, cdw10, cdw11, cdw12, dsmSlot);
             return;
         }
-        Sqe s = ch.ring.acquire(r.ringCompletion, 0);
+        // The cookie carries the DSM slot (+1) so the completion can free it; 0 = none.
+        Sqe s = ch.ring.acquire(r.ringCompletion, dsmSlot + 1);
         if (s == null) {
+            if (dsmSlot >= 0) {
+                ch.dsmFree[ch.dsmTop++] = dsmSlot;
+            }
             ch.context.waitForRing(r); // back-pressure: resumed after the next reap
             return;
         }
@@ -279,19 +299,12 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         }
     }
 
-    /** A 16-byte DSM range buffer owned by the pooled request object (allocated once per request object). */
-    private static MemorySegment dsmRange(Channel ch, BdevRequest r) {
-        if (r.backendRef instanceof MemorySegment m && m.byteSize() == 16) {
-            return m;
-        }
-        MemorySegment m = ch.arena.allocate(16, 16);
-        r.backendRef = m;
-        return m;
-    }
-
     @Override
     protected void ringCompleted(BdevRequest r, int res, int cqeFlags, long cookie) {
         Channel ch = (Channel) channel(r.context());
+        if (cookie > 0) {
+            ch.dsmFree[ch.dsmTop++] = (int) cookie - 1;
+        }
         if (res == -Errno.EINVAL && ch.fixed && r.buffer() != null
                 && (r.op() == BdevOp.READ || r.op() == BdevOp.WRITE)
                 && ch.context.buffers().isFixed(r.buffer().address() + r.bufferOffset(), r.length())) {
@@ -329,7 +342,7 @@ public final class NvmeNamespaceBdev extends BlockDevice {
 
     /** NVME_IOCTL_IO64_CMD on a worker; the result is posted back to the request's reactor. */
     private void fallback(Channel ch, BdevRequest r, int opcode, long addr, int len, boolean vec, int cdw10,
-                          int cdw11, int cdw12) {
+                          int cdw11, int cdw12, int dsmSlot) {
         FALLBACK.execute(() -> {
             int res;
             try (Arena a = Arena.ofConfined()) {
@@ -344,7 +357,12 @@ public final class NvmeNamespaceBdev extends BlockDevice {
                 res = Libc.ioctl(fd, vec ? NVME_IOCTL_IO64_CMD_VEC : NVME_IOCTL_IO64_CMD, c);
             }
             int result = res;
-            ch.context.reactor().execute(() -> stepDone(ch, r, result));
+            ch.context.reactor().execute(() -> {
+                if (dsmSlot >= 0) {
+                    ch.dsmFree[ch.dsmTop++] = dsmSlot;
+                }
+                stepDone(ch, r, result);
+            });
         });
     }
 
