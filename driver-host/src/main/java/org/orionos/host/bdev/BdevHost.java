@@ -17,6 +17,8 @@ import org.orionos.host.config.BdevSpec;
 import org.orionos.host.config.LvmSpec;
 import org.orionos.host.lvm.LvmActivation;
 import org.orionos.host.config.OrionConfig;
+import org.orionos.host.nvme.NvmeMultipathBdev;
+import org.orionos.host.nvme.NvmeNamespaceBdev;
 import org.orionos.uring.Reactor;
 import org.orionos.uring.ReactorGroup;
 import org.orionos.uring.RingConfig;
@@ -48,8 +50,21 @@ public final class BdevHost implements AutoCloseable {
 
     /** Starts {@code n} reactors (one per core when {@code n <= 0}) with an IoContext each. */
     public static BdevHost start(int n, long bufferBytesPerReactor) {
+        return start(n, bufferBytesPerReactor, false);
+    }
+
+    /**
+     * As {@link #start(int, long)}; {@code bigEntries} sets the reactors' rings up with SQE128/CQE32,
+     * which NVMe passthrough (URING_CMD) needs. They cost twice the SQ/CQ memory and cache lines
+     * for every other operation too, so they are on only when a configured device needs them.
+     */
+    public static BdevHost start(int n, long bufferBytesPerReactor, boolean bigEntries) {
         int count = n > 0 ? n : Runtime.getRuntime().availableProcessors();
-        ReactorGroup group = ReactorGroup.start("orion-reactor", count, RingConfig.defaults(), false);
+        RingConfig rc = RingConfig.defaults();
+        if (bigEntries) {
+            rc = rc.withBigEntries(true, true);
+        }
+        ReactorGroup group = ReactorGroup.start("orion-reactor", count, rc, false);
         IoContext[] ctx = new IoContext[count];
         try {
             for (int i = 0; i < count; i++) {
@@ -117,6 +132,9 @@ public final class BdevHost implements AutoCloseable {
             case BdevSpec.Error e -> new ErrorBdev(e.name(), registry.get(e.base()));
             case BdevSpec.Delay d -> new DelayBdev(d.name(), registry.get(d.base()), d.readLatencyMicros(),
                     d.writeLatencyMicros(), d.flushLatencyMicros());
+            case BdevSpec.Nvme v -> NvmeNamespaceBdev.open(v.name(), v.path());
+            case BdevSpec.NvmeMultipath m -> NvmeMultipathBdev.open(m.name(), m.paths(),
+                    NvmeMultipathBdev.Policy.parse(m.policy()));
         };
     }
 
@@ -128,6 +146,8 @@ public final class BdevHost implements AutoCloseable {
             case NullBdev n -> "null";
             case ErrorBdev e -> "error injection over " + e.base().name();
             case DelayBdev x -> "delay";
+            case NvmeMultipathBdev m -> "NVMe namespace over " + m.pathCount() + " paths (" + m.policy() + ")";
+            case NvmeNamespaceBdev v -> "NVMe namespace " + v.nsid() + " at " + v.path() + " (io_uring passthrough)";
             default -> d.getClass().getSimpleName();
         };
         return what + ", " + d.sizeBytes() + " bytes, block " + d.blockSize() + ", "

@@ -17,6 +17,7 @@ import org.orionos.host.bdev.BdevRequest;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.IoContext;
 import org.orionos.host.config.ConfigLoader;
+import org.orionos.host.config.OrionConfig;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,8 +64,10 @@ public final class BenchBdevCommand implements Callable<Integer> {
             System.err.println("orion bench bdev: --bs, --qd, --seconds and --reactors must be positive");
             return 2;
         }
-        try (BdevHost host = BdevHost.start(reactors, Math.max(BdevHost.DEFAULT_BUFFER_BYTES, (long) bs * qd * 2))) {
-            host.build(ConfigLoader.load(config));
+        OrionConfig cfg = ConfigLoader.load(config);
+        try (BdevHost host = BdevHost.start(reactors, Math.max(BdevHost.DEFAULT_BUFFER_BYTES, (long) bs * qd * 2),
+                cfg.needsBigRingEntries())) {
+            host.build(cfg);
             BlockDevice dev = host.registry().get(bdev);
             if (bs % dev.blockSize() != 0 || bs > dev.sizeBytes()) {
                 System.err.println("orion bench bdev: --bs must be a multiple of " + dev.name() + "'s block size "

@@ -65,7 +65,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         LOG.info("stack from {}", cfg.source());
-        BdevHost host = BdevHost.start(reactors, BdevHost.DEFAULT_BUFFER_BYTES);
+        BdevHost host = BdevHost.start(reactors, BdevHost.DEFAULT_BUFFER_BYTES, cfg.needsBigRingEntries());
         try {
             host.build(cfg);
         } catch (ErrnoException e) {

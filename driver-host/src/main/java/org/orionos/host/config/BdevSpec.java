@@ -44,4 +44,18 @@ public sealed interface BdevSpec {
             return List.of(base);
         }
     }
+
+    /**
+     * An NVMe namespace through the kernel's passthrough node ({@code [[nvme]]}): {@code path} is
+     * /dev/ngXnY (or /dev/nvmeXnY, whose generic twin is used). Needs SQE128/CQE32 reactor rings.
+     */
+    record Nvme(String name, Path path) implements BdevSpec {
+    }
+
+    /**
+     * One namespace through several controllers ({@code [[nvme]]} with {@code paths}): the nodes of
+     * each path and the policy (round-robin, least-queue-depth, priority = configuration order).
+     */
+    record NvmeMultipath(String name, List<Path> paths, String policy) implements BdevSpec {
+    }
 }

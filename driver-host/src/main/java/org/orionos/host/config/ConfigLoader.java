@@ -27,7 +27,7 @@ import org.orionos.bindings.ErrnoException;
  */
 public final class ConfigLoader {
     /** Top-level tables this version understands. */
-    private static final Set<String> TOP_LEVEL = Set.of("bdev", "nbd", "lvm");
+    private static final Set<String> TOP_LEVEL = Set.of("bdev", "nvme", "nbd", "lvm");
 
     /** What {@code orion serve} runs without {@code --config}: a sparse file-backed disk under ./orion-data. */
     public static final String EMBEDDED_DEFAULT = """
@@ -88,7 +88,16 @@ public final class ConfigLoader {
                         source + ": unknown table '" + k + "'; known: " + String.join(", ", TOP_LEVEL));
             }
         });
-        List<BdevSpec> bdevs = readBdevs(root.get("bdev"), source);
+        List<BdevSpec> bdevs = readNvme(root.get("nvme"), source);
+        bdevs.addAll(readBdevs(root.get("bdev"), source));
+        Map<String, Long> counts = new HashMap<>();
+        bdevs.forEach(b -> counts.merge(b.name(), 1L, Long::sum));
+        for (Map.Entry<String, Long> e : counts.entrySet()) {
+            if (e.getValue() > 1) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": device name \""
+                        + e.getKey() + "\" is used by more than one [[bdev]]/[[nvme]] table; names must be unique");
+            }
+        }
         List<BdevSpec> ordered = buildOrder(bdevs, source);
         NbdSpec nbd = NbdConfigReader.read(root.get("nbd"), source, ordered);
         List<LvmSpec> lvm = readLvm(root.get("lvm"), source, bdevs);
@@ -182,6 +191,67 @@ public final class ConfigLoader {
             out.add(spec);
         }
         return out;
+    }
+
+    /** {@code [[nvme]]}: name and path of a namespace's passthrough node. */
+    private static List<BdevSpec> readNvme(JsonNode node, String source) {
+        List<BdevSpec> out = new ArrayList<>();
+        if (node == null) {
+            return out;
+        }
+        if (!node.isArray()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
+                    source + ": 'nvme' must be an array of tables: write [[nvme]], not [nvme]");
+        }
+        int i = 0;
+        for (JsonNode n : node) {
+            i++;
+            String label = "nvme[" + i + "]";
+            if (!n.isObject()) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": " + label + " must be a table");
+            }
+            JsonNode nameNode = n.get("name");
+            if (nameNode != null && nameNode.isTextual()) {
+                label += " \"" + nameNode.asText() + "\"";
+            }
+            Section s = new Section(source, label, (ObjectNode) n);
+            s.expectKeys("name", "path", "paths", "policy");
+            String name = s.requireString("name");
+            if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw s.error("name", "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+            }
+            if (s.has("paths")) {
+                if (s.has("path")) {
+                    throw s.error("path", "give either path (one controller) or paths (multipath), not both");
+                }
+                List<String> paths = s.optStringList("paths");
+                if (paths.size() < 2) {
+                    throw s.error("paths", "multipath needs at least two namespace nodes, e.g. [\"/dev/ng0n1\", \"/dev/ng1n1\"]");
+                }
+                List<Path> nodes = new ArrayList<>();
+                for (String p : paths) {
+                    nodes.add(Path.of(namespaceNode(s, "paths", p)));
+                }
+                String policy = s.optEnum("policy", "round-robin", "round-robin", "least-queue-depth", "priority");
+                s.rejectUnknown();
+                out.add(new BdevSpec.NvmeMultipath(name, List.copyOf(nodes), policy));
+                continue;
+            }
+            if (s.has("policy")) {
+                throw s.error("policy", "only applies with paths (multipath)");
+            }
+            String path = namespaceNode(s, "path", s.requireString("path"));
+            s.rejectUnknown();
+            out.add(new BdevSpec.Nvme(name, Path.of(path)));
+        }
+        return out;
+    }
+
+    private static String namespaceNode(Section s, String key, String path) {
+        if (!path.matches("/dev/(ng|nvme)[0-9]+n[0-9]+")) {
+            throw s.error(key, "must be a namespace node like /dev/ng0n1 (or /dev/nvme0n1), got \"" + path + "\"");
+        }
+        return path;
     }
 
     private static BdevSpec readBdev(Section s) {

@@ -31,4 +31,9 @@ public record OrionConfig(String source, List<BdevSpec> bdevs, NbdSpec nbd, List
     public Optional<BdevSpec> bdev(String name) {
         return bdevs.stream().filter(b -> b.name().equals(name)).findFirst();
     }
+
+    /** True when a device needs SQE128/CQE32 rings on the reactors (NVMe passthrough). */
+    public boolean needsBigRingEntries() {
+        return bdevs.stream().anyMatch(b -> b instanceof BdevSpec.Nvme || b instanceof BdevSpec.NvmeMultipath);
+    }
 }

@@ -65,6 +65,28 @@ public final class NvmeTypesH {
         return new BigInteger(be);
     }
 
+    // ---- command set identifiers (Identify CDW11 bits 31:24 with CNS 05h/06h)
+    public static final int NVME_CSI_NVM = 0;
+    public static final int NVME_CSI_KV = 1;
+    public static final int NVME_CSI_ZNS = 2;
+    // ---- Zone Management Send actions (CDW13 bits 7:0), Receive actions and filters
+    public static final int NVME_ZNS_ZSA_CLOSE = 0x1;
+    public static final int NVME_ZNS_ZSA_FINISH = 0x2;
+    public static final int NVME_ZNS_ZSA_OPEN = 0x3;
+    public static final int NVME_ZNS_ZSA_RESET = 0x4;
+    public static final int NVME_ZNS_ZSA_OFFLINE = 0x5;
+    public static final int NVME_ZNS_ZRA_REPORT_ZONES = 0x0;
+    public static final int NVME_ZNS_ZRA_EXTENDED_REPORT_ZONES = 0x1;
+    public static final int NVME_ZNS_ZRAS_REPORT_ALL = 0x0;
+    // ---- zone states (zone descriptor zs bits 7:4)
+    public static final int NVME_ZNS_ZS_EMPTY = 0x1;
+    public static final int NVME_ZNS_ZS_IMPL_OPEN = 0x2;
+    public static final int NVME_ZNS_ZS_EXPL_OPEN = 0x3;
+    public static final int NVME_ZNS_ZS_CLOSED = 0x4;
+    public static final int NVME_ZNS_ZS_READ_ONLY = 0xd;
+    public static final int NVME_ZNS_ZS_FULL = 0xe;
+    public static final int NVME_ZNS_ZS_OFFLINE = 0xf;
+
     // ---- admin command opcodes (enum nvme_admin_opcode)
     public static final int nvme_admin_delete_sq = 0x00;
     public static final int nvme_admin_create_sq = 0x01;
@@ -803,6 +825,98 @@ public final class NvmeTypesH {
                 .withName("nvme_firmware_slot");
         public static final long AFI = offset(LAYOUT, "afi");
         public static final long FRS = offset(LAYOUT, "frs");
+        public static final long SIZE = LAYOUT.byteSize();
+    }
+
+    /** {@code struct nvme_zns_lbafe}: zone size (in logical blocks) and descriptor extension size of one LBA format. */
+    public static final class NvmeZnsLbafe {
+        private NvmeZnsLbafe() {
+        }
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                LE64.withName("zsze"),
+                U8.withName("zdes"),
+                MemoryLayout.sequenceLayout(7, U8).withName("rsvd9"))
+                .withName("nvme_zns_lbafe");
+        public static final long ZSZE = offset(LAYOUT, "zsze");
+        public static final long SIZE = LAYOUT.byteSize();
+    }
+
+    /**
+     * {@code struct nvme_zns_id_ns}: I/O Command Set specific Identify Namespace for ZNS (CNS 05h, CSI 02h,
+     * 4096 bytes): max active/open resources (0-based, all ones = no limit) and the zone size per LBA format.
+     */
+    public static final class NvmeZnsIdNs {
+        private NvmeZnsIdNs() {
+        }
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                LE16.withName("zoc"),
+                LE16.withName("ozcs"),
+                LE32.withName("mar"),
+                LE32.withName("mor"),
+                LE32.withName("rrl"),
+                LE32.withName("frl"),
+                LE32.withName("rrl1"),
+                LE32.withName("rrl2"),
+                LE32.withName("rrl3"),
+                LE32.withName("frl1"),
+                LE32.withName("frl2"),
+                LE32.withName("frl3"),
+                LE32.withName("numzrwa"),
+                LE16.withName("zrwafg"),
+                LE16.withName("zrwasz"),
+                U8.withName("zrwacap"),
+                MemoryLayout.sequenceLayout(2763, U8).withName("rsvd53"),
+                MemoryLayout.sequenceLayout(64, NvmeZnsLbafe.LAYOUT).withName("lbafe"),
+                MemoryLayout.sequenceLayout(256, U8).withName("vs"))
+                .withName("nvme_zns_id_ns");
+        public static final long ZOC = offset(LAYOUT, "zoc");
+        public static final long OZCS = offset(LAYOUT, "ozcs");
+        public static final long MAR = offset(LAYOUT, "mar");
+        public static final long MOR = offset(LAYOUT, "mor");
+        public static final long LBAFE = offset(LAYOUT, "lbafe");
+        public static final long SIZE = LAYOUT.byteSize();
+    }
+
+    /**
+     * {@code struct nvme_zns_desc}: one zone descriptor of a Report Zones answer (64 bytes): type (2 =
+     * sequential write required), state in zs bits 7:4, capacity, start LBA and write pointer in blocks.
+     */
+    public static final class NvmeZnsDesc {
+        private NvmeZnsDesc() {
+        }
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                U8.withName("zt"),
+                U8.withName("zs"),
+                U8.withName("za"),
+                U8.withName("zai"),
+                MemoryLayout.sequenceLayout(4, U8).withName("rsvd4"),
+                LE64.withName("zcap"),
+                LE64.withName("zslba"),
+                LE64.withName("wp"),
+                MemoryLayout.sequenceLayout(32, U8).withName("rsvd32"))
+                .withName("nvme_zns_desc");
+        public static final long ZT = offset(LAYOUT, "zt");
+        public static final long ZS = offset(LAYOUT, "zs");
+        public static final long ZA = offset(LAYOUT, "za");
+        public static final long ZCAP = offset(LAYOUT, "zcap");
+        public static final long ZSLBA = offset(LAYOUT, "zslba");
+        public static final long WP = offset(LAYOUT, "wp");
+        public static final long SIZE = LAYOUT.byteSize();
+    }
+
+    /** {@code struct nvme_zone_report}: Report Zones header (64 bytes); descriptors follow it. */
+    public static final class NvmeZoneReport {
+        private NvmeZoneReport() {
+        }
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                LE64.withName("nr_zones"),
+                MemoryLayout.sequenceLayout(56, U8).withName("rsvd8"))
+                .withName("nvme_zone_report");
+        public static final long NR_ZONES = offset(LAYOUT, "nr_zones");
         public static final long SIZE = LAYOUT.byteSize();
     }
 }

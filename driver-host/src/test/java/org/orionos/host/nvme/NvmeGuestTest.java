@@ -1,0 +1,470 @@
+package org.orionos.host.nvme;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.bindings.Libc;
+import org.orionos.bindings.nvme.NvmeStatus;
+import org.orionos.bindings.uapi.FcntlH;
+import org.orionos.bindings.uapi.NvmeIoctlH.NvmePassthruCmd64;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.Capability;
+import org.orionos.host.config.ConfigLoader;
+import org.orionos.host.guest.GuestTest;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.orionos.bindings.nvme.NvmeTypesH.nvme_cmd_read;
+import static org.orionos.bindings.uapi.NvmeIoctlH.NVME_IOCTL_IO64_CMD;
+
+/**
+ * NVMe through the guest kernel: Identify and SMART equal nvme-cli's JSON for the same controller,
+ * data written through io_uring passthrough reads back through the kernel's block device and the
+ * reverse, bad input is answered with a clear status, and the ZNS zone state machine and append.
+ */
+@GuestTest(spec = NvmeGuestSpec.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NvmeGuestTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    @Order(1)
+    void smartLogEqualsNvmeCli() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        // Before any I/O of ours, so the counters are the same for both reads.
+        JsonNode cli = JSON.readTree(run("nvme", "smart-log", ctrl.toString(), "-o", "json"));
+        JsonNode ours;
+        NvmeHealth health;
+        try (NvmeController c = NvmeController.open(ctrl); Arena a = Arena.ofConfined()) {
+            MemorySegment log = c.smartLog(a);
+            ours = NvmeJson.smartLog(log);
+            health = NvmeHealth.of(log, c.identifyController(a));
+        }
+        int compared = compare("smart-log", cli, ours);
+        assertTrue(compared >= 15, "compared only " + compared + " fields: " + cli);
+        assertEquals(cli.path("temperature").asInt(), health.temperatureK());
+        assertEquals(cli.path("avail_spare").asInt(), health.availSpare());
+        System.out.println("health: " + health + " warnings " + health.warnings());
+    }
+
+    @Test
+    @Order(2)
+    void idCtrlEqualsNvmeCli() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        JsonNode cli = JSON.readTree(run("nvme", "id-ctrl", ctrl.toString(), "-o", "json"));
+        JsonNode ours;
+        try (NvmeController c = NvmeController.open(ctrl); Arena a = Arena.ofConfined()) {
+            ours = NvmeJson.idCtrl(c.identifyController(a));
+        }
+        assertEquals(NvmeGuestSpec.SERIAL, ours.path("sn").asText());
+        int compared = compare("id-ctrl", cli, ours);
+        assertTrue(compared >= 60, "compared only " + compared + " fields");
+    }
+
+    @Test
+    @Order(3)
+    void idNsEqualsNvmeCli() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        Path ns = blockNode(ctrl);
+        JsonNode cli = JSON.readTree(run("nvme", "id-ns", ns.toString(), "-o", "json"));
+        JsonNode ours;
+        try (NvmeController c = NvmeController.open(NvmeController.controllerOf(ns)); Arena a = Arena.ofConfined()) {
+            ours = NvmeJson.idNs(c.identifyNamespace(a, 1));
+        }
+        int compared = compare("id-ns", cli, ours);
+        assertTrue(compared >= 30, "compared only " + compared + " fields");
+    }
+
+    @Test
+    @Order(4)
+    void cliJsonMatchesNvmeCli() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        JsonNode cli = JSON.readTree(run("nvme", "id-ctrl", ctrl.toString(), "-o", "json"));
+        JsonNode ours = JSON.readTree(orion("nvme", "id-ctrl", ctrl.toString(), "--json"));
+        compare("orion nvme id-ctrl --json", cli, ours);
+        JsonNode feat = JSON.readTree(orion("nvme", "get-feature", ctrl.toString(), "0x07", "--json"));
+        assertTrue(feat.path("nsqa").asInt() >= 1, "number of queues: " + feat);
+        String human = orion("nvme", "list");
+        assertTrue(human.contains(NvmeGuestSpec.SERIAL), human);
+    }
+
+    @Test
+    @Order(5)
+    void featuresGetAndSet() throws Exception {
+        try (NvmeController c = NvmeController.open(controller(NvmeGuestSpec.SERIAL))) {
+            long th = c.getFeature(org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_TEMP_THRESH, 0, 0, 0, null);
+            int kelvin = (int) th & 0xffff;
+            c.setFeature(org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_TEMP_THRESH, 0, kelvin - 5, false, null);
+            long now = c.getFeature(org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_TEMP_THRESH, 0, 0, 0, null);
+            assertEquals(kelvin - 5, (int) now & 0xffff, "temperature threshold after set");
+            c.setFeature(org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_TEMP_THRESH, 0, kelvin, false, null);
+            long vwc = c.getFeature(org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_VOLATILE_WC, 0, 0, 0, null);
+            assertEquals(1, vwc & 1, "QEMU's controller reports its volatile write cache enabled");
+            c.getFeature(org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_ARBITRATION, 0, 0, 0, null);
+            c.getFeature(org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_POWER_MGMT, 0, 0, 0, null);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void passthroughWritesReadBackThroughTheBlockDeviceAndTheReverse() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        Path block = blockNode(ctrl);
+        Path generic = genericNode(block);
+        try (BdevHost host = BdevHost.start(1, 8 << 20, true); Arena a = Arena.ofShared()) {
+            host.build(ConfigLoader.parse("[[nvme]]\nname = \"n0\"\npath = \"" + generic + "\"\n", "test"));
+            BlockDevice d = host.registry().get("n0");
+            assertTrue(d.has(Capability.FLUSH), "VWC present: flush capability");
+            int len = 1 << 20;
+            MemorySegment src = a.allocate(len, 4096);
+            fill(src, 7);
+            host.client().write(d, 8L << 20, src, 0).get(30, TimeUnit.SECONDS);
+            host.client().flush(d).get(30, TimeUnit.SECONDS);
+            MemorySegment viaKernel = a.allocate(len, 4096);
+            int fd = Libc.open(block.toString(), FcntlH.O_RDWR | FcntlH.O_DIRECT | FcntlH.O_CLOEXEC, 0);
+            assertTrue(fd >= 0, "open " + block + ": " + Errno.name(fd));
+            try {
+                assertEquals(len, Libc.pread(fd, viaKernel, len, 8L << 20));
+                assertArrayEquals(src.toArray(JAVA_BYTE), viaKernel.toArray(JAVA_BYTE), "orion wrote, kernel read");
+                fill(src, 99);
+                assertEquals(len, Libc.pwrite(fd, src, len, 16L << 20));
+            } finally {
+                Libc.close(fd);
+            }
+            MemorySegment viaOrion = a.allocate(len, 4096);
+            host.client().read(d, 16L << 20, viaOrion).get(30, TimeUnit.SECONDS);
+            assertArrayEquals(src.toArray(JAVA_BYTE), viaOrion.toArray(JAVA_BYTE), "kernel wrote, orion read");
+
+            // Larger than the max transfer: the core splits it, every piece lands in place.
+            long big = d.maxTransfer() * 3 + d.blockSize();
+            MemorySegment bigBuf = a.allocate(big, 4096);
+            fill(bigBuf, 3);
+            host.client().write(d, 32L << 20, bigBuf, 0).get(30, TimeUnit.SECONDS);
+            MemorySegment back = a.allocate(big, 4096);
+            host.client().read(d, 32L << 20, back).get(30, TimeUnit.SECONDS);
+            assertArrayEquals(bigBuf.toArray(JAVA_BYTE), back.toArray(JAVA_BYTE), "read across " + big + " bytes");
+
+            // A buffer that is not page aligned: the kernel bounces it; the data must still be right.
+            MemorySegment odd = a.allocate(8192 + 4, 4096).asSlice(4, 8192);
+            fill(odd, 5);
+            host.client().write(d, 40L << 20, odd, 0).get(30, TimeUnit.SECONDS);
+            MemorySegment oddBack = a.allocate(8192 + 4, 4096).asSlice(4, 8192);
+            host.client().read(d, 40L << 20, oddBack).get(30, TimeUnit.SECONDS);
+            assertArrayEquals(odd.toArray(JAVA_BYTE), oddBack.toArray(JAVA_BYTE), "misaligned buffer");
+
+            // Write zeroes and deallocate go through as NVMe commands and read back as zeros.
+            host.client().writeZeroes(d, 8L << 20, 1 << 20, 0).get(30, TimeUnit.SECONDS);
+            host.client().read(d, 8L << 20, viaOrion).get(30, TimeUnit.SECONDS);
+            assertTrue(allZero(viaOrion), "write zeroes");
+            host.client().trim(d, 16L << 20, 1 << 20).get(30, TimeUnit.SECONDS);
+
+            // Past the end: refused before reaching the device, with the errno the layer uses.
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> host.client().read(d, d.sizeBytes(), viaOrion).get(30, TimeUnit.SECONDS));
+            System.out.println("read past end: " + e.getCause());
+        }
+    }
+
+    @Test
+    @Order(7)
+    void badPassthroughCommandsGetAClearStatusNeverAHang() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        Path generic = genericNode(blockNode(ctrl));
+        try (Arena a = Arena.ofConfined()) {
+            int fd = Libc.open(generic.toString(), FcntlH.O_RDWR | FcntlH.O_CLOEXEC, 0);
+            assertTrue(fd >= 0);
+            try {
+                long blocks;
+                try (NvmeController c = NvmeController.open(ctrl)) {
+                    blocks = c.identifyNamespace(a, 1).get(JAVA_LONG, 0);
+                }
+                MemorySegment buf = a.allocate(4096, 4096);
+                int r = io64(a, fd, nvme_cmd_read, 1, buf, 4096, blocks, 0);
+                assertTrue(r > 0, "read past the end: " + r);
+                assertEquals("LBA_RANGE", NvmeStatus.name(r), NvmeStatus.describe(r));
+                System.out.println("read past end: NVMe status " + NvmeStatus.describe(r));
+                r = io64(a, fd, nvme_cmd_read, 77, buf, 4096, 0, 0);
+                assertTrue(r != 0, "unknown namespace in the command: " + r);
+                System.out.println("nsid 77: " + (r > 0 ? NvmeStatus.describe(r) : Errno.name(r)));
+                MemorySegment huge = a.allocate(64L << 20, 4096);
+                r = io64(a, fd, nvme_cmd_read, 1, huge, (int) huge.byteSize(), 0, (int) (huge.byteSize() / 512 - 1));
+                assertTrue(r != 0, "a transfer far over MDTS must be refused: " + r);
+                System.out.println("64 MiB read: " + (r > 0 ? NvmeStatus.describe(r) : Errno.name(r)));
+            } finally {
+                Libc.close(fd);
+            }
+            try (NvmeController c = NvmeController.open(ctrl)) {
+                ErrnoException e = assertThrows(ErrnoException.class, () -> c.identifyNamespace(a, 0x7777));
+                assertTrue(e.getMessage().contains("NVMe status"), e.getMessage());
+                System.out.println("identify nsid 0x7777: " + e.getMessage());
+            }
+        }
+        ErrnoException e = assertThrows(ErrnoException.class, () -> NvmeNamespaceBdev.open("x", Path.of("/dev/ng9n9")));
+        assertTrue(e.getMessage().contains("orion nvme list"), e.getMessage());
+    }
+
+    @Test
+    @Order(8)
+    void zonedNamespaceStateMachineAndAppend() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.ZNS_SERIAL);
+        Path generic = genericNode(blockNode(ctrl));
+        NvmeNamespaceBdev ns = NvmeNamespaceBdev.open("z0", generic);
+        try (Arena a = Arena.ofConfined()) {
+            assertTrue(ns.geometry().zoned(), "zoned geometry: " + ns.geometry());
+            NvmeZones z = new NvmeZones(ns);
+            long zb = z.zoneBlocks();
+            assertEquals((16L << 20) / ns.blockSize(), zb);
+            List<NvmeZones.Zone> all = z.report(0, 64);
+            assertEquals(8, all.size(), "zones: " + all);
+            JsonNode cli = JSON.readTree(run("nvme", "zns", "report-zones", generic.toString(), "-o", "json"));
+            assertEquals(all.size(), cli.path("nr_zones").asInt(), cli.toString());
+            assertEquals("EMPTY", z.zone(0).stateName());
+            assertEquals("EXP_OPENED", z.open(0).stateName());
+            assertEquals("CLOSED", z.close(0).stateName());
+            assertEquals("FULL", z.finish(0).stateName());
+            ErrnoException bad = assertThrows(ErrnoException.class, () -> z.open(0));
+            assertTrue(bad.getMessage().contains("it is FULL"), bad.getMessage());
+            assertThrows(ErrnoException.class, () -> z.close(zb)); // an EMPTY zone cannot be closed
+            assertEquals("EMPTY", z.reset(0).stateName());
+
+            int bs = ns.blockSize();
+            MemorySegment data = a.allocate(4L * bs, 4096);
+            fill(data, 11);
+            long first = z.append(zb, data, 2 * bs);
+            long second = z.append(zb, data.asSlice(2L * bs), 2 * bs);
+            assertEquals(zb, first, "first append lands at the zone start");
+            assertEquals(zb + 2, second, "second append lands after the first");
+            NvmeZones.Zone after = z.zone(zb);
+            assertEquals(zb + 4, after.writePointer());
+            assertEquals("IMP_OPENED", after.stateName());
+            assertEquals("ZNS is zoned", after.type() == 2 ? "ZNS is zoned" : "type " + after.type());
+
+            // Read the appended blocks back through the kernel's block node.
+            MemorySegment back = a.allocate(4L * bs, 4096);
+            int fd = Libc.open(blockNode(ctrl).toString(), FcntlH.O_RDONLY | FcntlH.O_DIRECT | FcntlH.O_CLOEXEC, 0);
+            try {
+                assertEquals(4L * bs, Libc.pread(fd, back, 4L * bs, zb * bs));
+            } finally {
+                Libc.close(fd);
+            }
+            assertArrayEquals(data.toArray(JAVA_BYTE), back.toArray(JAVA_BYTE), "appended data");
+
+            // More than the zone has left: refused with the zone's state in the message.
+            z.finish(2 * zb);
+            ErrnoException full = assertThrows(ErrnoException.class, () -> z.append(2 * zb, data, bs));
+            assertTrue(full.getMessage().contains("FULL"), full.getMessage());
+            // A write not at the write pointer: the device's status comes back readable.
+            try (BdevHost host = BdevHost.start(1, 8 << 20, true)) {
+                ExecutionException w = assertThrows(ExecutionException.class,
+                        () -> host.client().write(ns, (3 * zb + 8) * bs, data, 0).get(30, TimeUnit.SECONDS));
+                System.out.println("write off the write pointer: " + w.getCause());
+            }
+        } finally {
+            ns.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static int io64(Arena a, int fd, int opcode, int nsid, MemorySegment buf, int len, long slba, int nlb0) {
+        MemorySegment c = a.allocate(NvmePassthruCmd64.LAYOUT);
+        c.set(JAVA_BYTE, NvmePassthruCmd64.OPCODE, (byte) opcode);
+        c.set(JAVA_INT, NvmePassthruCmd64.NSID, nsid);
+        c.set(JAVA_LONG, NvmePassthruCmd64.ADDR, buf.address());
+        c.set(JAVA_INT, NvmePassthruCmd64.DATA_LEN, len);
+        c.set(JAVA_INT, NvmePassthruCmd64.CDW10, (int) slba);
+        c.set(JAVA_INT, NvmePassthruCmd64.CDW11, (int) (slba >>> 32));
+        c.set(JAVA_INT, NvmePassthruCmd64.CDW12, nlb0);
+        c.set(JAVA_INT, NvmePassthruCmd64.TIMEOUT_MS, 10_000);
+        return Libc.ioctl(fd, NVME_IOCTL_IO64_CMD, c);
+    }
+
+    /**
+     * Every scalar nvme-cli prints must be in ours with the same value (numbers compared as numbers);
+     * arrays element by element. Returns how many scalars were compared.
+     */
+    static int compare(String what, JsonNode cli, JsonNode ours) {
+        List<String> diffs = new ArrayList<>();
+        int n = compareInto("", cli, ours, diffs);
+        if (!diffs.isEmpty()) {
+            fail(what + ": " + diffs.size() + " fields differ from nvme-cli:\n  " + String.join("\n  ", diffs)
+                    + "\nnvme-cli: " + cli + "\norion: " + ours);
+        }
+        System.out.println(what + ": " + n + " fields equal nvme-cli's");
+        return n;
+    }
+
+    private static int compareInto(String prefix, JsonNode cli, JsonNode ours, List<String> diffs) {
+        int n = 0;
+        Iterator<Map.Entry<String, JsonNode>> it = cli.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = prefix + e.getKey();
+            JsonNode c = e.getValue();
+            JsonNode o = ours.get(e.getKey());
+            if (o == null) {
+                diffs.add(key + ": missing (nvme-cli: " + c + ")");
+            } else if (c.isArray()) {
+                if (!o.isArray() || o.size() != c.size()) {
+                    diffs.add(key + ": array of " + c.size() + " vs " + o);
+                    continue;
+                }
+                for (int i = 0; i < c.size(); i++) {
+                    n += compareInto(key + "[" + i + "].", c.get(i), o.get(i), diffs);
+                }
+            } else if (c.isObject()) {
+                n += compareInto(key + ".", c, o, diffs);
+            } else {
+                n++;
+                if (!sameValue(c, o)) {
+                    diffs.add(key + ": nvme-cli " + c + " orion " + o);
+                }
+            }
+        }
+        return n;
+    }
+
+    private static boolean sameValue(JsonNode c, JsonNode o) {
+        String a = c.asText().strip();
+        String b = o.asText().strip();
+        if (a.equals(b)) {
+            return true;
+        }
+        try {
+            return new BigDecimal(a).compareTo(new BigDecimal(b)) == 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static void fill(MemorySegment s, int seed) {
+        for (long i = 0; i < s.byteSize(); i++) {
+            s.set(JAVA_BYTE, i, (byte) (i * 31 + seed + (i >> 12)));
+        }
+    }
+
+    private static boolean allZero(MemorySegment s) {
+        for (long i = 0; i < s.byteSize(); i++) {
+            if (s.get(JAVA_BYTE, i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** /dev/nvmeN of the controller with {@code serial}. */
+    static Path controller(String serial) throws IOException {
+        List<String> seen = new ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of("/sys/class/nvme"))) {
+            for (Path c : s.sorted().toList()) {
+                String sn = Files.readString(c.resolve("serial")).strip();
+                if (sn.equals(serial)) {
+                    Path dev = Path.of("/dev", c.getFileName().toString());
+                    await(dev);
+                    return dev;
+                }
+                seen.add(c.getFileName() + "=" + sn);
+            }
+        }
+        return fail("no NVMe controller with serial " + serial + " (have " + seen + ")");
+    }
+
+    /** /dev/nvmeXnY of namespace 1 of a controller (X is the subsystem's number under native multipath). */
+    static Path blockNode(Path ctrl) throws IOException {
+        Path sys = Path.of("/sys/class/nvme", ctrl.getFileName().toString());
+        try (Stream<Path> s = Files.list(sys)) {
+            for (Path e : s.sorted().toList()) {
+                String n = e.getFileName().toString();
+                if (n.matches("nvme[0-9]+n1")) {
+                    Path dev = Path.of("/dev", n);
+                    await(dev);
+                    return dev;
+                }
+                if (n.matches("nvme[0-9]+c[0-9]+n1")) {
+                    Path dev = Path.of("/dev", n.replaceAll("c[0-9]+", ""));
+                    await(dev);
+                    return dev;
+                }
+            }
+        }
+        return fail("no namespace 1 under " + sys);
+    }
+
+    static Path genericNode(Path block) throws IOException {
+        Path g = block.resolveSibling("ng" + block.getFileName().toString().substring(4));
+        await(g);
+        return g;
+    }
+
+    private static void await(Path p) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(p)) {
+            if (System.nanoTime() > deadline) {
+                fail(p + " did not appear within 10 s");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+        }
+    }
+
+    static String orion(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+                "--enable-native-access=ALL-UNNAMED", "-jar", System.getProperty("orion.jar")));
+        cmd.addAll(List.of(args));
+        return run(cmd.toArray(String[]::new));
+    }
+
+    static String run(String... cmd) throws IOException, InterruptedException {
+        Path err = Files.createTempFile("cmd-", ".err");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail(String.join(" ", cmd) + " did not finish within 120 s");
+            }
+            String stderr = Files.readString(err);
+            if (!stderr.isEmpty()) {
+                System.err.print(stderr);
+            }
+            if (p.exitValue() != 0) {
+                fail(String.join(" ", cmd) + " exited " + p.exitValue() + ":\n" + out + stderr);
+            }
+            return out;
+        } finally {
+            Files.deleteIfExists(err);
+        }
+    }
+}
