@@ -177,6 +177,12 @@ public final class KernelAttacher implements AutoCloseable {
 
     /** Disconnects {@code index} (ours or not: this is also how a stale device is cleared). */
     public synchronized void detach(int index) {
+        // The kernel acknowledges a disconnect of an unconfigured device silently: say so instead.
+        if (netlink.status(index).stream().noneMatch(s -> s.index() == index && s.connected())) {
+            attached.remove(index);
+            throw new ErrnoException(Errno.ENOTCONN, "nbd detach", NbdNetlink.device(index),
+                    NbdNetlink.device(index) + " is not connected; see `./orion devices`");
+        }
         Attachment a = attached.remove(index);
         netlink.disconnect(index);
         LOG.info("detached {}{}", NbdNetlink.device(index), a == null ? "" : " (export " + a.export() + ")");
