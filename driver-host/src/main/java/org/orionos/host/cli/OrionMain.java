@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 /** The {@code orion} command line. */
 @Command(name = "orion", mixinStandardHelpOptions = true, versionProvider = OrionMain.Version.class,
         description = "User-space storage host: io_uring, NVMe passthrough, VFIO and NBD from the JVM.",
-        subcommands = {CommandLine.HelpCommand.class, ProbeCommand.class, ServeCommand.class, BenchCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, ProbeCommand.class, ServeCommand.class, BenchCommand.class,
+                DevicesCommand.class, DetachCommand.class})
 public final class OrionMain implements Runnable {
 
     @CommandLine.Spec
