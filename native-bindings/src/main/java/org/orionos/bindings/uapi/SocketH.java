@@ -43,6 +43,8 @@ public final class SocketH {
     public static final int SO_LINGER = 13;
     public static final int SO_REUSEPORT = 15;
     public static final int SO_PEERCRED = 17;
+    /** Receive timeout, a {@code struct timeval} (two longs: seconds, microseconds) on 64-bit. */
+    public static final int SO_RCVTIMEO = 20;
     public static final int SCM_RIGHTS = 1;
     public static final int SOMAXCONN = 4096;
 

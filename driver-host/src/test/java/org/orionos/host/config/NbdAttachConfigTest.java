@@ -1,0 +1,60 @@
+package org.orionos.host.config;
+
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import org.junit.jupiter.api.Test;
+import org.orionos.bindings.ErrnoException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code [[nbd.attach]]}: values, defaults, and every error naming the file, table and key. */
+class NbdAttachConfigTest {
+    private static final Set<String> EXPORTS = Set.of("vol0", "vol1");
+
+    private static List<NbdAttachSpec> read(String toml) throws Exception {
+        JsonNode root = new TomlMapper().readTree(toml);
+        return NbdAttachConfigReader.read(root.path("nbd").get("attach"), "t.toml", EXPORTS);
+    }
+
+    private static String error(String toml) {
+        return assertThrows(ErrnoException.class, () -> read(toml)).getMessage();
+    }
+
+    @Test
+    void readsEntriesWithDefaults() throws Exception {
+        List<NbdAttachSpec> a = read("""
+                [[nbd.attach]]
+                export = "vol0"
+                device = "/dev/nbd0"
+                connections = 2
+                [[nbd.attach]]
+                export = "vol1"
+                timeout = 10
+                dead_conn_timeout = 600
+                """);
+        assertEquals(List.of(new NbdAttachSpec("vol0", "/dev/nbd0", 2, 30, 120),
+                new NbdAttachSpec("vol1", null, 1, 10, 600)), a);
+    }
+
+    @Test
+    void errorsNameTheKey() {
+        String unknown = error("[[nbd.attach]]\nexport = \"nope\"\n");
+        assertTrue(unknown.contains("t.toml: nbd.attach[1]: key 'export'") && unknown.contains("vol0, vol1"), unknown);
+        String dev = error("[[nbd.attach]]\nexport = \"vol0\"\ndevice = \"/dev/sda\"\n");
+        assertTrue(dev.contains("key 'device'") && dev.contains("/dev/nbdN"), dev);
+        String dup = error("[[nbd.attach]]\nexport = \"vol0\"\ndevice = \"/dev/nbd1\"\n"
+                + "[[nbd.attach]]\nexport = \"vol1\"\ndevice = \"/dev/nbd1\"\n");
+        assertTrue(dup.contains("nbd.attach[2]") && dup.contains("duplicates nbd.attach[1]"), dup);
+        String conns = error("[[nbd.attach]]\nexport = \"vol0\"\nconnections = 0\n");
+        assertTrue(conns.contains("key 'connections'"), conns);
+        String typo = error("[[nbd.attach]]\nexport = \"vol0\"\nconnection = 2\n");
+        assertTrue(typo.contains("did you mean 'connections'"), typo);
+        String table = error("[nbd.attach]\nexport = \"vol0\"\n");
+        assertTrue(table.contains("[[nbd.attach]]"), table);
+    }
+}
