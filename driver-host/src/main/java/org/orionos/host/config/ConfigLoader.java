@@ -129,20 +129,7 @@ public final class ConfigLoader {
 
     private static List<LvmSpec> readLvm(JsonNode node, String source, List<BdevSpec> bdevs) {
         List<LvmSpec> out = new ArrayList<>();
-        if (node == null) {
-            return out;
-        }
-        if (!node.isArray()) {
-            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
-                    source + ": 'lvm' must be an array of tables: write [[lvm]], not [lvm]");
-        }
-        int i = 0;
-        for (JsonNode n : node) {
-            i++;
-            if (!n.isObject()) {
-                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": lvm[" + i + "] must be a table");
-            }
-            Section s = new Section(source, "lvm[" + i + "]", (ObjectNode) n);
+        for (Section s : Section.arrayOfTables(node, "lvm", source)) {
             s.expectKeys("vg", "pvs", "volumes");
             String vg = s.requireString("vg");
             List<String> pvs = s.optStringList("pvs");
@@ -162,26 +149,9 @@ public final class ConfigLoader {
 
     private static List<BdevSpec> readBdevs(JsonNode node, String source) {
         List<BdevSpec> out = new ArrayList<>();
-        if (node == null) {
-            return out;
-        }
-        if (!node.isArray()) {
-            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
-                    source + ": 'bdev' must be an array of tables: write [[bdev]], not [bdev]");
-        }
         Map<String, String> seen = new HashMap<>();
-        int i = 0;
-        for (JsonNode n : node) {
-            i++;
-            String label = "bdev[" + i + "]";
-            if (!n.isObject()) {
-                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": " + label + " must be a table");
-            }
-            JsonNode nameNode = n.get("name");
-            if (nameNode != null && nameNode.isTextual()) {
-                label += " \"" + nameNode.asText() + "\"";
-            }
-            Section s = new Section(source, label, (ObjectNode) n);
+        for (Section s : Section.arrayOfTables(node, "bdev", source)) {
+            String label = s.where();
             BdevSpec spec = readBdev(s);
             s.rejectUnknown();
             String prev = seen.putIfAbsent(spec.name(), label);
@@ -196,25 +166,7 @@ public final class ConfigLoader {
     /** {@code [[nvme]]}: name and path of a namespace's passthrough node. */
     private static List<BdevSpec> readNvme(JsonNode node, String source) {
         List<BdevSpec> out = new ArrayList<>();
-        if (node == null) {
-            return out;
-        }
-        if (!node.isArray()) {
-            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
-                    source + ": 'nvme' must be an array of tables: write [[nvme]], not [nvme]");
-        }
-        int i = 0;
-        for (JsonNode n : node) {
-            i++;
-            String label = "nvme[" + i + "]";
-            if (!n.isObject()) {
-                throw ErrnoException.withMessage(Errno.EINVAL, "config", source, source + ": " + label + " must be a table");
-            }
-            JsonNode nameNode = n.get("name");
-            if (nameNode != null && nameNode.isTextual()) {
-                label += " \"" + nameNode.asText() + "\"";
-            }
-            Section s = new Section(source, label, (ObjectNode) n);
+        for (Section s : Section.arrayOfTables(node, "nvme", source)) {
             s.expectKeys("name", "path", "paths", "policy");
             String name = s.requireString("name");
             if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {

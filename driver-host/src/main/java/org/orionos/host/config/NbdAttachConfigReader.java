@@ -32,22 +32,8 @@ final class NbdAttachConfigReader {
      */
     static List<NbdAttachSpec> read(JsonNode attach, String source, Set<String> exports) {
         List<NbdAttachSpec> out = new ArrayList<>();
-        if (attach == null) {
-            return out;
-        }
-        if (!attach.isArray()) {
-            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
-                    source + ": 'nbd.attach' must be an array of tables: write [[nbd.attach]], not [nbd.attach]");
-        }
         Map<String, String> seenDevice = new HashMap<>();
-        int i = 0;
-        for (JsonNode n : attach) {
-            i++;
-            if (!n.isObject()) {
-                throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
-                        source + ": nbd.attach[" + i + "] must be a table");
-            }
-            Section s = new Section(source, "nbd.attach[" + i + "]", (ObjectNode) n);
+        for (Section s : Section.arrayOfTables(attach, "nbd.attach", source)) {
             s.expectKeys("export", "device", "connections", "timeout", "dead_conn_timeout");
             String export = s.requireString("export");
             if (!exports.contains(export)) {

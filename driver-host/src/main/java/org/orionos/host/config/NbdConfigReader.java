@@ -35,10 +35,7 @@ final class NbdConfigReader {
 
         List<NbdSpec.Listen> listeners = new ArrayList<>();
         Map<String, String> seenAddr = new HashMap<>();
-        int i = 0;
-        for (ObjectNode n : tables(node.get("listen"), "nbd.listen", source)) {
-            i++;
-            Section s = new Section(source, "nbd.listen[" + i + "]", n);
+        for (Section s : Section.arrayOfTables(node.get("listen"), "nbd.listen", source)) {
             s.expectKeys("address", "tls");
             String addr = s.requireString("address");
             try {
@@ -60,15 +57,7 @@ final class NbdConfigReader {
 
         List<NbdSpec.Export> exports = new ArrayList<>();
         Map<String, String> seenName = new HashMap<>();
-        i = 0;
-        for (ObjectNode n : tables(node.get("export"), "nbd.export", source)) {
-            i++;
-            String label = "nbd.export[" + i + "]";
-            JsonNode nameNode = n.get("name");
-            if (nameNode != null && nameNode.isTextual()) {
-                label += " \"" + nameNode.asText() + "\"";
-            }
-            Section s = new Section(source, label, n);
+        for (Section s : Section.arrayOfTables(node.get("export"), "nbd.export", source)) {
             s.expectKeys("name", "bdev", "read_only", "description", "tls");
             String name = s.requireString("name");
             if (name.isEmpty() || name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 4096
@@ -90,7 +79,7 @@ final class NbdConfigReader {
                 throw s.error("tls", "is \"required\" but no [[nbd.listen]] offers TLS (set tls = \"optional\" or "
                         + "\"required\" on a listener), so nobody could reach this export");
             }
-            String prev = seenName.putIfAbsent(name, label);
+            String prev = seenName.putIfAbsent(name, s.where());
             if (prev != null) {
                 throw s.error("name", "duplicates " + prev + "; export names must be unique");
             }
@@ -103,27 +92,6 @@ final class NbdConfigReader {
             throw top.fail("has exports but no [[nbd.listen]]: add one, e.g. address = \"tcp:127.0.0.1:10809\"");
         }
         return new NbdSpec(List.copyOf(listeners), List.copyOf(exports), tls, maxConnections);
-    }
-
-    private static List<ObjectNode> tables(JsonNode node, String what, String source) {
-        List<ObjectNode> out = new ArrayList<>();
-        if (node == null) {
-            return out;
-        }
-        if (!node.isArray()) {
-            throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
-                    source + ": '" + what + "' must be an array of tables: write [[" + what + "]], not [" + what + "]");
-        }
-        int i = 0;
-        for (JsonNode n : node) {
-            i++;
-            if (!n.isObject()) {
-                throw ErrnoException.withMessage(Errno.EINVAL, "config", source,
-                        source + ": " + what + "[" + i + "] must be a table");
-            }
-            out.add((ObjectNode) n);
-        }
-        return out;
     }
 
     private static NbdSpec.Tls readTls(JsonNode node, String source) {

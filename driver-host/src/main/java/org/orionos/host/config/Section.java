@@ -24,6 +24,35 @@ public final class Section {
     private final ObjectNode node;
     private final Set<String> read = new TreeSet<>();
 
+    /**
+     * The tables of a TOML array of tables ({@code [[what]]}), each labelled {@code what[i]} and, when
+     * it has a string {@code name}, {@code what[i] "name"}; refuses a plain table or a non-table entry.
+     */
+    public static List<Section> arrayOfTables(JsonNode node, String what, String file) {
+        List<Section> out = new ArrayList<>();
+        if (node == null) {
+            return out;
+        }
+        if (!node.isArray()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "config", file,
+                    file + ": '" + what + "' must be an array of tables: write [[" + what + "]], not [" + what + "]");
+        }
+        int i = 0;
+        for (JsonNode n : node) {
+            i++;
+            String label = what + "[" + i + "]";
+            if (!n.isObject()) {
+                throw ErrnoException.withMessage(Errno.EINVAL, "config", file, file + ": " + label + " must be a table");
+            }
+            JsonNode name = n.get("name");
+            if (name != null && name.isTextual()) {
+                label += " \"" + name.asText() + "\"";
+            }
+            out.add(new Section(file, label, (ObjectNode) n));
+        }
+        return out;
+    }
+
     Section(String file, String where, ObjectNode node) {
         this.file = file;
         this.where = where;
