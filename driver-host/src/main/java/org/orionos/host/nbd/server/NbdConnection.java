@@ -48,6 +48,19 @@ import static org.orionos.host.nbd.protocol.NbdWire.*;
  * per-slot area) plus, for reads, the pool buffer the device read into, so read data is never
  * copied in Java. Partial sends resume mid-reply.
  *
+ * <p>Zero copy from and to memory devices ({@link BlockDevice#directAccess}): a READ's reply is
+ * sent straight from the device's memory and a WRITE's payload is received (or moved from rx)
+ * straight into it, with no pool buffer and no block-device request. Why that is as safe as the
+ * buffered path: the kernel copies the reply's bytes into the socket inside the SENDMSG, before the
+ * client can see the reply, so only a write the client sent while the read was still unanswered
+ * can change what it reads, and such a pair may be ordered either way (or mixed, as on a disk).
+ * A write's payload is visible to other readers while it arrives; it overlaps them only when they
+ * are in flight together. A client that drops the connection mid-payload leaves part of an
+ * unacknowledged write in the device, which NBD allows (the range's contents are unspecified
+ * until a write is acknowledged), and only ever inside the range the header named, which was
+ * checked first. The device stays mapped until every connection has closed: the export's claim
+ * is held until then and devices are closed only after their claims are released.
+ *
  * <p>Bounds: at most {@link #SLOTS} requests and {@link #MAX_BUFFERED} bytes of data buffers per
  * connection. When either is reached the connection stops decoding (and so receiving) until
  * replies have been sent: a client that stops reading stalls only itself.
@@ -136,6 +149,9 @@ final class NbdConnection implements Completion, BdevCallback {
     private int payloadSlot = -1;
     /** The payload of {@link #payloadSlot} arrives through rx (TLS, or a small rest), not by a direct RECV. */
     private boolean payloadViaRx;
+    /** Where that payload lands: the slot's pool buffer, or the device's own memory (direct write). */
+    private MemorySegment payloadDst;
+    private long payloadDstOffset;
     private int inflightBdev;
     private long buffered;
     private String closeReason;
@@ -705,6 +721,12 @@ final class NbdConnection implements Completion, BdevCallback {
                     replyOk(slot);
                     return;
                 }
+                MemorySegment m = device.directAccess(BdevOp.READ, off, len);
+                if (m != null) {
+                    // The reply is sent straight from the device: the kernel copies it into the socket.
+                    replyRead(slot, m.address() + off);
+                    return;
+                }
                 MemorySegment b = allocate(slot, len);
                 submit(slot, ctx.request().prepareRead(off, len, b, 0));
             }
@@ -714,20 +736,28 @@ final class NbdConnection implements Completion, BdevCallback {
                     replyOk(slot);
                     return;
                 }
-                MemorySegment b = allocate(slot, len);
+                // The payload goes straight into the device when it is memory, else into a pool buffer.
+                MemorySegment dst = device.directAccess(BdevOp.WRITE, off, len);
+                long dstOff = off;
+                if (dst == null) {
+                    dst = allocate(slot, len);
+                    dstOff = 0;
+                }
                 int have = (int) Math.min(len, rxEnd - rxStart);
-                MemorySegment.copy(rx, rxStart, b, 0, have);
+                MemorySegment.copy(rx, rxStart, dst, dstOff, have);
                 rxStart += have;
                 sPos[slot] = have;
                 if (have < len) {
                     payloadSlot = slot;
+                    payloadDst = dst;
+                    payloadDstOffset = dstOff;
                     payloadViaRx = tls != null || len - have < DIRECT_PAYLOAD;
                     if (!payloadViaRx) {
                         postPayloadRecv();
                     }
                     return;
                 }
-                submitWrite(slot);
+                payloadArrived(slot);
             }
             case CMD_FLUSH -> {
                 stats.flushes++;
@@ -817,8 +847,14 @@ final class NbdConnection implements Completion, BdevCallback {
         device.submit(r);
     }
 
-    private void submitWrite(int slot) {
+    /** A WRITE's payload is complete: done if it landed in the device, else written from its buffer. */
+    private void payloadArrived(int slot) {
         stats.bytesWritten += sLength[slot];
+        if (sBuffer[slot] == null) {
+            // No buffer: the payload landed in the device's memory, as durable as it gets (FUA included).
+            replyOk(slot);
+            return;
+        }
         submit(slot, ctx.request().prepareWrite(sOffset[slot], sLength[slot], sBuffer[slot], 0, fua(sFlags[slot])));
     }
 
@@ -834,7 +870,7 @@ final class NbdConnection implements Completion, BdevCallback {
         }
         long got = sPos[slot];
         // WAITALL: one completion for the whole remainder in the common case.
-        s.recv(opFd, sBuffer[slot].address() + got, (int) (sLength[slot] - got), MSG_WAITALL);
+        s.recv(opFd, payloadDst.address() + payloadDstOffset + got, (int) (sLength[slot] - got), MSG_WAITALL);
         if (fixed) {
             s.fixedFile();
         }
@@ -861,7 +897,8 @@ final class NbdConnection implements Completion, BdevCallback {
             return;
         }
         payloadSlot = -1;
-        submitWrite(slot);
+        payloadDst = null;
+        payloadArrived(slot);
         process();
     }
 
@@ -870,7 +907,7 @@ final class NbdConnection implements Completion, BdevCallback {
         int slot = payloadSlot;
         long need = sLength[slot] - sPos[slot];
         int have = (int) Math.min(need, rxEnd - rxStart);
-        MemorySegment.copy(rx, rxStart, sBuffer[slot], sPos[slot], have);
+        MemorySegment.copy(rx, rxStart, payloadDst, payloadDstOffset + sPos[slot], have);
         rxStart += have;
         sPos[slot] += have;
         if (sPos[slot] < sLength[slot]) {
@@ -878,7 +915,8 @@ final class NbdConnection implements Completion, BdevCallback {
             return;
         }
         payloadSlot = -1;
-        submitWrite(slot);
+        payloadDst = null;
+        payloadArrived(slot);
         process();
     }
 
@@ -906,7 +944,7 @@ final class NbdConnection implements Completion, BdevCallback {
             return;
         }
         switch (sType[slot]) {
-            case CMD_READ -> replyRead(slot);
+            case CMD_READ -> replyRead(slot, sBuffer[slot].address());
             case CMD_CACHE -> {
                 long next = sPos[slot] + done;
                 long end = sOffset[slot] + sLength[slot];
@@ -961,13 +999,14 @@ final class NbdConnection implements Completion, BdevCallback {
         ready(slot);
     }
 
-    private void replyRead(int slot) {
+    /** Queues a READ's reply: its header, then {@code length} bytes at {@code data} (pool buffer or device). */
+    private void replyRead(int slot, long data) {
         long len = sLength[slot];
         stats.bytesRead += len;
         // One data chunk for the whole read (always valid, also under DF), marked final.
         sHdrLen[slot] = encoder.readData(headers, sHdrAddr[slot] - headersAddr, sCookie[slot], sOffset[slot],
                 sOffset[slot], len, true);
-        sDataAddr[slot] = sBuffer[slot].address();
+        sDataAddr[slot] = data;
         sDataLen[slot] = len;
         ready(slot);
     }
