@@ -186,7 +186,8 @@ public final class BdevHost implements AutoCloseable {
         };
     }
 
-    private static String describe(BlockDevice d) {
+    /** One line for people: what the device is, its size, block size and capabilities. */
+    public static String describe(BlockDevice d) {
         String what = switch (d) {
             case FileBdev f -> (f.isBlockDevice() ? "block device " : "file ") + f.path()
                     + (f.isDirect() ? " (O_DIRECT)" : " (buffered)");
