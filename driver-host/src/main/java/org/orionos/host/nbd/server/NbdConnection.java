@@ -58,8 +58,9 @@ import static org.orionos.host.nbd.protocol.NbdWire.*;
  * are in flight together. A client that drops the connection mid-payload leaves part of an
  * unacknowledged write in the device, which NBD allows (the range's contents are unspecified
  * until a write is acknowledged), and only ever inside the range the header named, which was
- * checked first. The device stays mapped until every connection has closed: the export's claim
- * is held until then and devices are closed only after their claims are released.
+ * checked first. Each direct access counts as I/O in flight to the device until its reply was
+ * sent or its payload has landed (or the connection is gone), so a hot removal, which closes the
+ * device once its I/O drained, never unmaps memory a RECV or SENDMSG still uses.
  *
  * <p>Bounds: at most {@link #SLOTS} requests and {@link #MAX_BUFFERED} bytes of data buffers per
  * connection. When either is reached the connection stops decoding (and so receiving) until
@@ -173,6 +174,8 @@ final class NbdConnection implements Completion, BdevCallback {
     private final long[] sDataLen = new long[SLOTS];
     private final long[] sSent = new long[SLOTS];
     private final boolean[] sBusy = new boolean[SLOTS];
+    /** The slot holds a direct access to the device's memory (ended by {@link #endDirect}). */
+    private final boolean[] sDirect = new boolean[SLOTS];
     private final int[] sNext = new int[SLOTS];
     private final ExtentList[] sExtents = new ExtentList[SLOTS];
     private int readyHead = -1;
@@ -721,8 +724,9 @@ final class NbdConnection implements Completion, BdevCallback {
                     replyOk(slot);
                     return;
                 }
-                MemorySegment m = device.directAccess(BdevOp.READ, off, len);
+                MemorySegment m = device.directAccess(ctx, BdevOp.READ, off, len);
                 if (m != null) {
+                    sDirect[slot] = true; // until the reply has been sent
                     // The reply is sent straight from the device: the kernel copies it into the socket.
                     replyRead(slot, m.address() + off);
                     return;
@@ -737,9 +741,11 @@ final class NbdConnection implements Completion, BdevCallback {
                     return;
                 }
                 // The payload goes straight into the device when it is memory, else into a pool buffer.
-                MemorySegment dst = device.directAccess(BdevOp.WRITE, off, len);
+                MemorySegment dst = device.directAccess(ctx, BdevOp.WRITE, off, len);
                 long dstOff = off;
-                if (dst == null) {
+                if (dst != null) {
+                    sDirect[slot] = true; // until the whole payload has landed
+                } else {
                     dst = allocate(slot, len);
                     dstOff = 0;
                 }
@@ -840,6 +846,13 @@ final class NbdConnection implements Completion, BdevCallback {
         }
     }
 
+    private void endDirect(int slot) {
+        if (sDirect[slot]) {
+            sDirect[slot] = false;
+            device.directDone(ctx);
+        }
+    }
+
     private void submit(int slot, BdevRequest r) {
         r.callback(this, slot);
         sBusy[slot] = true;
@@ -850,8 +863,9 @@ final class NbdConnection implements Completion, BdevCallback {
     /** A WRITE's payload is complete: done if it landed in the device, else written from its buffer. */
     private void payloadArrived(int slot) {
         stats.bytesWritten += sLength[slot];
-        if (sBuffer[slot] == null) {
-            // No buffer: the payload landed in the device's memory, as durable as it gets (FUA included).
+        if (sDirect[slot]) {
+            // The payload landed in the device's memory, as durable as it gets (FUA included).
+            endDirect(slot);
             replyOk(slot);
             return;
         }
@@ -1143,6 +1157,7 @@ final class NbdConnection implements Completion, BdevCallback {
 
     private void releaseSlot(int s) {
         releaseBuffer(s);
+        endDirect(s);
         sHdrAddr[s] = headersAddr + (long) s * SLOT_HEADER;
         freeSlots[freeTop++] = s;
     }
@@ -1240,8 +1255,10 @@ final class NbdConnection implements Completion, BdevCallback {
             return;
         }
         phase = Phase.CLOSED;
+        // Nothing is pending on the socket any more: the kernel no longer touches any slot's memory.
         for (int s = 0; s < SLOTS; s++) {
             releaseBuffer(s);
+            endDirect(s);
         }
         readyHead = readyTail = -1;
         if (fileIndex >= 0) {
