@@ -138,8 +138,8 @@ class NbdClientGuestTest {
             assertEquals(SIZE, Long.parseLong(run("blockdev", "--getsize64", dev).strip()), dev + " size");
             String fioJob = "--name=v --rw=randwrite --bs=4k --size=16m --offset=" + base
                     + " --randseed=1234 --verify=crc32c --verify_fatal=1 --verify_state_save=0 --output-format=json";
-            JsonNode job = fioJob(run(("fio --filename=" + dev + " --ioengine=io_uring --direct=1 --iodepth=16 --do_verify=1 "
-                    + fioJob).split(" ")));
+            JsonNode job = fioJob(run(("fio --filename=" + dev + " --ioengine=io_uring --direct=1 --iodepth=16"
+                    + " --do_verify=1 " + fioJob).split(" ")));
             assertEquals(0, job.get("error").asInt(), job::toString);
             assertEquals(16L << 20, job.get("write").get("io_bytes").asLong(), "fio wrote through " + dev);
             assertEquals(16L << 20, job.get("read").get("io_bytes").asLong(), "fio verified through " + dev);
