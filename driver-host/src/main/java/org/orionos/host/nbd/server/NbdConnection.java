@@ -82,6 +82,17 @@ final class NbdConnection implements Completion, BdevCallback {
     static final int DIRECT_PAYLOAD = 64 * 1024;
     static final long MAX_BUFFERED = 64L << 20;
     static final int IOV_MAX = 64;
+    /**
+     * On a Unix socket, a SENDMSG of at least this many bytes goes to io_uring's worker thread
+     * (IOSQE_ASYNC). Such a send proceeds in send-buffer-sized steps (about 200 KiB by default),
+     * each waiting for the client to read the last: inline, every step is a poll wake-up of the
+     * reactor; on a worker it is one blocking send on another core while the reactor goes on
+     * receiving and executing. Measured with 1 MiB reads at QD8: 1.3-2x the bandwidth at the same
+     * CPU per byte. Not on TCP: there the same hand-off cost ~20% more CPU per byte for no gain
+     * (loopback TCP autotunes its send buffer up to MiBs), nor for small sends (4 KiB reads cost
+     * 1.4x more CPU per I/O with every send handed off).
+     */
+    static final long ASYNC_SEND_BYTES = 256 * 1024;
     private static final int SLOT_HEADER = 64;
     private static final int TX_STAGE = 16 * 1024;
     /** Extents per BLOCK_STATUS reply; the reply (at most 2088 bytes) fits one 4 KiB buffer. */
@@ -105,6 +116,7 @@ final class NbdConnection implements Completion, BdevCallback {
     private final IoContext ctx;
     private final BufferPool pool;
     private final int fd;
+    private final boolean unixSocket;
     private final long id;
     private final NbdStats stats = new NbdStats();
     private final Arena arena = Arena.ofConfined();
@@ -191,6 +203,7 @@ final class NbdConnection implements Completion, BdevCallback {
         this.ctx = shard.context();
         this.pool = ctx.buffers();
         this.fd = fd;
+        this.unixSocket = listener.bound().address().isUnix();
         this.opFd = fd;
         this.id = id;
         this.rx = arena.allocate(RX_SIZE, 64);
@@ -230,7 +243,7 @@ final class NbdConnection implements Completion, BdevCallback {
     void start() {
         MemorySegment one = arena.allocate(JAVA_INT);
         one.set(JAVA_INT, 0, 1);
-        if (!listener.bound().address().isUnix()) {
+        if (!unixSocket) {
             // Replies are complete messages: waiting for more (Nagle) only adds latency.
             Libc.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
         }
@@ -1070,6 +1083,7 @@ final class NbdConnection implements Completion, BdevCallback {
         }
         int n = 0;
         int count = 0;
+        long bytes = 0;
         long p = iovAddr;
         for (int s = readyHead; s >= 0 && n <= IOV_MAX - 2; s = sNext[s]) {
             long skip = sSent[s];
@@ -1077,6 +1091,7 @@ final class NbdConnection implements Completion, BdevCallback {
             if (skip < hl) {
                 iov.set(JAVA_LONG, p + Iovec.IOV_BASE - iovAddr, sHdrAddr[s] + skip);
                 iov.set(JAVA_LONG, p + Iovec.IOV_LEN - iovAddr, hl - skip);
+                bytes += hl - skip;
                 p += Iovec.SIZE;
                 n++;
                 skip = 0;
@@ -1086,6 +1101,7 @@ final class NbdConnection implements Completion, BdevCallback {
             if (sDataLen[s] > skip) {
                 iov.set(JAVA_LONG, p + Iovec.IOV_BASE - iovAddr, sDataAddr[s] + skip);
                 iov.set(JAVA_LONG, p + Iovec.IOV_LEN - iovAddr, sDataLen[s] - skip);
+                bytes += sDataLen[s] - skip;
                 p += Iovec.SIZE;
                 n++;
             }
@@ -1101,6 +1117,9 @@ final class NbdConnection implements Completion, BdevCallback {
         sq.sendmsg(opFd, msghdr.address(), MSG_NOSIGNAL | MSG_WAITALL);
         if (fixed) {
             sq.fixedFile();
+        }
+        if (unixSocket && bytes >= ASYNC_SEND_BYTES) {
+            sq.async();
         }
         sendingCount = count;
         sendPending = true;
