@@ -6,17 +6,18 @@
 # /proc/PID/stat): on a shared machine that is the steadier figure, since throughput also depends
 # on how much CPU the scheduler happens to give each server.
 #
-#   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16]
+#   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16] [--jobs 1]
 #
 # Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
-# socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16).
+# socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16). --jobs is
+# fio's numjobs: fio's nbd engine opens one connection per job (results summed over the jobs).
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-size=1G; secs=10; rounds=1; reactors=0; threads=16
+size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
-    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;;
+    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;; --jobs) jobs=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -75,7 +76,7 @@ run() { # server-transport rw bs qd -> "rate per-cpu-second" (IOPS and I/Os per 
   local k=$1 rw=$2 bs=$3 qd=$4 t0 t1 out
   t0=$(cpu_ticks "${pid[$k]}")
   out=$(fio --name=bench --ioengine=nbd --uri="${uri[$k]}" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$size" \
-      --time_based --runtime="$secs" --numjobs=1 --output-format=json)
+      --time_based --runtime="$secs" --numjobs="$jobs" --group_reporting --output-format=json)
   t1=$(cpu_ticks "${pid[$k]}")
   python3 -c "
 import json,sys
@@ -84,7 +85,7 @@ cpu=max(int(sys.argv[2]), 1)/int(sys.argv[3])
 work=d['total_ios'] if '$bs'=='4k' else d['io_bytes']/1048576
 print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576), round(work/cpu))" "$out" $((t1 - t0)) "$hz"
 }
-echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=1"
+echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=$jobs --group_reporting"
 echo "orion: ./orion serve --config (memory $size${reactors:+, reactors $reactors}); nbdkit: nbdkit --threads $threads memory $size"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '%-28s %12s %12s %7s %12s %12s %7s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio
