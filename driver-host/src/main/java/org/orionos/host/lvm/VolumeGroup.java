@@ -3,7 +3,9 @@ package org.orionos.host.lvm;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.orionos.bindings.Errno;
@@ -17,6 +19,7 @@ import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
 import org.orionos.host.lvm.metadata.PhysicalVolumeDevice;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
 import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 import org.orionos.host.lvm.metadata.VolumeGroupRead;
 
@@ -35,7 +38,9 @@ public final class VolumeGroup implements AutoCloseable {
     private final List<Claim> claims = new ArrayList<>();
     /** VG PV name (pv0...) to its device, rebuilt after vgextend/vgreduce. */
     private final Map<String, BlockDevice> pvDevices = new LinkedHashMap<>();
-    private final Map<String, LogicalVolume> active = new LinkedHashMap<>();
+    private final Map<String, BlockDevice> active = new LinkedHashMap<>();
+    /** Thin pools opened (their data and metadata volumes mapped, their committer running), by pool LV name. */
+    private final Map<String, ThinPool> pools = new LinkedHashMap<>();
 
     private VolumeGroup(BdevHost host, OfflineVolumeGroup editor) {
         this.host = host;
@@ -109,11 +114,11 @@ public final class VolumeGroup implements AutoCloseable {
 
     /** A PV went away: every volume fails from now on (its data may live there). */
     private void pvRemoved() {
-        List<LogicalVolume> lvs;
+        List<BlockDevice> lvs;
         synchronized (this) {
             lvs = new ArrayList<>(active.values());
         }
-        for (LogicalVolume lv : lvs) {
+        for (BlockDevice lv : lvs) {
             lv.announceRemoval();
         }
     }
@@ -131,12 +136,17 @@ public final class VolumeGroup implements AutoCloseable {
         return List.copyOf(pvDevices.values());
     }
 
-    /** The active volume {@code lvName}, or null. */
+    /** The active linear or striped volume {@code lvName}, or null. */
     public synchronized LogicalVolume volume(String lvName) {
-        return active.get(lvName);
+        return active.get(lvName) instanceof LogicalVolume v ? v : null;
     }
 
-    public synchronized List<LogicalVolume> activeVolumes() {
+    /** The active thin volume {@code lvName}, or null. */
+    public synchronized ThinVolume thinVolume(String lvName) {
+        return active.get(lvName) instanceof ThinVolume v ? v : null;
+    }
+
+    public synchronized List<BlockDevice> activeVolumes() {
         return List.copyOf(active.values());
     }
 
@@ -144,6 +154,13 @@ public final class VolumeGroup implements AutoCloseable {
      * Activates {@code lvName} as a block device named {@code deviceName} (e.g. {@code vg0/lv0}).
      * The caller registers it where it wants it (a {@link org.orionos.host.bdev.BdevRegistry}).
      */
+    public synchronized BlockDevice activateAny(String lvName, String deviceName) {
+        LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+        ThinSegments.Thin t = lv == null ? null : ThinSegments.thinOf(lv);
+        return t == null ? activate(lvName, deviceName) : activateThin(lvName, deviceName);
+    }
+
+    /** Activates the linear or striped volume {@code lvName} (see {@link #activateAny}). */
     public synchronized LogicalVolume activate(String lvName, String deviceName) {
         if (active.containsKey(lvName)) {
             throw new ErrnoException(Errno.EEXIST, "activate " + name() + "/" + lvName, null, "already active");
@@ -186,6 +203,125 @@ public final class VolumeGroup implements AutoCloseable {
     }
 
     /**
+     * Activates the thin volume {@code lvName} as a block device (opening its pool first if no
+     * volume of that pool is active yet).
+     */
+    public synchronized ThinVolume activateThin(String lvName, String deviceName) {
+        if (active.containsKey(lvName)) {
+            throw new ErrnoException(Errno.EEXIST, "activate " + name() + "/" + lvName, null, "already active");
+        }
+        LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+        ThinSegments.Thin t = lv == null ? null : ThinSegments.thinOf(lv);
+        if (t == null) {
+            throw new ErrnoException(Errno.ENOENT, "activate " + name() + "/" + lvName, null, "no such thin LV");
+        }
+        ThinPool pool = pool(t.pool());
+        ThinMap map = pool.device(t.deviceId());
+        if (map == null) {
+            throw new ErrnoException(Errno.EBADMSG, "activate " + name() + "/" + lvName, null, "thin pool " + t.pool()
+                    + " has no device " + t.deviceId() + "; its mappings are lost");
+        }
+        ThinVolume v = new ThinVolume(deviceName, name(), lvName, pool, map, blockSize());
+        active.put(lvName, v);
+        return v;
+    }
+
+    /** The running pool {@code poolName}, opened on first use. */
+    synchronized ThinPool pool(String poolName) {
+        ThinPool p = pools.get(poolName);
+        if (p != null) {
+            return p;
+        }
+        VolumeGroupMetadata meta = editor.metadata();
+        LogicalVolumeMetadata lv = meta.logicalVolume(poolName);
+        ThinSegments.Pool seg = lv == null ? null : ThinSegments.poolOf(lv);
+        if (seg == null) {
+            throw new ErrnoException(Errno.ENOENT, "open thin pool " + name() + "/" + poolName, null, "no such thin pool");
+        }
+        Set<Long> live = new HashSet<>();
+        for (LogicalVolumeMetadata l : meta.logicalVolumes()) {
+            ThinSegments.Thin t = ThinSegments.thinOf(l);
+            if (t != null && t.pool().equals(poolName)) {
+                live.add(t.deviceId());
+            }
+        }
+        p = ThinPool.open(poolName, hiddenVolume(seg.dataLv()), hiddenVolume(seg.metadataLv()), seg.chunkSectors(),
+                host.client(), live);
+        pools.put(poolName, p);
+        return p;
+    }
+
+    private LogicalVolume hiddenVolume(String lvName) {
+        LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+        if (lv == null) {
+            throw new ErrnoException(Errno.EBADMSG, "open " + name() + "/" + lvName, null, "the thin pool's " + lvName
+                    + " is missing from the VG");
+        }
+        LvMap map = LvMap.of(editor.metadata(), lv, pvDevices);
+        return new LogicalVolume(name() + "/" + lvName, name(), lvName, map, blockSize(), LogicalVolume.capabilitiesOf(map));
+    }
+
+    /**
+     * {@code lvcreate --type thin-pool -n name -l dataExtents [--poolmetadatasize] [-c chunk]}:
+     * creates the pool's volumes in one LVM commit and formats its mapping metadata.
+     */
+    public synchronized LogicalVolumeMetadata createThinPool(String poolName, long dataExtents, long metaExtents,
+                                                             long chunkSectors) {
+        LogicalVolumeMetadata lv = editor.createThinPool(poolName, dataExtents, metaExtents, chunkSectors);
+        LogicalVolume meta = hiddenVolume(poolName + "_tmeta");
+        ThinPool.format(meta, chunkSectors, dataExtents * editor.metadata().extentSize() / chunkSectors, host.client());
+        return lv;
+    }
+
+    /**
+     * {@code lvcreate --type thin --thinpool pool -V size -n name}: an empty thin volume of
+     * {@code virtualBytes} (rounded up to whole chunks and extents). The pool's new device is
+     * committed first, then the LV: a crash between leaves an orphan device the pool drops on open.
+     */
+    public synchronized LogicalVolumeMetadata createThin(String lvName, String poolName, long virtualBytes) {
+        ThinPool p = pool(poolName);
+        long extentBytes = editor.metadata().extentSize() * 512;
+        long unit = Math.max(extentBytes, p.chunkBytes);
+        long bytes = (virtualBytes + unit - 1) / unit * unit;
+        if (editor.metadata().logicalVolume(lvName) != null) {
+            throw new ErrnoException(Errno.EEXIST, "lvcreate " + name() + "/" + lvName, null, "an LV of that name exists");
+        }
+        long id = nextDeviceId(p);
+        p.createDevice(id, bytes / p.chunkBytes);
+        return editor.createThin(lvName, poolName, bytes / extentBytes, id, null);
+    }
+
+    private long nextDeviceId(ThinPool p) {
+        long id = 0;
+        for (long d : p.deviceIds()) {
+            id = Math.max(id, d);
+        }
+        for (LogicalVolumeMetadata l : editor.metadata().logicalVolumes()) {
+            ThinSegments.Thin t = ThinSegments.thinOf(l);
+            if (t != null) {
+                id = Math.max(id, t.deviceId());
+            }
+        }
+        return id + 1;
+    }
+
+    /**
+     * {@code lvextend -l +N pool}: grows the pool's data volume; writes that failed with ENOSPC
+     * succeed again once this returns.
+     */
+    public synchronized void extendThinPool(String poolName, long moreExtents) {
+        editor.extendThinPool(poolName, moreExtents);
+        ThinPool p = pools.get(poolName);
+        if (p != null) {
+            ThinSegments.Pool seg = ThinSegments.poolOf(editor.metadata().logicalVolume(poolName));
+            LvMap map = LvMap.of(editor.metadata(), editor.metadata().logicalVolume(seg.dataLv()), pvDevices);
+            p.data.publish(map); // the new range is mapped before the pool hands out chunks in it
+            p.data.setSize(map.size() / p.data.blockSize());
+            p.grow(map.size() / p.chunkBytes);
+        }
+    }
+
+    /**
      * {@code lvresize -l extents}, also while the volume is active and in use. Shrinking needs
      * {@code force} (the data past the new end is lost, as lvm2 warns); the shrunk range stops
      * taking I/O and drains before its extents are freed in the metadata.
@@ -196,7 +332,7 @@ public final class VolumeGroup implements AutoCloseable {
             throw new ErrnoException(Errno.ENOENT, "lvresize " + name() + "/" + lvName, null, "no such LV");
         }
         long now = lv.extentCount();
-        LogicalVolume v = active.get(lvName);
+        LogicalVolume v = volume(lvName);
         if (extents >= now) {
             LogicalVolumeMetadata next = editor.resize(lvName, extents);
             if (v != null) {
@@ -245,14 +381,15 @@ public final class VolumeGroup implements AutoCloseable {
      * counts the volume's requests it passed down; the count is read by a task on that reactor,
      * which runs between submit calls, so a request that passed the old size check is counted by then.
      */
-    private void drain(LogicalVolume v) {
+    private void drain(BlockDevice v) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (int i = 0; i < host.reactorCount(); i++) {
             var ctx = host.context(i);
             while (true) {
                 int n;
                 try {
-                    n = ctx.reactor().call(() -> v.inFlight(ctx)).get(5, TimeUnit.SECONDS);
+                    n = ctx.reactor().call(() -> v instanceof ThinVolume t ? t.inFlight(ctx)
+                            : ((LogicalVolume) v).inFlight(ctx)).get(5, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     throw new ErrnoException(Errno.ETIMEDOUT, "drain " + v.name(), null, "reactor " + i
                             + " did not answer: " + e);
@@ -274,7 +411,7 @@ public final class VolumeGroup implements AutoCloseable {
      * then deactivates it and frees its extents.
      */
     public synchronized void remove(String lvName) {
-        LogicalVolume v = active.get(lvName);
+        BlockDevice v = active.get(lvName);
         if (v != null && !v.claims().isEmpty()) {
             throw ErrnoException.withMessage(Errno.EBUSY, "lvremove " + name() + "/" + lvName, v.name(),
                     "logical volume " + name() + "/" + lvName + " is open (in use by " + v.claims()
@@ -283,12 +420,26 @@ public final class VolumeGroup implements AutoCloseable {
         if (editor.metadata().logicalVolume(lvName) == null) {
             throw new ErrnoException(Errno.ENOENT, "lvremove " + name() + "/" + lvName, null, "no such LV");
         }
+        LogicalVolumeMetadata meta = editor.metadata().logicalVolume(lvName);
+        ThinSegments.Thin thin = ThinSegments.thinOf(meta);
+        if (ThinSegments.poolOf(meta) != null && !editor.thinVolumesOf(lvName).isEmpty()) {
+            throw new ErrnoException(Errno.EBUSY, "lvremove " + name() + "/" + lvName, null, "thin volumes "
+                    + editor.thinVolumesOf(lvName) + " use this pool; remove them first");
+        }
         if (v != null) {
             v.announceRemoval();
             drain(v);
             active.remove(lvName);
         }
+        ThinPool pool = pools.remove(lvName);
+        if (pool != null) {
+            pool.close();
+        }
         editor.removeLogicalVolume(lvName);
+        if (thin != null) {
+            // The LV is gone first: a crash now leaves an orphan device that the pool drops on open.
+            pool(thin.pool()).deleteDevice(thin.deviceId());
+        }
     }
 
     /** {@code vgextend}: formats (if needed) and adds these block devices as PVs, claiming them. */
@@ -338,10 +489,19 @@ public final class VolumeGroup implements AutoCloseable {
     /** Deactivates every volume (they fail new I/O with ENODEV) and releases the PVs. */
     @Override
     public synchronized void close() {
-        for (LogicalVolume v : active.values()) {
+        for (BlockDevice v : active.values()) {
             v.announceRemoval();
         }
+        for (BlockDevice v : active.values()) {
+            if (v instanceof ThinVolume) {
+                drain(v);
+            }
+        }
         active.clear();
+        for (ThinPool p : pools.values()) {
+            p.close();
+        }
+        pools.clear();
         claims.forEach(Claim::close);
         claims.clear();
     }

@@ -374,6 +374,138 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         return addLv(name, List.of(new StripedSegment(0, perStripe * stripes, stripeSize, areas, List.of())));
     }
 
+    /**
+     * {@code lvcreate --type thin-pool -n name -l dataExtents --poolmetadatasize ...}: the hidden
+     * linear LVs {@code name_tmeta} and {@code name_tdata} and the pool LV naming them, in one
+     * commit (see {@link ThinSegments}). The caller formats the mappings on {@code name_tmeta}
+     * before using the pool.
+     *
+     * @param chunkSectors chunk size in sectors: a power of two from 128 (64 KiB) to 2097152 (1 GiB), as dm-thin allows
+     */
+    public LogicalVolumeMetadata createThinPool(String name, long dataExtents, long metaExtents, long chunkSectors) {
+        checkNewLv(name);
+        checkNewLv(name + "_tmeta");
+        checkNewLv(name + "_tdata");
+        if (chunkSectors < 128 || chunkSectors > 2097152 || Long.bitCount(chunkSectors) != 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin-pool " + name, "VG " + vg.name(),
+                    "chunk size must be a power of two from 64 KiB to 1 GiB, got " + chunkSectors + " sectors");
+        }
+        if ((vg.extentSize() % chunkSectors) != 0 && (chunkSectors % vg.extentSize()) != 0) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin-pool " + name, "VG " + vg.name(),
+                    "chunk size " + chunkSectors + " and extent size " + vg.extentSize() + " sectors must divide one another");
+        }
+        if (dataExtents < 1 || metaExtents < 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin-pool " + name, "VG " + vg.name(),
+                    "a pool needs at least one data and one metadata extent");
+        }
+        List<String> hidden = List.of("READ", "WRITE");
+        long stamp = System.currentTimeMillis() / 1000;
+        List<LvSegment> meta = linearSegments(vg, metaExtents);
+        LogicalVolumeMetadata tmeta = new LogicalVolumeMetadata(name + "_tmeta", LvmUuid.random(), hidden, List.of(),
+                stamp, hostName(), meta, List.of());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.add(tmeta);
+        List<LvSegment> data = linearSegments(vg.withLogicalVolumes(lvs), dataExtents);
+        LogicalVolumeMetadata tdata = new LogicalVolumeMetadata(name + "_tdata", LvmUuid.random(), hidden, List.of(),
+                stamp, hostName(), data, List.of());
+        lvs.add(tdata);
+        LogicalVolumeMetadata pool = new LogicalVolumeMetadata(name, LvmUuid.random(),
+                LogicalVolumeMetadata.READ_WRITE_VISIBLE, List.of(), stamp, hostName(),
+                List.of(ThinSegments.pool(dataExtents, tmeta.name(), tdata.name(), chunkSectors)), List.of());
+        lvs.add(pool);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvcreate --type thin-pool " + vg.name() + "/" + name);
+        return pool;
+    }
+
+    private static List<LvSegment> linearSegments(VolumeGroupMetadata in, long extents) {
+        List<LvSegment> segs = new ArrayList<>();
+        long le = 0;
+        for (ExtentAllocator.FreeRange r : new ExtentAllocator(in).linear(extents)) {
+            segs.add(StripedSegment.linear(le, r.count(), r.pvName(), r.start()));
+            le += r.count();
+        }
+        return segs;
+    }
+
+    /**
+     * {@code lvcreate --type thin --thinpool pool -V size -n name} (or a thin snapshot of
+     * {@code origin}): the LV naming the pool and the device id. The pool's mappings for that id
+     * are the caller's (an empty device, or the origin's mappings shared).
+     */
+    public LogicalVolumeMetadata createThin(String name, String pool, long virtualExtents, long deviceId, String origin) {
+        checkNewLv(name);
+        LogicalVolumeMetadata p = vg.logicalVolume(pool);
+        if (p == null || ThinSegments.poolOf(p) == null) {
+            throw new ErrnoException(Errno.ENOENT, "lvcreate --type thin " + name, "VG " + vg.name(),
+                    pool + " is not a thin pool of this VG");
+        }
+        if (virtualExtents < 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin " + name, "VG " + vg.name(),
+                    "a thin volume needs a virtual size of at least one extent");
+        }
+        LogicalVolumeMetadata lv = new LogicalVolumeMetadata(name, LvmUuid.random(),
+                LogicalVolumeMetadata.READ_WRITE_VISIBLE, List.of(), System.currentTimeMillis() / 1000, hostName(),
+                List.of(ThinSegments.thin(virtualExtents, pool, deviceId, origin)), List.of());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.add(lv);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvcreate --type thin " + vg.name() + "/" + name);
+        return lv;
+    }
+
+    /** The thin volumes of this VG that use {@code pool}. */
+    public List<String> thinVolumesOf(String pool) {
+        List<String> out = new ArrayList<>();
+        for (LogicalVolumeMetadata l : vg.logicalVolumes()) {
+            ThinSegments.Thin t = ThinSegments.thinOf(l);
+            if (t != null && t.pool().equals(pool)) {
+                out.add(l.name());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code lvextend -l +N pool}: grows {@code pool_tdata} and the pool LV by {@code moreExtents}
+     * in one commit. The new chunks are usable once the running pool learns the new size.
+     */
+    public LogicalVolumeMetadata extendThinPool(String name, long moreExtents) {
+        LogicalVolumeMetadata pool = requireLv(name, "lvextend");
+        ThinSegments.Pool p = ThinSegments.poolOf(pool);
+        if (p == null) {
+            throw new ErrnoException(Errno.EINVAL, "lvextend " + vg.name() + "/" + name, null, "not a thin pool");
+        }
+        if (moreExtents < 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvextend " + vg.name() + "/" + name, null, "nothing to add");
+        }
+        LogicalVolumeMetadata data = requireLv(p.dataLv(), "lvextend");
+        List<LvSegment> segs = new ArrayList<>(data.segments());
+        long now = data.extentCount();
+        for (LvSegment s : linearSegments(vg, moreExtents)) {
+            StripedSegment n = (StripedSegment) s;
+            StripedSegment tail = (StripedSegment) segs.get(segs.size() - 1);
+            StripeArea ta = tail.stripes().get(0);
+            StripeArea na = n.stripes().get(0);
+            if (tail.stripeCount() == 1 && ta.pvName().equals(na.pvName()) && ta.startExtent() + tail.extentCount() == na.startExtent()) {
+                segs.set(segs.size() - 1, new StripedSegment(tail.startExtent(), tail.extentCount() + n.extentCount(), 0,
+                        tail.stripes(), tail.extra()));
+            } else {
+                segs.add(StripedSegment.linear(now, n.extentCount(), na.pvName(), na.startExtent()));
+            }
+            now += n.extentCount();
+        }
+        LogicalVolumeMetadata nextData = new LogicalVolumeMetadata(data.name(), data.id(), data.status(), data.flags(),
+                data.creationTime(), data.creationHost(), segs, data.extra());
+        OtherSegment ps = (OtherSegment) pool.segments().get(0);
+        LogicalVolumeMetadata nextPool = new LogicalVolumeMetadata(pool.name(), pool.id(), pool.status(), pool.flags(),
+                pool.creationTime(), pool.creationHost(),
+                List.of(new OtherSegment(0, now, ps.type(), ps.body())), pool.extra());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.set(lvs.indexOf(data), nextData);
+        lvs.set(lvs.indexOf(pool), nextPool);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvextend " + vg.name() + "/" + name);
+        return nextPool;
+    }
+
     /** {@code lvremove}: drops the volume from the metadata (its extents become free). */
     public void removeLogicalVolume(String name) {
         LogicalVolumeMetadata lv = vg.logicalVolume(name);
@@ -382,6 +514,19 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         }
         List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
         lvs.remove(lv);
+        ThinSegments.Pool pool = ThinSegments.poolOf(lv);
+        if (pool != null) {
+            List<String> users = thinVolumesOf(name);
+            if (!users.isEmpty()) {
+                throw new ErrnoException(Errno.EBUSY, "lvremove " + vg.name() + "/" + name, null,
+                        "thin volumes " + users + " use this pool; remove them first");
+            }
+            lvs.remove(vg.logicalVolume(pool.metadataLv()));
+            lvs.remove(vg.logicalVolume(pool.dataLv()));
+        } else if (!lv.status().contains("VISIBLE") && name.matches(".*_t(meta|data)")) {
+            throw new ErrnoException(Errno.EINVAL, "lvremove " + vg.name() + "/" + name, null,
+                    "this is a hidden part of a thin pool; remove the pool instead");
+        }
         commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvremove " + vg.name() + "/" + name);
     }
 

@@ -1,0 +1,213 @@
+package org.orionos.host.lvm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.BdevClient;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.ModelWorkload;
+import org.orionos.host.bdev.backend.MemoryBdev;
+import org.orionos.host.lvm.metadata.ThinSegments;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Thin pools and thin volumes on memory PVs: random concurrent I/O against the byte-exact model
+ * on an over-committed volume, content kept across close and reopen (the mappings went through a
+ * metadata commit), a full pool failing writes with ENOSPC without touching what is mapped and
+ * recovering after lvextend, trim returning chunks only after a commit, and a crash injected at
+ * every step of a mapping commit leaving exactly the old or the new image.
+ */
+class ThinPoolTest {
+    static final long MIB = 1 << 20;
+    /** 1 MiB extents. */
+    static final long EXT = 2048;
+    static final long CHUNK = 64 << 10;
+
+    static List<BlockDevice> memoryPvs(int n, long size) {
+        List<BlockDevice> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(new MemoryBdev("tpv" + i + "-" + System.nanoTime(), size, 512));
+        }
+        return out;
+    }
+
+    static void fill(MemorySegment s, long seed) {
+        for (long i = 0; i < s.byteSize(); i += 8) {
+            s.set(JAVA_LONG, i, seed * 0x9E3779B97F4A7C15L + i);
+        }
+    }
+
+    static int errno(ExecutionException e) {
+        return ((ErrnoException) e.getCause()).errno();
+    }
+
+    @Test
+    void overCommittedThinVolumeMatchesTheModelAndKeepsItsDataAcrossReopen() throws Exception {
+        long region = 4 * MIB;
+        try (BdevHost host = BdevHost.start(2, 8 << 20); Arena arena = Arena.ofShared()) {
+            List<BlockDevice> pvs = memoryPvs(2, 48 * MIB);
+            MemorySegment before = arena.allocate(2 * region, 4096);
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgthin", pvs, EXT)) {
+                vg.createThinPool("pool", 40, 2, ThinSegments.DEFAULT_CHUNK_SECTORS);
+                vg.createThin("thin", "pool", 1L << 40); // 1 TiB on a 40 MiB pool
+                ThinVolume v = vg.activateThin("thin", "vgthin/thin");
+                assertEquals(1L << 40, v.sizeBytes());
+                assertEquals(CHUNK, v.optimalBoundary());
+                long[] bases = {0, 700L << 30};
+                List<ModelWorkload> loads = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    loads.add(new ModelWorkload(host.context(i), v, bases[i], region, 4000, 16, 31 + i, false, arena));
+                }
+                loads.forEach(ModelWorkload::start);
+                for (ModelWorkload w : loads) {
+                    assertNull(w.done.get(120, TimeUnit.SECONDS));
+                    assertTrue(w.reads > 800 && w.writes > 800 && w.vectored > 0 && w.others > 100,
+                            "mix: reads " + w.reads + " writes " + w.writes + " vectored " + w.vectored + " other " + w.others);
+                }
+                BdevClient c = host.client();
+                c.read(v, bases[0], before.asSlice(0, region)).get(30, TimeUnit.SECONDS);
+                c.read(v, bases[1], before.asSlice(region, region)).get(30, TimeUnit.SECONDS);
+                c.flush(v).get(30, TimeUnit.SECONDS);
+                ThinPool p = vg.pool("pool");
+                assertTrue(p.usedChunks() <= 2 * region / CHUNK, "used " + p.usedChunks());
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                BlockDevice v = vg.activateAny("thin", "vgthin/thin");
+                assertInstanceOf(ThinVolume.class, v);
+                MemorySegment after = arena.allocate(2 * region, 4096);
+                host.client().read(v, 0, after.asSlice(0, region)).get(30, TimeUnit.SECONDS);
+                host.client().read(v, 700L << 30, after.asSlice(region, region)).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, after.mismatch(before), "content after reopen");
+            }
+        }
+    }
+
+    @Test
+    void fullPoolFailsWritesWithEnospcKeepsMappingsAndRecoversWhenExtended() throws Exception {
+        try (BdevHost host = BdevHost.start(1, 8 << 20); Arena arena = Arena.ofShared()) {
+            List<BlockDevice> pvs = memoryPvs(1, 32 * MIB);
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgfull", pvs, EXT)) {
+                vg.createThinPool("pool", 2, 1, ThinSegments.DEFAULT_CHUNK_SECTORS); // 32 chunks
+                vg.createThin("a", "pool", 16 * MIB);
+                ThinVolume a = vg.activateThin("a", "vgfull/a");
+                ThinPool p = vg.pool("pool");
+                p.warnAt(0.5);
+                BdevClient c = host.client();
+                MemorySegment data = arena.allocate(2 * MIB, 4096);
+                fill(data, 5);
+                c.write(a, 0, data, 0).get(30, TimeUnit.SECONDS);
+                assertEquals(0, p.freeChunks());
+                MemorySegment one = arena.allocate(4096, 4096);
+                fill(one, 6);
+                var full = assertThrows(ExecutionException.class, () -> c.write(a, 8 * MIB + 4096, one, 0).get(30, TimeUnit.SECONDS));
+                assertEquals(Errno.ENOSPC, errno(full));
+                // Overwrites of mapped chunks still work; the failed write mapped nothing.
+                c.write(a, 4096, one, 0).get(30, TimeUnit.SECONDS);
+                MemorySegment.copy(one, 0, data, 4096, 4096);
+                MemorySegment back = arena.allocate(2 * MIB, 4096);
+                c.read(a, 0, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, back.mismatch(data));
+                MemorySegment zeros = arena.allocate(4096, 4096);
+                c.read(a, 8 * MIB, zeros).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, zeros.mismatch(arena.allocate(4096, 4096)), "the refused chunk stays unmapped");
+
+                vg.extendThinPool("pool", 1);
+                assertEquals(48, p.dataChunks());
+                c.write(a, 8 * MIB + 4096, one, 0).get(30, TimeUnit.SECONDS);
+                c.read(a, 8 * MIB, zeros).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, zeros.asSlice(4096 - 4096, 4096).mismatch(arena.allocate(4096, 4096)));
+                MemorySegment got = arena.allocate(4096, 4096);
+                c.read(a, 8 * MIB + 4096, got).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, got.mismatch(one));
+
+                // Trim returns whole chunks, reusable once a commit no longer maps them.
+                long freeBefore = p.freeChunks();
+                c.trim(a, 0, MIB).get(30, TimeUnit.SECONDS);
+                assertEquals(freeBefore, p.freeChunks(), "trimmed chunks are held until the next commit");
+                c.flush(a).get(30, TimeUnit.SECONDS);
+                assertEquals(freeBefore + 16, p.freeChunks());
+                c.read(a, 0, back.asSlice(0, MIB)).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, back.asSlice(0, MIB).mismatch(arena.allocate(MIB, 4096)), "trimmed range reads zeros");
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                assertEquals(3, vg.metadata().logicalVolume("pool").extentCount());
+                assertEquals(3, vg.metadata().logicalVolume("pool_tdata").extentCount());
+            }
+        }
+    }
+
+    /**
+     * Commit A (8 chunks), then trim A and write B into the other 8 chunks (a ninth write fails:
+     * A's chunks are held), then crash at each step of the next commit. Reopened, the volume
+     * shows exactly A (old image) or exactly B (new image), never B's data under A's addresses.
+     */
+    @Test
+    void crashAtEveryCommitStepLeavesTheOldOrTheNewImage() throws Exception {
+        for (int step = 0; step <= 3; step++) {
+            try (BdevHost host = BdevHost.start(1, 8 << 20); Arena arena = Arena.ofShared()) {
+                List<BlockDevice> pvs = memoryPvs(1, 16 * MIB);
+                MemorySegment a = arena.allocate(CHUNK * 8, 4096);
+                MemorySegment b = arena.allocate(CHUNK * 8, 4096);
+                fill(a, 100 + step);
+                fill(b, 200 + step);
+                try (VolumeGroup vg = VolumeGroup.create(host, "vgcrash", pvs, EXT)) {
+                    vg.createThinPool("pool", 1, 1, ThinSegments.DEFAULT_CHUNK_SECTORS); // 16 chunks
+                    vg.createThin("t", "pool", 8 * MIB);
+                    ThinVolume t = vg.activateThin("t", "vgcrash/t");
+                    ThinPool p = vg.pool("pool");
+                    BdevClient c = host.client();
+                    c.write(t, 0, a, 0).get(30, TimeUnit.SECONDS);
+                    c.flush(t).get(30, TimeUnit.SECONDS);
+                    long seq = p.seqno();
+                    c.trim(t, 0, CHUNK * 8).get(30, TimeUnit.SECONDS);
+                    c.write(t, 4 * MIB, b, 0).get(30, TimeUnit.SECONDS);
+                    MemorySegment one = arena.allocate(4096, 4096);
+                    var held = assertThrows(ExecutionException.class, () -> c.write(t, 6 * MIB, one, 0).get(30, TimeUnit.SECONDS));
+                    assertEquals(Errno.ENOSPC, errno(held), "trimmed chunks must not be reused before a commit");
+                    if (step == 0) {
+                        p.commitAndWait();
+                        assertTrue(p.seqno() > seq);
+                    } else {
+                        p.crashAfterStep = step;
+                        ErrnoException died = assertThrows(ErrnoException.class, p::commitAndWait);
+                        assertEquals(Errno.EIO, died.errno());
+                        assertEquals(seq, p.seqno());
+                    }
+                }
+                try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                    ThinVolume t = vg.activateThin("t", "vgcrash/t");
+                    MemorySegment lo = arena.allocate(CHUNK * 8, 4096);
+                    MemorySegment hi = arena.allocate(CHUNK * 8, 4096);
+                    host.client().read(t, 0, lo).get(30, TimeUnit.SECONDS);
+                    host.client().read(t, 4 * MIB, hi).get(30, TimeUnit.SECONDS);
+                    MemorySegment zero = arena.allocate(CHUNK * 8, 4096);
+                    boolean newImage = step == 0 || step == 3;
+                    assertEquals(-1, lo.mismatch(newImage ? zero : a), "step " + step + ": A's range");
+                    assertEquals(-1, hi.mismatch(newImage ? b : zero), "step " + step + ": B's range");
+                    ThinPool p = vg.pool("pool");
+                    assertEquals(newImage ? 8 : 8, p.usedChunks(), "step " + step);
+                    // Whatever image won, the pool allocates again without clobbering it.
+                    MemorySegment c2 = arena.allocate(CHUNK * 8, 4096);
+                    fill(c2, 300);
+                    host.client().write(t, 2 * MIB, c2, 0).get(30, TimeUnit.SECONDS);
+                    host.client().read(t, 0, lo).get(30, TimeUnit.SECONDS);
+                    assertEquals(-1, lo.mismatch(newImage ? zero : a), "step " + step + ": A's range after new writes");
+                }
+            }
+        }
+    }
+}
