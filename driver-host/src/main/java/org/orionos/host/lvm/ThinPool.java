@@ -69,6 +69,8 @@ final class ThinPool implements AutoCloseable {
     private volatile boolean closing;
     private volatile double warnAt = 0.8;
     private volatile boolean warned;
+    /** The committer logged the warning for this crossing (reset when the pool grows or the threshold changes). */
+    private boolean warnLogged;
     private long seqno;
     private int newestSlot;
     private final Thread committer;
@@ -327,6 +329,7 @@ final class ThinPool implements AutoCloseable {
     void warnAt(double fraction) {
         warnAt = fraction;
         warned = false;
+        warnLogged = false;
     }
 
     /** Makes chunks up to {@code chunks} usable (the data volume has grown that far). */
@@ -348,6 +351,7 @@ final class ThinPool implements AutoCloseable {
         }
         dataChunks = chunks;
         warned = false;
+        warnLogged = false;
         dirty = true;
     }
 
@@ -379,6 +383,42 @@ final class ThinPool implements AutoCloseable {
             }
         }
         devices.put(id, s);
+        commitAndWait();
+    }
+
+    /**
+     * Makes {@code target}'s mappings a copy of {@code source}'s (both quiesced): the merge of a
+     * snapshot back into its origin. One commit; {@code source} stays until deleted.
+     */
+    void copyMappings(long source, long target) {
+        ThinMap src = devices.get(source);
+        ThinMap dst = devices.get(target);
+        if (src == null || dst == null) {
+            throw new ErrnoException(Errno.EINVAL, "merge thin device", name, "device " + source + " or " + target
+                    + " missing");
+        }
+        long[] old = dst.runs();
+        long[] r = src.runs();
+        for (int i = 0; i < r.length; i += 3) {
+            for (long k = 0; k < r[i + 2]; k++) {
+                incref(r[i + 1] + k); // before the old references drop, so a chunk both map never looks free
+            }
+        }
+        for (int i = 0; i < old.length; i += 3) {
+            for (long k = 0; k < old[i + 2]; k++) {
+                dst.set(old[i] + k, 0);
+                decref(old[i + 1] + k);
+            }
+        }
+        for (int i = 0; i < r.length; i += 3) {
+            for (long k = 0; k < r[i + 2]; k++) {
+                if (r[i] + k < dst.virtualChunks) {
+                    dst.set(r[i] + k, r[i + 1] + k + 1);
+                } else {
+                    decref(r[i + 1] + k);
+                }
+            }
+        }
         commitAndWait();
     }
 
@@ -446,7 +486,8 @@ final class ThinPool implements AutoCloseable {
         dirty = false;
         int status = 0;
         try {
-            if (warned) {
+            if (warned && !warnLogged) {
+                warnLogged = true;
                 LOG.warn("thin pool {}: {} of {} data chunks in use, above the {}% warning threshold; extend the pool",
                         name, dataChunks - free.get(), dataChunks, Math.round(warnAt * 100));
             }

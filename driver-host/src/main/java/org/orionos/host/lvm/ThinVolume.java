@@ -39,6 +39,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     private static final int COPY_WRITE = 3;
     private static final int NEW_WRITE = 4;
     private static final long RETRY = 1;
+    private static final long GATE = 2;
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final long ZEROS_BYTES = 64 << 10;
     private static final MemorySegment ZEROS = Arena.global().allocate(ZEROS_BYTES, 4096);
@@ -49,8 +50,12 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     private final ThinMap map;
     private final long chunk;
     private final int shift;
+    private final boolean readOnly;
+    /** Set while a snapshot or merge changes this device's map: new requests wait at the gate. */
+    private volatile boolean suspended;
 
-    ThinVolume(String deviceName, String vgName, String lvName, ThinPool pool, ThinMap map, int blockSize) {
+    ThinVolume(String deviceName, String vgName, String lvName, ThinPool pool, ThinMap map, int blockSize,
+               boolean readOnly) {
         super(deviceName, blockSize, map.virtualChunks * pool.chunkBytes / blockSize,
                 Capability.READ | Capability.WRITE | Capability.FLUSH | Capability.FUA | Capability.TRIM
                         | Capability.WRITE_ZEROES,
@@ -61,6 +66,20 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
         this.map = map;
         this.chunk = pool.chunkBytes;
         this.shift = pool.chunkShift;
+        this.readOnly = readOnly;
+    }
+
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    /** Holds new requests (except FLUSH) at the gate; the caller then drains those past it. */
+    void suspend() {
+        suspended = true;
+    }
+
+    void resume() {
+        suspended = false;
     }
 
     public String vgName() {
@@ -91,7 +110,26 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
 
     @Override
     protected void doSubmit(BdevRequest r) {
+        gate(r);
+    }
+
+    /**
+     * Counts the request in, unless the device is suspended: then it waits on a timer, uncounted,
+     * so a drain can finish. The check and the count happen in one reactor turn, so a drain's
+     * task, which runs between turns, sees every request that passed the check.
+     */
+    private void gate(BdevRequest r) {
+        if (suspended && r.op() != BdevOp.FLUSH) {
+            if (!r.context().startTimer(r, 100, GATE)) {
+                r.completeDeferred(-Errno.EAGAIN);
+            }
+            return;
+        }
         ((Channel) channel(r.context())).inFlight++;
+        if (readOnly && r.op() != BdevOp.READ && r.op() != BdevOp.FLUSH) {
+            done(r, -Errno.EROFS, true);
+            return;
+        }
         serve(r);
     }
 
@@ -186,7 +224,11 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
 
     @Override
     protected void ringCompleted(BdevRequest r, int res, int cqeFlags, long cookie) {
-        serve(r); // the retry timer fired
+        if (cookie == GATE) {
+            gate(r);
+        } else {
+            serve(r); // the retry timer fired
+        }
     }
 
     private void write(BdevRequest r) {

@@ -221,7 +221,7 @@ public final class VolumeGroup implements AutoCloseable {
             throw new ErrnoException(Errno.EBADMSG, "activate " + name() + "/" + lvName, null, "thin pool " + t.pool()
                     + " has no device " + t.deviceId() + "; its mappings are lost");
         }
-        ThinVolume v = new ThinVolume(deviceName, name(), lvName, pool, map, blockSize());
+        ThinVolume v = new ThinVolume(deviceName, name(), lvName, pool, map, blockSize(), !lv.status().contains("WRITE"));
         active.put(lvName, v);
         return v;
     }
@@ -303,6 +303,83 @@ public final class VolumeGroup implements AutoCloseable {
             }
         }
         return id + 1;
+    }
+
+    /**
+     * {@code lvcreate -s -n snapName origin} on a thin origin: an instant thin snapshot sharing
+     * every chunk with the origin (writes to either copy the chunk first), writable unless
+     * {@code readOnly} ({@code -pr}). Snapshots of snapshots make chains of any depth. An active
+     * origin is suspended and drained while its map is copied; its I/O continues afterwards.
+     */
+    public synchronized LogicalVolumeMetadata snapshot(String originLv, String snapName, boolean readOnly) {
+        LogicalVolumeMetadata o = editor.metadata().logicalVolume(originLv);
+        ThinSegments.Thin t = o == null ? null : ThinSegments.thinOf(o);
+        if (t == null) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate -s " + name() + "/" + originLv, null,
+                    "orion snapshots thin volumes only; " + originLv + (o == null ? " does not exist" : " is not thin"));
+        }
+        if (editor.metadata().logicalVolume(snapName) != null) {
+            throw new ErrnoException(Errno.EEXIST, "lvcreate -s " + name() + "/" + snapName, null, "an LV of that name exists");
+        }
+        ThinPool p = pool(t.pool());
+        long id = nextDeviceId(p);
+        ThinVolume active = thinVolume(originLv);
+        if (active != null) {
+            active.suspend();
+        }
+        try {
+            if (active != null) {
+                drain(active);
+            }
+            p.snapshotDevice(t.deviceId(), id);
+        } finally {
+            if (active != null) {
+                active.resume();
+            }
+        }
+        return editor.createThinSnapshot(snapName, t.pool(), o.extentCount(), id, originLv, readOnly);
+    }
+
+    /**
+     * {@code lvconvert --merge snap}: rolls the origin back to the snapshot's content and removes
+     * the snapshot. The origin may be active but not open by anyone else than its activation, and
+     * the snapshot must not be open.
+     */
+    public synchronized void merge(String snapName) {
+        LogicalVolumeMetadata s = editor.metadata().logicalVolume(snapName);
+        ThinSegments.Thin st = s == null ? null : ThinSegments.thinOf(s);
+        if (st == null || st.origin() == null) {
+            throw new ErrnoException(Errno.EINVAL, "lvconvert --merge " + name() + "/" + snapName, null,
+                    "not a thin snapshot");
+        }
+        LogicalVolumeMetadata o = editor.metadata().logicalVolume(st.origin());
+        ThinSegments.Thin ot = o == null ? null : ThinSegments.thinOf(o);
+        if (ot == null) {
+            throw new ErrnoException(Errno.ENOENT, "lvconvert --merge " + name() + "/" + snapName, null,
+                    "its origin " + st.origin() + " is gone");
+        }
+        for (String lv : List.of(snapName, st.origin())) {
+            BlockDevice v = active.get(lv);
+            if (v != null && !v.claims().isEmpty()) {
+                throw ErrnoException.withMessage(Errno.EBUSY, "lvconvert --merge " + name() + "/" + snapName, v.name(),
+                        lv + " is open (in use by " + v.claims() + "); stop using it first");
+            }
+        }
+        ThinPool p = pool(ot.pool());
+        List<ThinVolume> quiet = new ArrayList<>();
+        for (String lv : List.of(st.origin(), snapName)) {
+            if (thinVolume(lv) != null) {
+                quiet.add(thinVolume(lv));
+            }
+        }
+        quiet.forEach(ThinVolume::suspend);
+        try {
+            quiet.forEach(this::drain);
+            p.copyMappings(st.deviceId(), ot.deviceId());
+        } finally {
+            quiet.forEach(ThinVolume::resume);
+        }
+        remove(snapName);
     }
 
     /**

@@ -124,6 +124,59 @@ class LvmGuestTest {
         }
     }
 
+    /**
+     * A VG holding orion thin volumes under lvm2 with device-mapper: {@code vgchange -ay} must
+     * activate the linear and striped volumes and leave the pool and thin volumes (orion's
+     * mapping format, which dm-thin cannot read) inactive, so no dm-thin target ever sees it.
+     */
+    @Test
+    @Order(3)
+    void lvm2ActivatesNoOrionThinVolumeButStillTheOthers() throws Exception {
+        List<Path> disks = List.of(namespace("lvm0"), namespace("lvm1"));
+        GuestLvm lvm = new GuestLvm(disks);
+        String thin;
+        String lin;
+        try (BdevHost host = BdevHost.start(1, 8 << 20)) {
+            List<BlockDevice> pvs = new ArrayList<>();
+            for (int i = 0; i < disks.size(); i++) {
+                pvs.add(FileBdev.open("t" + i, disks.get(i), 0, 512, "auto"));
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                lin = sha256(host, vg.activate("lin", "ovg/lin"));
+                vg.createThinPool("pool", 9, 1, 128);
+                vg.createThin("thin", "pool", 32 * MIB);
+                thin = fill(host, vg.activateThin("thin", "ovg/thin"), 31);
+            } finally {
+                pvs.forEach(BlockDevice::close);
+            }
+        }
+        modprobe("dm_mod");
+        Lvm2Tools.Result r = lvm.run("vgchange", "-ay", "ovg");
+        try {
+            String table = run("dmsetup", "table");
+            System.out.println("vgchange -ay exit " + r.exit() + "; dm table:\n" + table);
+            assertTrue(table.contains("ovg-lin:") && table.contains("ovg-str:"), "linear/striped not active: " + table);
+            for (String lv : List.of("ovg-pool", "ovg-thin", "ovg-pool_tdata", "ovg-pool_tmeta")) {
+                assertTrue(!table.contains(lv + ":"), lv + " was activated by lvm2: " + table);
+            }
+            assertTrue(r.err().contains("orion-thin"), "lvm2 said nothing about the thin LVs: " + r.err());
+            assertEquals(lin, sha256(lvm.node("ovg", "lin"), 9 * 4 * MIB), "ovg/lin still reads the same");
+        } finally {
+            lvm.ok("vgchange", "-an", "ovg");
+        }
+        try (BdevHost host = BdevHost.start(1, 8 << 20)) {
+            List<BlockDevice> pvs = new ArrayList<>();
+            for (int i = 0; i < disks.size(); i++) {
+                pvs.add(FileBdev.open("u" + i, disks.get(i), 0, 512, "auto"));
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                assertEquals(thin, sha256(host, vg.activateThin("thin", "ovg/thin")), "thin volume after lvm2 saw it");
+            } finally {
+                pvs.forEach(BlockDevice::close);
+            }
+        }
+    }
+
     /** Writes the whole volume with a seeded pseudo-random stream; returns its SHA-256. */
     static String fill(BdevHost host, BlockDevice v, long seed) throws Exception {
         BdevClient c = host.client();

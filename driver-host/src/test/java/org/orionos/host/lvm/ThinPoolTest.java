@@ -8,12 +8,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.host.bdev.BdevClient;
 import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.ModelWorkload;
+import org.orionos.host.bdev.backend.FileBdev;
 import org.orionos.host.bdev.backend.MemoryBdev;
 import org.orionos.host.lvm.metadata.ThinSegments;
 
@@ -23,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Thin pools and thin volumes on memory PVs: random concurrent I/O against the byte-exact model
@@ -36,6 +39,9 @@ class ThinPoolTest {
     /** 1 MiB extents. */
     static final long EXT = 2048;
     static final long CHUNK = 64 << 10;
+
+    @TempDir
+    java.nio.file.Path dir;
 
     static List<BlockDevice> memoryPvs(int n, long size) {
         List<BlockDevice> out = new ArrayList<>();
@@ -208,6 +214,51 @@ class ThinPoolTest {
                     assertEquals(-1, lo.mismatch(newImage ? zero : a), "step " + step + ": A's range after new writes");
                 }
             }
+        }
+    }
+
+    /**
+     * lvm2 on a VG holding orion thin volumes: it reads the VG, lists the pool and thin LVs with
+     * their orion segment types and unknown state, warns that it does not know those types, and
+     * refuses to change the VG rather than rewrite what it does not understand.
+     */
+    @Test
+    void lvm2ListsOrionThinVolumesAsUnknownAndRefusesToChangeTheVg() throws Exception {
+        assumeTrue(LoopImages.available() && Lvm2Tools.available(), "needs root, loop devices and lvm2");
+        LoopImages.detachLeftovers();
+        try (LoopImages images = new LoopImages(); BdevHost host = BdevHost.start(1, 8 << 20)) {
+            String loop = images.attach(dir, 64 * MIB);
+            BlockDevice pv = FileBdev.open("lp", java.nio.file.Path.of(loop), 0, 512, "auto");
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgseen", List.of(pv), 8192)) {
+                vg.createLinear("plain", 2);
+                vg.createThinPool("pool", 4, 1, ThinSegments.DEFAULT_CHUNK_SECTORS);
+                vg.createThin("thin", "pool", 1L << 30);
+            } finally {
+                pv.close();
+            }
+            Lvm2Tools lvm = new Lvm2Tools(List.of(loop));
+            List<com.fasterxml.jackson.databind.JsonNode> rows = lvm.reportAllowingWarnings("lvs", "lv", "-a", "-o",
+                    "lv_name,segtype,lv_size,lv_attr", "vgseen");
+            java.util.Map<String, String> seg = new java.util.HashMap<>();
+            java.util.Map<String, String> attr = new java.util.HashMap<>();
+            for (var r : rows) {
+                seg.put(r.path("lv_name").asText(), r.path("segtype").asText());
+                attr.put(r.path("lv_name").asText(), r.path("lv_attr").asText());
+            }
+            assertEquals("linear", seg.get("plain"));
+            assertEquals(ThinSegments.POOL_TYPE, seg.get("pool"));
+            assertEquals(ThinSegments.THIN_TYPE, seg.get("thin"));
+            assertEquals("linear", seg.get("[pool_tdata]"));
+            assertEquals("linear", seg.get("[pool_tmeta]"));
+            assertEquals('X', attr.get("thin").charAt(4), "lvm2 reports the thin LV's state as unknown: " + attr);
+            Lvm2Tools.Result vgs = lvm.ok("vgs", "vgseen");
+            assertTrue(Lvm2Tools.complaints(vgs).toString().contains("Unrecognised segment type " + ThinSegments.THIN_TYPE),
+                    "vgs stderr: " + vgs.err());
+            Lvm2Tools.Result change = lvm.run("lvcreate", "-an", "-Zn", "-n", "more", "-L", "4M", "vgseen");
+            assertTrue(change.exit() != 0, "lvm2 changed a VG it cannot fully read: " + change.out() + change.err());
+            System.out.println("lvm2 lvcreate on the VG: exit " + change.exit() + ": " + Lvm2Tools.complaints(change));
+            assertEquals(3, lvm.reportAllowingWarnings("vgs", "vg", "-o", "vg_name,lv_count", "vgseen").get(0).path("lv_count").asInt(),
+                    "nothing changed");
         }
     }
 }

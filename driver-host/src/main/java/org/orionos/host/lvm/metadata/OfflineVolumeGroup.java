@@ -452,6 +452,20 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         return lv;
     }
 
+    /** A thin snapshot LV of {@code origin} (device {@code deviceId}, already made in the pool). */
+    public LogicalVolumeMetadata createThinSnapshot(String name, String pool, long virtualExtents, long deviceId,
+                                                    String origin, boolean readOnly) {
+        checkNewLv(name);
+        List<String> status = readOnly ? List.of("READ", "VISIBLE") : LogicalVolumeMetadata.READ_WRITE_VISIBLE;
+        LogicalVolumeMetadata lv = new LogicalVolumeMetadata(name, LvmUuid.random(), status, List.of(),
+                System.currentTimeMillis() / 1000, hostName(),
+                List.of(ThinSegments.thin(virtualExtents, pool, deviceId, origin)), List.of());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.add(lv);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvcreate -s " + vg.name() + "/" + origin);
+        return lv;
+    }
+
     /** The thin volumes of this VG that use {@code pool}. */
     public List<String> thinVolumesOf(String pool) {
         List<String> out = new ArrayList<>();
