@@ -13,12 +13,16 @@ import org.orionos.bindings.ErrnoException;
 import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.Claim;
+import org.orionos.host.lvm.metadata.ExtentAllocator;
 import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.LvSegment;
 import org.orionos.host.lvm.metadata.MetadataIo;
 import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
 import org.orionos.host.lvm.metadata.PhysicalVolumeDevice;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
 import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.StripeArea;
+import org.orionos.host.lvm.metadata.StripedSegment;
 import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 import org.orionos.host.lvm.metadata.VolumeGroupRead;
@@ -517,6 +521,189 @@ public final class VolumeGroup implements AutoCloseable {
             // The LV is gone first: a crash now leaves an orphan device that the pool drops on open.
             pool(thin.pool()).deleteDevice(thin.deviceId());
         }
+    }
+
+    /** Bytes pvmove copies per window. */
+    static final long MOVE_WINDOW = 1 << 20;
+    /** Test hook: fail pvmove (as a crash would stop it) after this many windows copied; negative = never. */
+    volatile long pvmoveFailAfterWindows = -1;
+
+    /**
+     * {@code pvmove source [destination]}: moves every linear extent on {@code source} to
+     * {@code destination} (or to any other PV with room), while the volumes stay in use.
+     * Each piece (a linear run that fits one free range) is copied window by window: writes to
+     * the piece go to both PVs, writes to the window being copied wait, and once the piece is
+     * copied one LVM commit moves it and the volume's map switches to the new place. A crash
+     * leaves every piece either committed on the new PV or still whole on the old one (which
+     * received every write), so running pvmove again resumes where it stopped.
+     *
+     * @return extents moved
+     */
+    public synchronized long pvmove(BlockDevice source, BlockDevice destination) {
+        String src = pvName(source);
+        String dst = destination == null ? null : pvName(destination);
+        if (src.equals(dst)) {
+            throw new ErrnoException(Errno.EINVAL, "pvmove " + source.name(), null, "source and destination are the same PV");
+        }
+        for (LogicalVolumeMetadata lv : editor.metadata().logicalVolumes()) {
+            for (LvSegment seg : lv.segments()) {
+                if (seg instanceof StripedSegment st && st.stripeCount() > 1
+                        && st.stripes().stream().anyMatch(a -> a.pvName().equals(src))) {
+                    throw new ErrnoException(Errno.EOPNOTSUPP, "pvmove " + source.name(), null, "striped volume "
+                            + lv.name() + " has a stripe on this PV; orion's pvmove moves linear extents only");
+                }
+            }
+        }
+        long moved = 0;
+        long windows = 0;
+        while (true) {
+            VolumeGroupMetadata vg = editor.metadata();
+            LogicalVolumeMetadata lv = null;
+            StripedSegment seg = null;
+            for (LogicalVolumeMetadata l : vg.logicalVolumes()) {
+                for (LvSegment g : l.segments()) {
+                    if (seg == null && g instanceof StripedSegment st && st.stripeCount() == 1
+                            && st.stripes().get(0).pvName().equals(src)) {
+                        lv = l;
+                        seg = st;
+                    }
+                }
+            }
+            if (seg == null) {
+                return moved;
+            }
+            ExtentAllocator.FreeRange to = null;
+            ExtentAllocator alloc = new ExtentAllocator(vg);
+            for (PhysicalVolumeMetadata pv : vg.physicalVolumes()) {
+                if (!pv.name().equals(src) && (dst == null || pv.name().equals(dst)) && to == null) {
+                    List<ExtentAllocator.FreeRange> free = alloc.freeOn(pv.name());
+                    to = free.isEmpty() ? null : free.get(0);
+                }
+            }
+            if (to == null) {
+                throw new ErrnoException(Errno.ENOSPC, "pvmove " + source.name(), null, "no free extents left on "
+                        + (dst == null ? "the other PVs" : destination.name()) + " after moving " + moved
+                        + " extents; add a PV (vgextend) and run pvmove again to continue");
+            }
+            long count = Math.min(seg.extentCount(), to.count());
+            windows = movePiece(lv.name(), seg, count, to, windows);
+            moved += count;
+        }
+    }
+
+    private long movePiece(String lvName, StripedSegment seg, long count, ExtentAllocator.FreeRange to, long windows) {
+        VolumeGroupMetadata vg = editor.metadata();
+        long ext = vg.extentSize() * 512;
+        StripeArea a = seg.stripes().get(0);
+        BlockDevice srcDev = pvDevices.get(a.pvName());
+        BlockDevice dstDev = pvDevices.get(to.pvName());
+        long srcBase = vg.physicalVolume(a.pvName()).peStart() * 512 + a.startExtent() * ext;
+        long dstBase = vg.physicalVolume(to.pvName()).peStart() * 512 + to.start() * ext;
+        long lvLo = seg.startExtent() * ext;
+        long bytes = count * ext;
+        LogicalVolume v = movable(lvName);
+        if (v != null) {
+            v.setWindow(lvLo, lvLo);
+            v.publish(v.map().withMove(lvLo, lvLo + bytes, dstDev, dstBase));
+            waitMirrored(v); // writes mapped without the move are done before any copying starts
+        }
+        var client = host.client();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            java.lang.foreign.MemorySegment buf = arena.allocate(MOVE_WINDOW, 4096);
+            for (long off = 0; off < bytes; off += MOVE_WINDOW) {
+                long n = Math.min(MOVE_WINDOW, bytes - off);
+                if (v != null) {
+                    v.setWindow(lvLo + off, lvLo + off + n);
+                    waitMirrored(v);
+                }
+                if (windows++ == pvmoveFailAfterWindows) {
+                    throw new ErrnoException(Errno.EIO, "pvmove " + name() + "/" + lvName, null, "stopped by the test hook");
+                }
+                java.lang.foreign.MemorySegment piece = buf.asSlice(0, n);
+                client.read(srcDev, srcBase + off, piece).get(60, TimeUnit.SECONDS);
+                client.write(dstDev, dstBase + off, piece, 0).get(60, TimeUnit.SECONDS);
+            }
+            if (v != null) {
+                v.setWindow(lvLo, lvLo); // the copy is whole; writes keep going to both until the switch
+            }
+            client.flush(dstDev).get(60, TimeUnit.SECONDS);
+        } catch (ErrnoException e) {
+            abortMove(v);
+            throw e;
+        } catch (Exception e) {
+            abortMove(v);
+            throw new ErrnoException(Errno.EIO, "pvmove " + name() + "/" + lvName, null, "copy failed: " + e);
+        }
+        LogicalVolumeMetadata next;
+        try {
+            next = editor.moveExtents(lvName, seg.startExtent(), count, to.pvName(), to.start());
+        } catch (RuntimeException e) {
+            abortMove(v);
+            throw e;
+        }
+        if (v != null) {
+            v.publish(LvMap.of(editor.metadata(), next, pvDevices));
+            waitMirrored(v); // no write still lands on the extents the commit just freed
+        }
+        return windows;
+    }
+
+    /** The running volume whose map covers {@code lvName}: an active LV, or a part of an open thin pool. */
+    private LogicalVolume movable(String lvName) {
+        LogicalVolume v = volume(lvName);
+        if (v != null) {
+            return v;
+        }
+        for (ThinPool p : pools.values()) {
+            if (p.data.lvName().equals(lvName)) {
+                return p.data;
+            }
+            if (p.meta.lvName().equals(lvName)) {
+                return p.meta;
+            }
+        }
+        return null;
+    }
+
+    private void abortMove(LogicalVolume v) {
+        if (v != null) {
+            v.setWindow(0, 0);
+            v.publish(LvMap.of(editor.metadata(), editor.metadata().logicalVolume(v.lvName()), pvDevices));
+            waitMirrored(v);
+        }
+    }
+
+    /** Flips the volume's epoch and waits until no mirrored write of the old parity is in flight. */
+    private void waitMirrored(LogicalVolume v) {
+        int parity = v.flipEpoch();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (int i = 0; i < host.reactorCount(); i++) {
+            var ctx = host.context(i);
+            while (true) {
+                int n;
+                try {
+                    n = ctx.reactor().call(() -> v.mirroredInFlight(ctx, parity)).get(5, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new ErrnoException(Errno.ETIMEDOUT, "pvmove " + v.name(), null, "reactor " + i + " did not answer: " + e);
+                }
+                if (n == 0) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new ErrnoException(Errno.ETIMEDOUT, "pvmove " + v.name(), null, n + " writes still in flight after 30 s");
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private String pvName(BlockDevice d) {
+        for (Map.Entry<String, BlockDevice> e : pvDevices.entrySet()) {
+            if (e.getValue() == d) {
+                return e.getKey();
+            }
+        }
+        throw new ErrnoException(Errno.ENODEV, "pvmove", d.name(), "not a PV of VG " + name());
     }
 
     /** {@code vgextend}: formats (if needed) and adds these block devices as PVs, claiming them. */

@@ -466,6 +466,60 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         return lv;
     }
 
+    /**
+     * One committed step of {@code pvmove}: logical extents {@code [le, le + count)} of linear
+     * volume {@code lvName}, which lie on one PV, now lie on {@code dstPv} from {@code dstStart}.
+     * The segment is split around the moved piece; pieces contiguous on one PV are joined again.
+     */
+    public LogicalVolumeMetadata moveExtents(String lvName, long le, long count, String dstPv, long dstStart) {
+        LogicalVolumeMetadata lv = requireLv(lvName, "pvmove");
+        List<LvSegment> out = new ArrayList<>();
+        boolean moved = false;
+        for (LvSegment seg : lv.segments()) {
+            long end = seg.startExtent() + seg.extentCount();
+            if (!(seg instanceof StripedSegment st) || le < seg.startExtent() || le >= end) {
+                out.add(seg);
+                continue;
+            }
+            if (st.stripeCount() != 1 || le + count > end) {
+                throw new ErrnoException(Errno.EINVAL, "pvmove " + vg.name() + "/" + lvName, null, "extents " + le
+                        + ".." + (le + count - 1) + " are not inside one linear segment");
+            }
+            StripeArea a = st.stripes().get(0);
+            long head = le - seg.startExtent();
+            if (head > 0) {
+                out.add(StripedSegment.linear(seg.startExtent(), head, a.pvName(), a.startExtent()));
+            }
+            out.add(StripedSegment.linear(le, count, dstPv, dstStart));
+            long tail = end - le - count;
+            if (tail > 0) {
+                out.add(StripedSegment.linear(le + count, tail, a.pvName(), a.startExtent() + head + count));
+            }
+            moved = true;
+        }
+        if (!moved) {
+            throw new ErrnoException(Errno.EINVAL, "pvmove " + vg.name() + "/" + lvName, null, "no segment holds extent " + le);
+        }
+        List<LvSegment> joined = new ArrayList<>();
+        for (LvSegment seg : out) {
+            if (!joined.isEmpty() && joined.get(joined.size() - 1) instanceof StripedSegment p && p.stripeCount() == 1
+                    && seg instanceof StripedSegment n && n.stripeCount() == 1 && p.extra().isEmpty()
+                    && p.stripes().get(0).pvName().equals(n.stripes().get(0).pvName())
+                    && p.stripes().get(0).startExtent() + p.extentCount() == n.stripes().get(0).startExtent()) {
+                joined.set(joined.size() - 1, StripedSegment.linear(p.startExtent(), p.extentCount() + n.extentCount(),
+                        p.stripes().get(0).pvName(), p.stripes().get(0).startExtent()));
+            } else {
+                joined.add(seg);
+            }
+        }
+        LogicalVolumeMetadata next = new LogicalVolumeMetadata(lv.name(), lv.id(), lv.status(), lv.flags(),
+                lv.creationTime(), lv.creationHost(), joined, lv.extra());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.set(lvs.indexOf(lv), next);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion pvmove " + vg.name() + "/" + lvName);
+        return next;
+    }
+
     /** The thin volumes of this VG that use {@code pool}. */
     public List<String> thinVolumesOf(String pool) {
         List<String> out = new ArrayList<>();
