@@ -33,7 +33,8 @@ import picocli.CommandLine.Parameters;
         description = "Volume manager commands in lvm2's vocabulary, offline on device paths.",
         subcommands = {LvmCommand.PvCreate.class, LvmCommand.VgCreate.class, LvmCommand.VgExtend.class,
             LvmCommand.VgReduce.class, LvmCommand.LvCreate.class, LvmCommand.LvResize.class,
-            LvmCommand.LvRemove.class, LvmCommand.Pvs.class, LvmCommand.Vgs.class, LvmCommand.Lvs.class})
+            LvmCommand.LvRemove.class, LvmCommand.Pvs.class, LvmCommand.Vgs.class, LvmCommand.Lvs.class,
+            LvmBenchCommand.class})
 public final class LvmCommand implements Runnable {
 
     @CommandLine.Spec
