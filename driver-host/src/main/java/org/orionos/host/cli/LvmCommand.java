@@ -10,8 +10,12 @@ import java.util.concurrent.Callable;
 
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.backend.FileBdev;
 import org.orionos.host.lvm.LvmReport;
 import org.orionos.host.lvm.LvmScan;
+import org.orionos.host.lvm.VolumeGroup;
 import org.orionos.host.lvm.metadata.FileMetadataIo;
 import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.MetadataIo;
@@ -34,7 +38,7 @@ import picocli.CommandLine.Parameters;
         subcommands = {LvmCommand.PvCreate.class, LvmCommand.VgCreate.class, LvmCommand.VgExtend.class,
             LvmCommand.VgReduce.class, LvmCommand.LvCreate.class, LvmCommand.LvResize.class,
             LvmCommand.LvRemove.class, LvmCommand.Pvs.class, LvmCommand.Vgs.class, LvmCommand.Lvs.class,
-            LvmBenchCommand.class})
+            LvmCommand.LvConvert.class, LvmCommand.PvMove.class, LvmBenchCommand.class})
 public final class LvmCommand implements Runnable {
 
     @CommandLine.Spec
@@ -233,7 +237,43 @@ public final class LvmCommand implements Runnable {
         }
     }
 
-    @Command(name = "lvcreate", description = "Create a linear or striped logical volume.")
+    /**
+     * Runs {@code fn} on VG {@code vg} opened on a one-reactor host over its device paths: the
+     * commands that move data or format a thin pool's mappings go through the block-device layer.
+     */
+    static <T> T online(LvmScan scan, String vg, java.util.function.Function<VolumeGroup, T> fn) {
+        List<Path> paths = scan.devicesOf(vg);
+        List<BlockDevice> devs = new ArrayList<>();
+        try (BdevHost host = BdevHost.start(1, 16L << 20)) {
+            try {
+                for (int i = 0; i < paths.size(); i++) {
+                    devs.add(FileBdev.open("pv" + i, paths.get(i), 0, 512, "auto"));
+                }
+                try (VolumeGroup g = VolumeGroup.open(host, devs)) {
+                    return fn.apply(g);
+                }
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+        }
+    }
+
+    /** The device opened for {@code path} by {@link #online}, by its position in the VG's device list. */
+    static BlockDevice deviceOf(VolumeGroup g, LvmScan scan, String vg, Path path) {
+        List<Path> paths = scan.devicesOf(vg);
+        for (int i = 0; i < paths.size(); i++) {
+            if (paths.get(i).equals(path)) {
+                for (BlockDevice d : g.physicalVolumes()) {
+                    if (d.name().equals("pv" + i)) {
+                        return d;
+                    }
+                }
+            }
+        }
+        throw new ErrnoException(Errno.ENODEV, "pvmove", path.toString(), "not a PV of VG " + vg);
+    }
+
+    @Command(name = "lvcreate", description = "Create a linear, striped, thin-pool or thin volume, or a thin snapshot (-s).")
     static final class LvCreate extends Base {
         @Option(names = {"-n", "--name"}, required = true)
         String name;
@@ -253,18 +293,72 @@ public final class LvmCommand implements Runnable {
         @Option(names = "--type", defaultValue = "")
         String type;
 
-        @Parameters(index = "0", paramLabel = "VG")
+        @Option(names = {"-V", "--virtualsize"}, description = "Size of a thin volume.")
+        String virtualSize;
+
+        @Option(names = {"--thinpool"}, description = "Pool of a thin volume.")
+        String thinPool;
+
+        @Option(names = {"-c", "--chunksize"}, defaultValue = "64k", description = "Thin-pool chunk size (default ${DEFAULT-VALUE}).")
+        String chunkSize;
+
+        @Option(names = "--poolmetadatasize", description = "Size of a thin pool's metadata volume (default: one extent or more).")
+        String poolMetadataSize;
+
+        @Option(names = {"-s", "--snapshot"}, description = "Thin snapshot of VG/LV (no size).")
+        boolean snapshot;
+
+        @Option(names = {"-p", "--permission"}, defaultValue = "rw", description = "rw or r (a read-only snapshot).")
+        String permission;
+
+        @Parameters(index = "0", paramLabel = "VG|VG/ORIGIN")
         String vg;
 
         @Override
         void run() {
+            if (snapshot) {
+                String[] vl = splitLv(vg);
+                if (size != null || extents != null) {
+                    throw new ErrnoException(Errno.EOPNOTSUPP, "lvcreate -s", vg, "orion makes thin snapshots only, "
+                            + "which take no size; drop -L/-l");
+                }
+                if (!permission.equals("r") && !permission.equals("rw")) {
+                    throw new IllegalArgumentException("-p takes r or rw, got " + permission);
+                }
+                online(scan(), vl[0], g -> g.snapshot(vl[1], name, permission.equals("r")));
+                out().println("  Logical volume \"" + name + "\" created.");
+                return;
+            }
+            String t = type.isEmpty() ? (virtualSize != null ? "thin" : stripes > 1 ? "striped" : "linear") : type;
+            if (t.equals("thin")) {
+                if (virtualSize == null || thinPool == null || size != null || extents != null) {
+                    throw new IllegalArgumentException("--type thin takes --thinpool POOL and -V SIZE (and no -L/-l)");
+                }
+                long bytes = parseSize(virtualSize, 'm');
+                online(scan(), vg, g -> g.createThin(name, thinPool, bytes));
+                out().println("  Logical volume \"" + name + "\" created.");
+                return;
+            }
             if ((size == null) == (extents == null)) {
                 throw new IllegalArgumentException("give the size with exactly one of -L SIZE or -l EXTENTS");
             }
-            String t = type.isEmpty() ? (stripes > 1 ? "striped" : "linear") : type;
+            if (t.equals("thin-pool")) {
+                long chunk = parseSize(chunkSize, 'k') / 512;
+                online(scan(), vg, g -> {
+                    long ext = g.metadata().extentSize() * 512;
+                    long n = extents != null ? extents : (parseSize(size, 'm') + ext - 1) / ext;
+                    // Default: room for every chunk mapped twice over in each of the two slots.
+                    long metaBytes = poolMetadataSize != null ? parseSize(poolMetadataSize, 'm')
+                            : 2 * (4096 + 2 * 24 * (n * ext / (chunk * 512)) + 4096);
+                    return g.createThinPool(name, n, Math.max(1, (metaBytes + ext - 1) / ext), chunk);
+                });
+                out().println("  Thin pool volume with chunk size " + (chunk / 2) + ".00 KiB can address at most 64.00 TiB of data.");
+                out().println("  Logical volume \"" + name + "\" created.");
+                return;
+            }
             if (!t.equals("linear") && !t.equals("striped")) {
-                throw new ErrnoException(Errno.EOPNOTSUPP, "lvcreate --type " + t, vg, "orion lvm creates linear "
-                        + "and striped volumes; " + t + " volumes need the RAID layer or the thin pool, not here yet");
+                throw new ErrnoException(Errno.EOPNOTSUPP, "lvcreate --type " + t, vg, "orion lvm creates linear, "
+                        + "striped, thin-pool and thin volumes; " + t + " volumes need the RAID layer, not here yet");
             }
             if (t.equals("striped") && stripes < 2) {
                 throw new IllegalArgumentException("--type striped needs -i 2 or more stripes");
@@ -280,6 +374,47 @@ public final class LvmCommand implements Runnable {
                         : g.createLinear(name, n);
                 out().println("  Logical volume \"" + lv.name() + "\" created.");
             }
+        }
+    }
+
+    @Command(name = "lvconvert", description = "lvconvert --merge VG/SNAPSHOT: roll a thin origin back to its snapshot.")
+    static final class LvConvert extends Base {
+        @Option(names = "--merge", required = true, description = "Merge the snapshot into its origin.")
+        boolean merge;
+
+        @Parameters(index = "0", paramLabel = "VG/SNAPSHOT")
+        String target;
+
+        @Override
+        void run() {
+            String[] vl = splitLv(target);
+            online(scan(), vl[0], g -> {
+                g.merge(vl[1]);
+                return null;
+            });
+            out().println("  Merged " + target + " into its origin.");
+        }
+    }
+
+    @Command(name = "pvmove", description = "Move the extents of a PV to another PV of its VG (or to any with room).")
+    static final class PvMove extends Base {
+        @Parameters(index = "0", paramLabel = "SOURCE")
+        Path source;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "DESTINATION")
+        Path destination;
+
+        @Override
+        void run() {
+            LvmScan scan = scanWith(destination == null ? List.of(source) : List.of(source, destination));
+            LvmScan.Pv pv = scan.pv(source);
+            if (pv == null || pv.vg() == null) {
+                throw new ErrnoException(Errno.EINVAL, "pvmove", source.toString(), "not a PV of any VG");
+            }
+            String vg = pv.vg().name();
+            long moved = online(scan, vg, g -> g.pvmove(deviceOf(g, scan, vg, source),
+                    destination == null ? null : deviceOf(g, scan, vg, destination)));
+            out().println("  " + source + ": Moved: 100.00% (" + moved + " extents)");
         }
     }
 
