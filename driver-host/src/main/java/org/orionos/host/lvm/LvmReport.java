@@ -11,6 +11,7 @@ import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.LvSegment;
 import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.StripedSegment;
+import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 
 /**
@@ -104,8 +105,10 @@ public final class LvmReport {
         for (VolumeGroupMetadata vg : scan.vgs()) {
             long ext = vg.extentSize() * 512;
             for (LogicalVolumeMetadata lv : visibleLvs(vg)) {
+                ThinSegments.Thin thin = ThinSegments.thinOf(lv);
                 rows.add(new String[] {lv.name(), vg.name(), attr(vg, lv), size(lv.extentCount() * ext),
-                    "", "", "", "", "", "", "", ""});
+                    thin == null ? "" : thin.pool(), thin == null || thin.origin() == null ? "" : thin.origin(),
+                    "", "", "", "", "", ""});
             }
         }
         return table(rows);
@@ -115,15 +118,20 @@ public final class LvmReport {
         return vg.logicalVolumes().stream().filter(l -> l.status().contains("VISIBLE")).toList();
     }
 
-    /** lvm2's 10 attribute letters for a linear/striped volume; 'a' when the kernel has it mapped. */
+    /**
+     * lvm2's 10 attribute letters; 'a' when the kernel has it mapped. Orion's thin pools and thin
+     * volumes get lvm2's type letters 't' and 'V', and target type 't' (thin) at position 7.
+     */
     private static String attr(VolumeGroupMetadata vg, LogicalVolumeMetadata lv) {
-        boolean plain = lv.segments().stream().allMatch(s -> s instanceof StripedSegment);
-        char type = plain ? '-' : lv.segments().get(0).type().startsWith("thin") ? 'V' : '-';
+        boolean pool = ThinSegments.poolOf(lv) != null;
+        boolean thin = ThinSegments.thinOf(lv) != null;
+        char type = pool ? 't' : thin ? 'V' : '-';
+        char target = pool || thin ? 't' : '-';
         char perm = lv.status().contains("WRITE") ? 'w' : 'r';
         char alloc = 'i';
         String mapper = vg.name().replace("-", "--") + "-" + lv.name().replace("-", "--");
         char active = Files.exists(Path.of("/dev/mapper", mapper)) ? 'a' : '-';
-        return "" + type + perm + alloc + '-' + active + "-----";
+        return "" + type + perm + alloc + '-' + active + "-" + target + "---";
     }
 
     static long usedExtents(VolumeGroupMetadata vg, String pvName) {

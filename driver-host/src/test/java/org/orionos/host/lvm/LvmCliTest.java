@@ -215,6 +215,12 @@ class LvmCliTest {
 
         Run mine = ok(loops, "lvs");
         assertTrue(mine.out().contains("thin") && mine.out().contains("1.00t"), mine.out());
+        Map<String, String[]> myLvs = rows(loops, "lvs");
+        assertEquals("twi---t---", myLvs.get(vg + "/pool")[2]);
+        assertEquals("Vwi---t---", myLvs.get(vg + "/thin")[2]);
+        assertEquals("Vri---t---", myLvs.get(vg + "/ro")[2]);
+        assertEquals("pool", myLvs.get(vg + "/snap")[4]);
+        assertEquals("thin", myLvs.get(vg + "/snap")[5]);
         System.out.println(mine.out());
         java.util.Map<String, String> types = new HashMap<>();
         for (JsonNode r : lvm.reportAllowingWarnings("lvs", "lv", "-a", "-o", "lv_name,segtype,lv_size", vg)) {

@@ -261,4 +261,36 @@ class ThinPoolTest {
                     "nothing changed");
         }
     }
+
+    /** An {@code [[lvm]]} table brings thin volumes up as registry devices next to linear ones. */
+    @Test
+    void configActivatesThinVolumes() throws Exception {
+        java.nio.file.Path f0 = dir.resolve("t0.img");
+        try (BdevHost host = BdevHost.start(1, 8 << 20); Arena arena = Arena.ofShared()) {
+            BlockDevice pv = FileBdev.open("f0", f0, 32 * MIB, 512, "auto");
+            MemorySegment data = arena.allocate(MIB, 4096);
+            fill(data, 12);
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgcfg", List.of(pv), EXT)) {
+                vg.createLinear("l", 2);
+                vg.createThinPool("pool", 8, 1, ThinSegments.DEFAULT_CHUNK_SECTORS);
+                vg.createThin("t", "pool", 64 * MIB);
+                host.client().write(vg.activateThin("t", "vgcfg/t"), 5 * MIB, data, 0).get(30, TimeUnit.SECONDS);
+            } finally {
+                pv.close();
+            }
+        }
+        String toml = "[[bdev]]\nname = \"d0\"\ntype = \"file\"\npath = \"" + f0 + "\"\n"
+                + "[[lvm]]\nvg = \"vgcfg\"\npvs = [\"d0\"]\n";
+        try (BdevHost host = BdevHost.start(1, 8 << 20); Arena arena = Arena.ofShared()) {
+            host.build(org.orionos.host.config.ConfigLoader.parse(toml, "thin.toml"));
+            BlockDevice t = host.registry().get("vgcfg/t");
+            assertInstanceOf(ThinVolume.class, t);
+            assertEquals(2 * MIB, host.registry().get("vgcfg/l").sizeBytes());
+            MemorySegment back = arena.allocate(MIB, 4096);
+            MemorySegment expect = arena.allocate(MIB, 4096);
+            fill(expect, 12);
+            host.client().read(t, 5 * MIB, back).get(30, TimeUnit.SECONDS);
+            assertEquals(-1, back.mismatch(expect));
+        }
+    }
 }
