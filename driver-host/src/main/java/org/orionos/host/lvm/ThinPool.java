@@ -55,6 +55,8 @@ final class ThinPool implements AutoCloseable {
     final long chunkBytes;
     final int chunkShift;
     private final BdevClient client;
+    /** A chunk of zeros to write new chunks with, when the data volume has no WRITE_ZEROES; else null. */
+    final MemorySegment zeroChunk;
     private final int[][] refs;
     private final long[][] freedEpoch;
     private volatile long dataChunks;
@@ -89,6 +91,8 @@ final class ThinPool implements AutoCloseable {
         int top = (int) ((maxChunks + PAGE - 1) >>> PAGE_SHIFT);
         this.refs = new int[top][];
         this.freedEpoch = new long[top][];
+        this.zeroChunk = data.has(org.orionos.host.bdev.Capability.WRITE_ZEROES) ? null
+                : Arena.ofAuto().allocate(chunkBytes, 4096); // freed with the pool
         this.committer = Thread.ofPlatform().daemon().name("orion-thin-" + name).unstarted(this::commitLoop);
     }
 

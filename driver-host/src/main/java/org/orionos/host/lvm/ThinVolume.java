@@ -58,7 +58,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
                boolean readOnly) {
         super(deviceName, blockSize, map.virtualChunks * pool.chunkBytes / blockSize,
                 Capability.READ | Capability.WRITE | Capability.FLUSH | Capability.FUA | Capability.TRIM
-                        | Capability.WRITE_ZEROES,
+                        | (pool.data.has(Capability.WRITE_ZEROES) ? Capability.WRITE_ZEROES : 0),
                 pool.chunkBytes, 0);
         this.vgName = vgName;
         this.lvName = lvName;
@@ -265,7 +265,11 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
                 userWrite(r);
             } else if (d < 0) {
                 BdevRequest down = r.context().forward(r, this).callback(this, ZERO);
-                down.prepareNoData(BdevOp.WRITE_ZEROES, n << shift, chunk, 0);
+                if (pool.zeroChunk == null) {
+                    down.prepareNoData(BdevOp.WRITE_ZEROES, n << shift, chunk, 0);
+                } else {
+                    down.prepareWrite(n << shift, chunk, pool.zeroChunk, 0, 0); // the data volume cannot write zeroes
+                }
                 pool.data.submit(down);
             } else {
                 MemorySegment bounce = r.context().buffers().allocate(chunk);

@@ -293,4 +293,54 @@ class ThinPoolTest {
             assertEquals(-1, back.mismatch(expect));
         }
     }
+
+    /** A memory device without WRITE_ZEROES: new chunks must then be zeroed by writing zeros. */
+    static final class NoWriteZeroes extends BlockDevice implements org.orionos.host.bdev.BdevCallback {
+        private final BlockDevice base;
+
+        NoWriteZeroes(BlockDevice base) {
+            super(base.name() + "-nwz", base.blockSize(), base.blockCount(),
+                    base.capabilities() & ~org.orionos.host.bdev.Capability.WRITE_ZEROES, 0, 0);
+            this.base = base;
+        }
+
+        @Override
+        protected void doSubmit(org.orionos.host.bdev.BdevRequest r) {
+            base.submit(r.context().forward(r, this));
+        }
+
+        @Override
+        public void onComplete(org.orionos.host.bdev.BdevRequest down, int status) {
+            var up = down.forwardedFor();
+            down.release();
+            up.complete(status);
+        }
+    }
+
+    @Test
+    void newChunksReadZerosOnStaleDataWithoutWriteZeroes() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 8 << 20); Arena arena = Arena.ofShared()) {
+            BlockDevice mem = memoryPvs(1, 48 * MIB).get(0);
+            MemorySegment junk = arena.allocate(MIB, 4096);
+            junk.fill((byte) 0xa5);
+            for (long at = 0; at < mem.sizeBytes(); at += MIB) {
+                host.client().write(mem, at, junk, 0).get(30, TimeUnit.SECONDS); // stale data everywhere
+            }
+            BlockDevice pv = new NoWriteZeroes(mem);
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgnwz", List.of(pv), EXT)) {
+                vg.createThinPool("pool", 40, 2, ThinSegments.DEFAULT_CHUNK_SECTORS);
+                vg.createThin("thin", "pool", 64 * MIB);
+                ThinVolume v = vg.activateThin("thin", "vgnwz/thin");
+                assertTrue(!v.has(org.orionos.host.bdev.Capability.WRITE_ZEROES));
+                List<ModelWorkload> loads = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    loads.add(new ModelWorkload(host.context(i), v, i * 16 * MIB, 4 * MIB, 3000, 16, 51 + i, false, arena));
+                }
+                loads.forEach(ModelWorkload::start);
+                for (ModelWorkload w : loads) {
+                    assertNull(w.done.get(120, TimeUnit.SECONDS));
+                }
+            }
+        }
+    }
 }

@@ -380,15 +380,16 @@ public final class OfflineVolumeGroup implements AutoCloseable {
      * commit (see {@link ThinSegments}). The caller formats the mappings on {@code name_tmeta}
      * before using the pool.
      *
-     * @param chunkSectors chunk size in sectors: a power of two from 128 (64 KiB) to 2097152 (1 GiB), as dm-thin allows
+     * @param chunkSectors chunk size in sectors: a power of two from 128 (64 KiB) to 65536 (32 MiB)
      */
     public LogicalVolumeMetadata createThinPool(String name, long dataExtents, long metaExtents, long chunkSectors) {
         checkNewLv(name);
         checkNewLv(name + "_tmeta");
         checkNewLv(name + "_tdata");
-        if (chunkSectors < 128 || chunkSectors > 2097152 || Long.bitCount(chunkSectors) != 1) {
+        if (chunkSectors < 128 || chunkSectors > 65536 || Long.bitCount(chunkSectors) != 1) {
             throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin-pool " + name, "VG " + vg.name(),
-                    "chunk size must be a power of two from 64 KiB to 1 GiB, got " + chunkSectors + " sectors");
+                    "chunk size must be a power of two from 64 KiB to 32 MiB (orion copies a chunk through one "
+                            + "pooled buffer), got " + chunkSectors + " sectors");
         }
         if ((vg.extentSize() % chunkSectors) != 0 && (chunkSectors % vg.extentSize()) != 0) {
             throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin-pool " + name, "VG " + vg.name(),
