@@ -58,7 +58,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
                boolean readOnly) {
         super(deviceName, blockSize, map.virtualChunks * pool.chunkBytes / blockSize,
                 Capability.READ | Capability.WRITE | Capability.FLUSH | Capability.FUA | Capability.TRIM
-                        | (pool.data.has(Capability.WRITE_ZEROES) ? Capability.WRITE_ZEROES : 0),
+                        | Capability.ALLOCATION_STATUS | (pool.data.has(Capability.WRITE_ZEROES) ? Capability.WRITE_ZEROES : 0),
                 pool.chunkBytes, 0);
         this.vgName = vgName;
         this.lvName = lvName;
@@ -141,6 +141,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
             }
             case BdevOp.READ -> read(r);
             case BdevOp.WRITE -> write(r);
+            case BdevOp.BLOCK_STATUS -> blockStatus(r);
             case BdevOp.WRITE_ZEROES, BdevOp.TRIM -> {
                 boolean whole = (r.offset() & (chunk - 1)) == 0 && r.length() == chunk;
                 if (whole) {
@@ -174,6 +175,22 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
         }
         BdevRequest down = r.context().forward(r, this).callback(this, PASS);
         passDown(r, down, (d << shift) + (off & (chunk - 1)));
+    }
+
+    /**
+     * Allocation status from the map alone: the run of chunks from the offset that are all
+     * unmapped (a hole reading zeros) or all mapped (data), up to the requested length.
+     */
+    private void blockStatus(BdevRequest r) {
+        long off = r.offset();
+        long end = off + r.length();
+        boolean hole = ThinMap.chunkOf(map.get(off >>> shift)) < 0;
+        long at = ((off >>> shift) + 1) << shift;
+        while (at < end && (ThinMap.chunkOf(map.get(at >>> shift)) < 0) == hole) {
+            at += chunk;
+        }
+        r.setExtent(Math.min(at, end) - off, hole ? BdevOp.EXTENT_HOLE | BdevOp.EXTENT_ZERO : 0);
+        done(r, 0, true);
     }
 
     private void passDown(BdevRequest r, BdevRequest down, long dataOff) {

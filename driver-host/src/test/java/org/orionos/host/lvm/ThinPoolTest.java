@@ -140,6 +140,12 @@ class ThinPoolTest {
                 c.read(a, 8 * MIB + 4096, got).get(30, TimeUnit.SECONDS);
                 assertEquals(-1, got.mismatch(one));
 
+                var mapped = c.blockStatus(a, 0, 16 * MIB).get(30, TimeUnit.SECONDS);
+                assertEquals(2 * MIB, mapped.length(), "the first 2 MiB are mapped");
+                assertTrue(!mapped.hole());
+                var hole = c.blockStatus(a, 2 * MIB, 6 * MIB).get(30, TimeUnit.SECONDS);
+                assertEquals(6 * MIB, hole.length());
+                assertTrue(hole.hole() && hole.zero());
                 // Trim returns whole chunks, reusable once a commit no longer maps them.
                 long freeBefore = p.freeChunks();
                 c.trim(a, 0, MIB).get(30, TimeUnit.SECONDS);
