@@ -26,14 +26,14 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
     private final String lvName;
     /** Read once per request; replaced whole by a resize (the new map extends or truncates the old). */
     private volatile LvMap map;
-    /** LV bytes pvmove is copying right now: writes there wait (see {@link #mirroredWrite}). */
+    /** Bytes of the moving stripe area pvmove is copying right now: writes there wait (see {@link #mirroredWrite}). */
     private volatile Window window = Window.NONE;
     /** Parity selects which per-reactor counter a mirrored write joins; a flip lets pvmove drain the other. */
     private volatile int epoch;
     private static final int MIRROR = 1;
     private static final long RETRY = 1;
 
-    /** A byte range of the LV, immutable. */
+    /** A byte range of the moving stripe area, immutable. */
     record Window(long lo, long hi) {
         static final Window NONE = new Window(0, 0);
     }
@@ -83,7 +83,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
         final int[] mirrored = new int[2];
     }
 
-    /** Sets the range pvmove copies next; writes entering it wait until it moves on. */
+    /** Sets the range (relative to the moving area) pvmove copies next; writes entering it wait until it moves on. */
     void setWindow(long lo, long hi) {
         window = new Window(lo, hi);
     }
@@ -127,10 +127,6 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
             return;
         }
         long off = r.offset();
-        if (m.moveHi > off && off >= m.moveLo && (op == BdevOp.WRITE || op == BdevOp.WRITE_ZEROES || op == BdevOp.TRIM)) {
-            mirroredWrite(r, m);
-            return;
-        }
         int s = m.segment(off);
         if (s < 0) {
             // Only a shrink racing this request gets here: the core checked it against the old size.
@@ -142,6 +138,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
         BlockDevice dev;
         long pvOff;
         long room;
+        int stripe = 0;
         if (chunk == 0) {
             dev = m.devices[s][0];
             pvOff = m.base[s][0] + rel;
@@ -150,7 +147,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
             long c = rel / chunk;
             long within = rel - c * chunk;
             int n = m.devices[s].length;
-            int stripe = (int) (c % n);
+            stripe = (int) (c % n);
             dev = m.devices[s][stripe];
             pvOff = m.base[s][stripe] + (c / n) * chunk + within;
             room = chunk - within;
@@ -163,6 +160,13 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
                 return;
             }
             len = room;
+        }
+        if (s == m.moveSeg && stripe == m.moveStripe && (op == BdevOp.WRITE || op == BdevOp.WRITE_ZEROES || op == BdevOp.TRIM)) {
+            long inArea = pvOff - m.base[s][stripe];
+            if (inArea >= m.moveLo && inArea < m.moveHi) {
+                mirroredWrite(r, m, dev, pvOff, inArea);
+                return;
+            }
         }
         ((Channel) channel(ctx)).inFlight++;
         BdevRequest down = ctx.forward(r, this);
@@ -190,25 +194,22 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
      * window, then flips the epoch, then waits for the old parity's writes, so a write that saw
      * the old window is counted under the old parity and waited for.
      */
-    private void mirroredWrite(BdevRequest r, LvMap m) {
+    private void mirroredWrite(BdevRequest r, LvMap m, BlockDevice dev, long pvOff, long rel) {
         int parity = epoch & 1;
         Window w = window;
-        long off = r.offset();
         long len = r.length();
-        if (off < w.hi && off + len > w.lo) {
+        if (rel < w.hi && rel + len > w.lo) {
             if (!r.context().startTimer(r, 50, RETRY)) {
                 r.completeDeferred(-Errno.EAGAIN);
             }
             return;
         }
-        int s = m.segment(off);
-        long pvOff = m.base[s][0] + (off - m.start[s]);
         Channel ch = (Channel) channel(r.context());
         ch.inFlight++;
         ch.mirrored[parity]++;
         r.backendLong = 2 | ((long) parity << 31);
-        submitCopy(r, m.devices[s][0], pvOff);
-        submitCopy(r, m.moveDev, m.moveBase + (off - m.moveLo));
+        submitCopy(r, dev, pvOff);
+        submitCopy(r, m.moveDev, m.moveBase + (rel - m.moveLo));
     }
 
     private void submitCopy(BdevRequest r, BlockDevice dev, long pvOff) {

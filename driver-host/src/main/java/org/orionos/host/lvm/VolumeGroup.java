@@ -529,13 +529,14 @@ public final class VolumeGroup implements AutoCloseable {
     volatile long pvmoveFailAfterWindows = -1;
 
     /**
-     * {@code pvmove source [destination]}: moves every linear extent on {@code source} to
-     * {@code destination} (or to any other PV with room), while the volumes stay in use.
-     * Each piece (a linear run that fits one free range) is copied window by window: writes to
-     * the piece go to both PVs, writes to the window being copied wait, and once the piece is
-     * copied one LVM commit moves it and the volume's map switches to the new place. A crash
-     * leaves every piece either committed on the new PV or still whole on the old one (which
-     * received every write), so running pvmove again resumes where it stopped.
+     * {@code pvmove source [destination]}: moves every extent on {@code source} to
+     * {@code destination} (or to any other PV with room), while the volumes stay in use. Each
+     * piece (a run of a linear segment that fits one free range, or one stripe area of a striped
+     * segment, which needs one free range of its size) is copied window by window: writes to the
+     * piece go to both PVs, writes to the window being copied wait, and once the piece is copied
+     * one LVM commit moves it and the volume's map switches to the new place. A crash leaves
+     * every piece either committed on the new PV or still whole on the old one (which received
+     * every write), so running pvmove again resumes where it stopped.
      *
      * @return extents moved
      */
@@ -545,66 +546,69 @@ public final class VolumeGroup implements AutoCloseable {
         if (src.equals(dst)) {
             throw new ErrnoException(Errno.EINVAL, "pvmove " + source.name(), null, "source and destination are the same PV");
         }
-        for (LogicalVolumeMetadata lv : editor.metadata().logicalVolumes()) {
-            for (LvSegment seg : lv.segments()) {
-                if (seg instanceof StripedSegment st && st.stripeCount() > 1
-                        && st.stripes().stream().anyMatch(a -> a.pvName().equals(src))) {
-                    throw new ErrnoException(Errno.EOPNOTSUPP, "pvmove " + source.name(), null, "striped volume "
-                            + lv.name() + " has a stripe on this PV; orion's pvmove moves linear extents only");
-                }
-            }
-        }
         long moved = 0;
-        long windows = 0;
+        long[] windows = {0};
         while (true) {
             VolumeGroupMetadata vg = editor.metadata();
             LogicalVolumeMetadata lv = null;
-            StripedSegment seg = null;
+            int segIndex = -1;
+            int stripe = -1;
             for (LogicalVolumeMetadata l : vg.logicalVolumes()) {
-                for (LvSegment g : l.segments()) {
-                    if (seg == null && g instanceof StripedSegment st && st.stripeCount() == 1
-                            && st.stripes().get(0).pvName().equals(src)) {
-                        lv = l;
-                        seg = st;
+                for (int i = 0; i < l.segments().size() && lv == null; i++) {
+                    if (l.segments().get(i) instanceof StripedSegment st) {
+                        for (int k = 0; k < st.stripeCount() && lv == null; k++) {
+                            if (st.stripes().get(k).pvName().equals(src)) {
+                                lv = l;
+                                segIndex = i;
+                                stripe = k;
+                            }
+                        }
                     }
                 }
             }
-            if (seg == null) {
+            if (lv == null) {
                 return moved;
             }
+            StripedSegment seg = (StripedSegment) lv.segments().get(segIndex);
+            long need = seg.stripeCount() == 1 ? 1 : seg.extentsPerStripe();
             ExtentAllocator.FreeRange to = null;
             ExtentAllocator alloc = new ExtentAllocator(vg);
             for (PhysicalVolumeMetadata pv : vg.physicalVolumes()) {
-                if (!pv.name().equals(src) && (dst == null || pv.name().equals(dst)) && to == null) {
-                    List<ExtentAllocator.FreeRange> free = alloc.freeOn(pv.name());
-                    to = free.isEmpty() ? null : free.get(0);
+                if (!pv.name().equals(src) && (dst == null || pv.name().equals(dst))) {
+                    for (ExtentAllocator.FreeRange f : alloc.freeOn(pv.name())) {
+                        if (to == null && f.count() >= need) {
+                            to = f;
+                        }
+                    }
                 }
             }
             if (to == null) {
-                throw new ErrnoException(Errno.ENOSPC, "pvmove " + source.name(), null, "no free extents left on "
-                        + (dst == null ? "the other PVs" : destination.name()) + " after moving " + moved
-                        + " extents; add a PV (vgextend) and run pvmove again to continue");
+                throw new ErrnoException(Errno.ENOSPC, "pvmove " + source.name(), null, "no free range of " + need
+                        + " extents left on " + (dst == null ? "the other PVs" : destination.name()) + " after moving "
+                        + moved + " extents; add a PV (vgextend) and run pvmove again to continue");
             }
-            long count = Math.min(seg.extentCount(), to.count());
-            windows = movePiece(lv.name(), seg, count, to, windows);
+            long count = seg.stripeCount() == 1 ? Math.min(seg.extentCount(), to.count()) : seg.extentsPerStripe();
+            movePiece(lv.name(), segIndex, stripe, count, to, windows);
             moved += count;
         }
     }
 
-    private long movePiece(String lvName, StripedSegment seg, long count, ExtentAllocator.FreeRange to, long windows) {
+    /** Copies the first {@code count} extents of one stripe area to {@code to} under load, then commits the move. */
+    private void movePiece(String lvName, int segIndex, int stripe, long count, ExtentAllocator.FreeRange to,
+                           long[] windows) {
         VolumeGroupMetadata vg = editor.metadata();
         long ext = vg.extentSize() * 512;
-        StripeArea a = seg.stripes().get(0);
+        StripedSegment seg = (StripedSegment) vg.logicalVolume(lvName).segments().get(segIndex);
+        StripeArea a = seg.stripes().get(stripe);
         BlockDevice srcDev = pvDevices.get(a.pvName());
         BlockDevice dstDev = pvDevices.get(to.pvName());
         long srcBase = vg.physicalVolume(a.pvName()).peStart() * 512 + a.startExtent() * ext;
         long dstBase = vg.physicalVolume(to.pvName()).peStart() * 512 + to.start() * ext;
-        long lvLo = seg.startExtent() * ext;
         long bytes = count * ext;
         LogicalVolume v = movable(lvName);
         if (v != null) {
-            v.setWindow(lvLo, lvLo);
-            v.publish(v.map().withMove(lvLo, lvLo + bytes, dstDev, dstBase));
+            v.setWindow(0, 0);
+            v.publish(v.map().withMove(segIndex, stripe, 0, bytes, dstDev, dstBase));
             waitMirrored(v); // writes mapped without the move are done before any copying starts
         }
         var client = host.client();
@@ -613,10 +617,10 @@ public final class VolumeGroup implements AutoCloseable {
             for (long off = 0; off < bytes; off += MOVE_WINDOW) {
                 long n = Math.min(MOVE_WINDOW, bytes - off);
                 if (v != null) {
-                    v.setWindow(lvLo + off, lvLo + off + n);
+                    v.setWindow(off, off + n);
                     waitMirrored(v);
                 }
-                if (windows++ == pvmoveFailAfterWindows) {
+                if (windows[0]++ == pvmoveFailAfterWindows) {
                     throw new ErrnoException(Errno.EIO, "pvmove " + name() + "/" + lvName, null, "stopped by the test hook");
                 }
                 java.lang.foreign.MemorySegment piece = buf.asSlice(0, n);
@@ -624,7 +628,7 @@ public final class VolumeGroup implements AutoCloseable {
                 client.write(dstDev, dstBase + off, piece, 0).get(60, TimeUnit.SECONDS);
             }
             if (v != null) {
-                v.setWindow(lvLo, lvLo); // the copy is whole; writes keep going to both until the switch
+                v.setWindow(0, 0); // the copy is whole; writes keep going to both until the switch
             }
             client.flush(dstDev).get(60, TimeUnit.SECONDS);
         } catch (ErrnoException e) {
@@ -636,7 +640,9 @@ public final class VolumeGroup implements AutoCloseable {
         }
         LogicalVolumeMetadata next;
         try {
-            next = editor.moveExtents(lvName, seg.startExtent(), count, to.pvName(), to.start());
+            next = seg.stripeCount() == 1
+                    ? editor.moveExtents(lvName, seg.startExtent(), count, to.pvName(), to.start())
+                    : editor.moveStripe(lvName, seg.startExtent(), stripe, to.pvName(), to.start());
         } catch (RuntimeException e) {
             abortMove(v);
             throw e;
@@ -645,7 +651,6 @@ public final class VolumeGroup implements AutoCloseable {
             v.publish(LvMap.of(editor.metadata(), next, pvDevices));
             waitMirrored(v); // no write still lands on the extents the commit just freed
         }
-        return windows;
     }
 
     /** The running volume whose map covers {@code lvName}: an active LV, or a part of an open thin pool. */

@@ -157,4 +157,47 @@ class PvMoveTest {
             }
         }
     }
+
+    /**
+     * A stripe area moves as one piece while the model workload writes the striped volume; a
+     * move stopped inside the area leaves it on the old PV; the resumed move finishes it.
+     */
+    @Test
+    void stripedVolumeMovesOneStripeAreaUnderLoadAndResumes() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 8 << 20); Arena arena = Arena.ofShared()) {
+            List<BlockDevice> pvs = ThinPoolTest.memoryPvs(3, 24 * MIB);
+            MemorySegment bytes = arena.allocate(16 * MIB, 4096);
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgsmove", pvs, ThinPoolTest.EXT)) {
+                vg.createStriped("s", 16, 2, 128); // 8 extents on pv0, 8 on pv1, 64 KiB chunks
+                LogicalVolume s = vg.activate("s", "vgsmove/s");
+                ModelWorkload a = new ModelWorkload(host.context(0), s, 0, 6 * MIB, 40000, 16, 21, false, arena);
+                ModelWorkload b = new ModelWorkload(host.context(1), s, 8 * MIB, 6 * MIB, 40000, 16, 22, false, arena);
+                a.start();
+                b.start();
+                vg.pvmoveFailAfterWindows = 3;
+                ErrnoException stopped = assertThrows(ErrnoException.class, () -> vg.pvmove(pvs.get(0), pvs.get(2)));
+                assertEquals(Errno.EIO, stopped.errno());
+                StripedSegment st = (StripedSegment) vg.metadata().logicalVolume("s").segments().get(0);
+                assertEquals("pv0", st.stripes().get(0).pvName(), "a stopped area stays where it was");
+                vg.pvmoveFailAfterWindows = -1;
+                long aBefore = a.writes + b.writes;
+                assertEquals(8, vg.pvmove(pvs.get(0), pvs.get(2)));
+                long during = a.writes + b.writes - aBefore;
+                assertNull(a.done.get(300, TimeUnit.SECONDS));
+                assertNull(b.done.get(300, TimeUnit.SECONDS));
+                assertTrue(during > 0, "no writes ran during the move");
+                st = (StripedSegment) vg.metadata().logicalVolume("s").segments().get(0);
+                assertEquals("pv2", st.stripes().get(0).pvName());
+                assertEquals("pv1", st.stripes().get(1).pvName());
+                assertTrue(!onPv(vg.metadata(), "pv0"));
+                host.client().read(s, 0, bytes).get(30, TimeUnit.SECONDS);
+                vg.reduce(List.of(pvs.get(0)));
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, List.of(pvs.get(1), pvs.get(2)))) {
+                MemorySegment back = arena.allocate(16 * MIB, 4096);
+                host.client().read(vg.activate("s", "vgsmove/s"), 0, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, back.mismatch(bytes), "striped volume after pvmove and reopen");
+            }
+        }
+    }
 }

@@ -521,6 +521,30 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         return next;
     }
 
+    /**
+     * One committed step of {@code pvmove} for a striped segment: stripe area {@code stripe} of the
+     * segment starting at logical extent {@code segStart} now lies on {@code dstPv} from {@code dstStart}.
+     */
+    public LogicalVolumeMetadata moveStripe(String lvName, long segStart, int stripe, String dstPv, long dstStart) {
+        LogicalVolumeMetadata lv = requireLv(lvName, "pvmove");
+        List<LvSegment> segs = new ArrayList<>(lv.segments());
+        for (int i = 0; i < segs.size(); i++) {
+            if (segs.get(i) instanceof StripedSegment st && st.startExtent() == segStart && stripe < st.stripeCount()) {
+                List<StripeArea> areas = new ArrayList<>(st.stripes());
+                areas.set(stripe, new StripeArea(dstPv, dstStart));
+                segs.set(i, new StripedSegment(st.startExtent(), st.extentCount(), st.stripeSize(), areas, st.extra()));
+                LogicalVolumeMetadata next = new LogicalVolumeMetadata(lv.name(), lv.id(), lv.status(), lv.flags(),
+                        lv.creationTime(), lv.creationHost(), segs, lv.extra());
+                List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+                lvs.set(lvs.indexOf(lv), next);
+                commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion pvmove " + vg.name() + "/" + lvName);
+                return next;
+            }
+        }
+        throw new ErrnoException(Errno.EINVAL, "pvmove " + vg.name() + "/" + lvName, null, "no striped segment at extent "
+                + segStart + " with stripe " + stripe);
+    }
+
     /** The thin volumes of this VG that use {@code pool}. */
     public List<String> thinVolumesOf(String pool) {
         List<String> out = new ArrayList<>();
