@@ -61,6 +61,8 @@ final class ThinPool implements AutoCloseable {
     private final long[][] freedEpoch;
     private volatile long dataChunks;
     private final AtomicLong free = new AtomicLong();
+    /** Chunks freed but waiting for a commit before reuse. */
+    private final AtomicLong held = new AtomicLong();
     private volatile long cursor;
     private final AtomicLong epoch = new AtomicLong(1);
     private final Map<Long, ThinMap> devices = new ConcurrentHashMap<>();
@@ -236,6 +238,7 @@ final class ThinPool implements AutoCloseable {
                 // The epoch is read after the entry changed, and stored before the count says HELD.
                 LONG.setVolatile(freedEpoch[(int) (c >>> PAGE_SHIFT)], (int) (c & (PAGE - 1)), epoch.get());
                 if (casRef(c, 1, HELD)) {
+                    held.incrementAndGet();
                     return;
                 }
             } else if (v > 1) {
@@ -282,6 +285,25 @@ final class ThinPool implements AutoCloseable {
 
     void markDirty() {
         dirty = true;
+    }
+
+    /**
+     * Called by a write that found no free chunk: when chunks are held for a commit, asks for the
+     * commit now and returns true (the caller retries shortly); false means the pool is full.
+     */
+    boolean commitToFree() {
+        if (held.get() == 0) {
+            return false;
+        }
+        dirty = true;
+        commitNow = true;
+        LockSupport.unpark(committer);
+        return true;
+    }
+
+    /** Chunks freed and waiting for a commit. */
+    long heldChunks() {
+        return held.get();
     }
 
     /** Queues {@code r} to complete (with status {@code r.backendLong}) after the next commit. */
@@ -557,6 +579,7 @@ final class ThinPool implements AutoCloseable {
             }
         }
         if (freed > 0) {
+            held.addAndGet(-freed);
             free.addAndGet(freed);
         }
     }

@@ -18,9 +18,10 @@ import org.orionos.host.bdev.IoContext;
  * <ul>
  * <li>Read of an unmapped chunk: zeros, no I/O.
  * <li>Write to a chunk mapped only here: straight through.
- * <li>Write to an unmapped chunk: take the entry ({@link ThinMap#BUSY}), allocate a chunk
- *     (ENOSPC when the pool is full: the entry is restored, nothing else changes), zero it unless
- *     the write covers it whole, write, then publish the mapping.
+ * <li>Write to an unmapped chunk: take the entry ({@link ThinMap#BUSY}), allocate a chunk, zero
+ *     it unless the write covers it whole, write, then publish the mapping. With no free chunk
+ *     the entry is restored; if chunks are held for a commit the write asks for it and retries
+ *     every millisecond for up to a second, else (or then) it fails with ENOSPC.
  * <li>Write to a chunk shared with a snapshot: the same, but the new chunk starts as a copy of
  *     the old one (read into a pooled bounce buffer, written out), and publishing drops one
  *     reference to the old chunk.
@@ -40,6 +41,8 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     private static final int NEW_WRITE = 4;
     private static final long RETRY = 1;
     private static final long GATE = 2;
+    /** Waits of 1 ms for a commit to free held chunks before a write gives up with ENOSPC. */
+    private static final long SPACE_RETRIES = 1000;
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final long ZEROS_BYTES = 64 << 10;
     private static final MemorySegment ZEROS = Arena.global().allocate(ZEROS_BYTES, 4096);
@@ -126,6 +129,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
             return;
         }
         ((Channel) channel(r.context())).inFlight++;
+        r.backendLong = 0; // counts this request's waits for space (see write)
         if (readOnly && r.op() != BdevOp.READ && r.op() != BdevOp.FLUSH) {
             done(r, -Errno.EROFS, true);
             return;
@@ -273,6 +277,13 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
             long n = pool.allocate();
             if (n < 0) {
                 map.set(vc, e);
+                // Chunks freed since the last commit become free once it lands: wait for it, up to ~1 s.
+                if (++r.backendLong <= SPACE_RETRIES && pool.commitToFree()) {
+                    if (!r.context().startTimer(r, 1000, RETRY)) {
+                        done(r, -Errno.ENOSPC, true);
+                    }
+                    return;
+                }
                 done(r, -Errno.ENOSPC, true);
                 return;
             }

@@ -163,8 +163,8 @@ class ThinPoolTest {
     }
 
     /**
-     * Commit A (8 chunks), then trim A and write B into the other 8 chunks (a ninth write fails:
-     * A's chunks are held), then crash at each step of the next commit. Reopened, the volume
+     * Commit A (8 chunks), then trim A and write B into the other 8 chunks (A's chunks are now
+     * held, not free), then crash at each step of the next commit. Reopened, the volume
      * shows exactly A (old image) or exactly B (new image), never B's data under A's addresses.
      */
     @Test
@@ -187,9 +187,8 @@ class ThinPoolTest {
                     long seq = p.seqno();
                     c.trim(t, 0, CHUNK * 8).get(30, TimeUnit.SECONDS);
                     c.write(t, 4 * MIB, b, 0).get(30, TimeUnit.SECONDS);
-                    MemorySegment one = arena.allocate(4096, 4096);
-                    var held = assertThrows(ExecutionException.class, () -> c.write(t, 6 * MIB, one, 0).get(30, TimeUnit.SECONDS));
-                    assertEquals(Errno.ENOSPC, errno(held), "trimmed chunks must not be reused before a commit");
+                    assertEquals(0, p.freeChunks(), "trimmed chunks are held, not free, until a commit");
+                    assertEquals(8, p.heldChunks());
                     if (step == 0) {
                         p.commitAndWait();
                         assertTrue(p.seqno() > seq);
@@ -345,6 +344,52 @@ class ThinPoolTest {
                 loads.forEach(ModelWorkload::start);
                 for (ModelWorkload w : loads) {
                     assertNull(w.done.get(120, TimeUnit.SECONDS));
+                }
+            }
+        }
+    }
+
+    /**
+     * A write that finds the pool full while chunks are held asks for a commit and gets a chunk
+     * after it lands; when that commit cannot land (the committer dies mid-write), the write
+     * fails with ENOSPC and the old image, which still maps the held chunks, is what reopens.
+     */
+    @Test
+    void fullPoolWriteWaitsForTheCommitThatFreesHeldChunks() throws Exception {
+        for (boolean crash : new boolean[] {false, true}) {
+            try (BdevHost host = BdevHost.start(1, 8 << 20); Arena arena = Arena.ofShared()) {
+                List<BlockDevice> pvs = memoryPvs(1, 16 * MIB);
+                MemorySegment a = arena.allocate(CHUNK * 8, 4096);
+                MemorySegment b = arena.allocate(CHUNK * 8, 4096);
+                fill(a, 400);
+                fill(b, 500);
+                try (VolumeGroup vg = VolumeGroup.create(host, "vgheld", pvs, EXT)) {
+                    vg.createThinPool("pool", 1, 1, ThinSegments.DEFAULT_CHUNK_SECTORS); // 16 chunks
+                    vg.createThin("t", "pool", 8 * MIB);
+                    ThinVolume t = vg.activateThin("t", "vgheld/t");
+                    ThinPool p = vg.pool("pool");
+                    BdevClient c = host.client();
+                    c.write(t, 0, a, 0).get(30, TimeUnit.SECONDS);
+                    c.flush(t).get(30, TimeUnit.SECONDS);
+                    c.trim(t, 0, CHUNK * 8).get(30, TimeUnit.SECONDS);
+                    c.write(t, 4 * MIB, b, 0).get(30, TimeUnit.SECONDS);
+                    long seq = p.seqno();
+                    MemorySegment one = arena.allocate(4096, 4096);
+                    if (!crash) {
+                        c.write(t, 6 * MIB, one, 0).get(30, TimeUnit.SECONDS);
+                        assertTrue(p.seqno() > seq, "the held chunk was reused without a commit");
+                        assertEquals(7, p.freeChunks());
+                        continue;
+                    }
+                    p.crashAfterStep = 2;
+                    var full = assertThrows(ExecutionException.class, () -> c.write(t, 6 * MIB, one, 0).get(30, TimeUnit.SECONDS));
+                    assertEquals(Errno.ENOSPC, errno(full));
+                    assertEquals(seq, p.seqno());
+                }
+                try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                    MemorySegment lo = arena.allocate(CHUNK * 8, 4096);
+                    host.client().read(vg.activateThin("t", "vgheld/t"), 0, lo).get(30, TimeUnit.SECONDS);
+                    assertEquals(-1, lo.mismatch(a), "the old image still maps A's chunks, untouched");
                 }
             }
         }
