@@ -432,6 +432,9 @@ public final class LvmCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "VG/LV")
         String target;
 
+        private long thinWanted;
+        private long thinNow;
+
         @Override
         void run() {
             String[] vl = splitLv(target);
@@ -458,11 +461,24 @@ public final class LvmCommand implements Runnable {
                                 + wanted + " extents destroys the data past the new end; add --force to do it anyway");
                     }
                 }
-                LogicalVolumeMetadata next = g.resize(vl[1], wanted);
-                out().println("  Size of logical volume " + target + " changed from " + now + " extents to "
-                        + next.extentCount() + " extents.");
-                out().println("  Logical volume " + target + " successfully resized.");
+                if (org.orionos.host.lvm.metadata.ThinSegments.thinOf(lv) != null) {
+                    // A thin volume's pool device is resized through the block-device layer, below.
+                    thinWanted = wanted;
+                    thinNow = now;
+                } else {
+                    resized(now, g.resize(vl[1], wanted));
+                }
             }
+            if (thinWanted > 0) {
+                long w = thinWanted;
+                resized(thinNow, online(scan(), vl[0], v -> v.resize(vl[1], w, force)));
+            }
+        }
+
+        private void resized(long now, LogicalVolumeMetadata next) {
+            out().println("  Size of logical volume " + target + " changed from " + now + " extents to "
+                    + next.extentCount() + " extents.");
+            out().println("  Logical volume " + target + " successfully resized.");
         }
     }
 

@@ -20,8 +20,10 @@ final class ThinMap {
     private static final VarHandle PAGES = MethodHandles.arrayElementVarHandle(long[][].class);
 
     final long id;
-    final long virtualChunks;
-    private final long[][] pages;
+    /** Changed only by {@link #resize} while the device is quiesced. */
+    volatile long virtualChunks;
+    /** Replaced (pages shared) only by {@link #resize} while the device is quiesced. */
+    private volatile long[][] pages;
 
     ThinMap(long id, long virtualChunks) {
         this.id = id;
@@ -29,10 +31,21 @@ final class ThinMap {
         this.pages = new long[(int) ((virtualChunks + PAGE - 1) >>> PAGE_SHIFT)][];
     }
 
-    /** The entry of virtual chunk {@code vc} (0 when never written). */
+    /** The entry of virtual chunk {@code vc} (0 when never written or past the end). */
     long get(long vc) {
-        long[] p = (long[]) PAGES.getAcquire(pages, (int) (vc >>> PAGE_SHIFT));
+        long[][] top = pages;
+        int i = (int) (vc >>> PAGE_SHIFT);
+        long[] p = i < top.length ? (long[]) PAGES.getAcquire(top, i) : null;
         return p == null ? 0 : (long) ENTRY.getVolatile(p, (int) (vc & (PAGE - 1)));
+    }
+
+    /**
+     * New virtual size. The caller has quiesced the device and unmapped every chunk past a
+     * smaller end; pages stay shared between the old and new top arrays.
+     */
+    void resize(long chunks) {
+        pages = java.util.Arrays.copyOf(pages, (int) ((chunks + PAGE - 1) >>> PAGE_SHIFT));
+        virtualChunks = chunks;
     }
 
     boolean compareAndSet(long vc, long expected, long value) {
@@ -46,11 +59,12 @@ final class ThinMap {
 
     private long[] page(long vc) {
         int i = (int) (vc >>> PAGE_SHIFT);
-        long[] p = (long[]) PAGES.getAcquire(pages, i);
+        long[][] top = pages;
+        long[] p = (long[]) PAGES.getAcquire(top, i);
         if (p == null) {
             long[] fresh = new long[PAGE];
             // Release: the zeroed page is fully visible to whoever loads the reference.
-            long[] witness = (long[]) PAGES.compareAndExchangeRelease(pages, i, (long[]) null, fresh);
+            long[] witness = (long[]) PAGES.compareAndExchangeRelease(top, i, (long[]) null, fresh);
             p = witness == null ? fresh : witness;
         }
         return p;
@@ -72,8 +86,9 @@ final class ThinMap {
         long runV = -1;
         long runD = -1;
         long runN = 0;
-        for (int pi = 0; pi < pages.length; pi++) {
-            long[] p = (long[]) PAGES.getAcquire(pages, pi);
+        long[][] top = pages;
+        for (int pi = 0; pi < top.length; pi++) {
+            long[] p = (long[]) PAGES.getAcquire(top, pi);
             if (p == null) {
                 continue;
             }

@@ -448,6 +448,28 @@ final class ThinPool implements AutoCloseable {
         commitAndWait();
     }
 
+    /**
+     * Sets device {@code id}'s virtual size (quiesced): chunks past a smaller end are unmapped
+     * and their references dropped. Committed before this returns.
+     */
+    void resizeDevice(long id, long chunks) {
+        ThinMap m = devices.get(id);
+        if (m == null) {
+            throw new ErrnoException(Errno.ENOENT, "resize thin device", name, "no device " + id);
+        }
+        long[] r = m.runs();
+        for (int i = 0; i < r.length; i += 3) {
+            for (long k = 0; k < r[i + 2]; k++) {
+                if (r[i] + k >= chunks) {
+                    m.set(r[i] + k, 0);
+                    decref(r[i + 1] + k);
+                }
+            }
+        }
+        m.resize(chunks);
+        commitAndWait();
+    }
+
     /** Drops device {@code id} (quiesced) and its references; committed before this returns. */
     void deleteDevice(long id) {
         ThinMap m = devices.remove(id);

@@ -76,6 +76,11 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
         return readOnly;
     }
 
+    /** Announces the new size to claimers (the VG has resized the map while the device was quiesced). */
+    void setSize(long bytes) {
+        announceResize(bytes / blockSize());
+    }
+
     /** Holds new requests (except FLUSH) at the gate; the caller then drains those past it. */
     void suspend() {
         suspended = true;

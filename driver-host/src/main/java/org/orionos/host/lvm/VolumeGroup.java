@@ -225,6 +225,11 @@ public final class VolumeGroup implements AutoCloseable {
             throw new ErrnoException(Errno.EBADMSG, "activate " + name() + "/" + lvName, null, "thin pool " + t.pool()
                     + " has no device " + t.deviceId() + "; its mappings are lost");
         }
+        long lvChunks = lv.extentCount() * editor.metadata().extentSize() * 512 / pool.chunkBytes;
+        if (map.virtualChunks != lvChunks) {
+            // A crash between the LVM commit and the pool's during a resize: the LVM metadata wins.
+            pool.resizeDevice(t.deviceId(), lvChunks);
+        }
         ThinVolume v = new ThinVolume(deviceName, name(), lvName, pool, map, blockSize(), !lv.status().contains("WRITE"));
         active.put(lvName, v);
         return v;
@@ -413,6 +418,9 @@ public final class VolumeGroup implements AutoCloseable {
             throw new ErrnoException(Errno.ENOENT, "lvresize " + name() + "/" + lvName, null, "no such LV");
         }
         long now = lv.extentCount();
+        if (ThinSegments.thinOf(lv) != null) {
+            return resizeThin(lv, extents, force);
+        }
         LogicalVolume v = volume(lvName);
         if (extents >= now) {
             LogicalVolumeMetadata next = editor.resize(lvName, extents);
@@ -447,6 +455,52 @@ public final class VolumeGroup implements AutoCloseable {
             v.setSize(map.size() / v.blockSize()); // striped tails round up to whole rows
         }
         return next;
+    }
+
+    /**
+     * A thin volume's new virtual size (whole chunks), also while it is active and exported: the
+     * device is suspended and drained, the LVM metadata commits first, then the pool's device
+     * (chunks past a smaller end unmapped); activation reconciles the two after a crash between.
+     */
+    private LogicalVolumeMetadata resizeThin(LogicalVolumeMetadata lv, long extents, boolean force) {
+        String op = "lvresize " + name() + "/" + lv.name();
+        ThinSegments.Thin t = ThinSegments.thinOf(lv);
+        ThinPool p = pool(t.pool());
+        long extentBytes = editor.metadata().extentSize() * 512;
+        if ((extents * extentBytes) % p.chunkBytes != 0) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "the size must be a whole number of "
+                    + p.chunkBytes + "-byte chunks");
+        }
+        if (extents == lv.extentCount()) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "the volume already has " + extents + " extents");
+        }
+        if (extents < lv.extentCount() && !force) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "shrinking from " + lv.extentCount() + " to " + extents
+                    + " extents destroys the data past the new end; add --force to do it anyway");
+        }
+        ThinVolume v = thinVolume(lv.name());
+        long bytes = extents * extentBytes;
+        if (v != null && extents < lv.extentCount()) {
+            v.setSize(bytes); // new I/O past the new end now fails
+        }
+        if (v != null) {
+            v.suspend();
+        }
+        try {
+            if (v != null) {
+                drain(v);
+            }
+            LogicalVolumeMetadata next = editor.resizeThin(lv.name(), extents);
+            p.resizeDevice(t.deviceId(), bytes / p.chunkBytes);
+            if (v != null && extents > lv.extentCount()) {
+                v.setSize(bytes); // mapped before anyone can address it
+            }
+            return next;
+        } finally {
+            if (v != null) {
+                v.resume();
+            }
+        }
     }
 
     private static void checkBoundary(LogicalVolume v, LvMap map) {

@@ -213,6 +213,11 @@ class LvmCliTest {
         assertNotEquals(0, sized.exit());
         assertTrue(sized.err().contains("thin snapshots only"), sized.err());
 
+        ok(loops, "lvresize", "-L", "2t", vg + "/thin");
+        Run shrinkThin = orion(loops, "lvresize", "-L", "1t", vg + "/thin");
+        assertNotEquals(0, shrinkThin.exit());
+        assertTrue(shrinkThin.err().contains("--force"), shrinkThin.err());
+        ok(loops, "lvresize", "-f", "-L", "1t", vg + "/thin");
         Run mine = ok(loops, "lvs");
         assertTrue(mine.out().contains("thin") && mine.out().contains("1.00t"), mine.out());
         Map<String, String[]> myLvs = rows(loops, "lvs");

@@ -394,4 +394,64 @@ class ThinPoolTest {
             }
         }
     }
+
+    /**
+     * lvresize of an active, claimed thin volume: grow announces the size and the new range is
+     * writable, data kept; shrink needs force, frees the chunks past the end, keeps the rest;
+     * the sizes survive a reopen.
+     */
+    @Test
+    void onlineThinResizeGrowsAndShrinksWithDataKept() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 8 << 20); Arena arena = Arena.ofShared()) {
+            List<BlockDevice> pvs = memoryPvs(1, 48 * MIB);
+            MemorySegment data = arena.allocate(4 * MIB, 4096);
+            fill(data, 61);
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgtr", pvs, EXT)) {
+                vg.createThinPool("pool", 32, 2, ThinSegments.DEFAULT_CHUNK_SECTORS);
+                vg.createThin("t", "pool", 8 * MIB);
+                ThinVolume t = vg.activateThin("t", "vgtr/t");
+                java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+                var claim = t.claim("an export", true, null, told::incrementAndGet);
+                BdevClient c = host.client();
+                c.write(t, 4 * MIB, data, 0).get(30, TimeUnit.SECONDS);
+                // The model workload runs on the first 4 MiB while the volume grows.
+                ModelWorkload w = new ModelWorkload(host.context(1), t, 0, 4 * MIB, 20000, 16, 62, false, arena);
+                w.start();
+                vg.resize("t", 24, false);
+                assertEquals(24 * MIB, t.sizeBytes());
+                assertEquals(1, told.get());
+                c.write(t, 20 * MIB, data, 0).get(30, TimeUnit.SECONDS);
+                assertNull(w.done.get(120, TimeUnit.SECONDS));
+                MemorySegment back = arena.allocate(4 * MIB, 4096);
+                c.read(t, 4 * MIB, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, back.mismatch(data));
+                c.read(t, 20 * MIB, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, back.mismatch(data));
+
+                ErrnoException refused = assertThrows(ErrnoException.class, () -> vg.resize("t", 8, false));
+                assertEquals(Errno.EINVAL, refused.errno());
+                assertEquals(24 * MIB, t.sizeBytes(), "a refusal changes nothing");
+                ThinPool p = vg.pool("pool");
+                long used = p.usedChunks();
+                vg.resize("t", 8, true);
+                assertEquals(8 * MIB, t.sizeBytes());
+                assertEquals(2, told.get());
+                assertEquals(used - 4 * MIB / CHUNK, p.usedChunks(), "the chunks past the new end are released");
+                c.read(t, 4 * MIB, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, back.mismatch(data));
+                assertThrows(ExecutionException.class, () -> c.write(t, 8 * MIB, data.asSlice(0, 4096), 0).get(30, TimeUnit.SECONDS));
+                claim.close();
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                ThinVolume t = vg.activateThin("t", "vgtr/t");
+                assertEquals(8 * MIB, t.sizeBytes());
+                MemorySegment back = arena.allocate(4 * MIB, 4096);
+                host.client().read(t, 4 * MIB, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, back.mismatch(data));
+                vg.resize("t", 16, false);
+                host.client().read(t, 8 * MIB, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, back.mismatch(arena.allocate(4 * MIB, 4096)), "grown range reads zeros, not old data");
+            }
+        }
+    }
 }

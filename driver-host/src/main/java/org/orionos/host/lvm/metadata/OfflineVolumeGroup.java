@@ -545,6 +545,22 @@ public final class OfflineVolumeGroup implements AutoCloseable {
                 + segStart + " with stripe " + stripe);
     }
 
+    /** {@code lvresize} of a thin volume: its virtual size in extents (the pool's device is resized by the caller). */
+    public LogicalVolumeMetadata resizeThin(String name, long extents) {
+        LogicalVolumeMetadata lv = requireLv(name, "lvresize");
+        if (ThinSegments.thinOf(lv) == null || extents < 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvresize " + vg.name() + "/" + name, null,
+                    "not a thin volume, or a size below one extent");
+        }
+        OtherSegment o = (OtherSegment) lv.segments().get(0);
+        LogicalVolumeMetadata next = new LogicalVolumeMetadata(lv.name(), lv.id(), lv.status(), lv.flags(),
+                lv.creationTime(), lv.creationHost(), List.of(new OtherSegment(0, extents, o.type(), o.body())), lv.extra());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.set(lvs.indexOf(lv), next);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvresize " + vg.name() + "/" + name);
+        return next;
+    }
+
     /** The thin volumes of this VG that use {@code pool}. */
     public List<String> thinVolumesOf(String pool) {
         List<String> out = new ArrayList<>();
