@@ -66,6 +66,12 @@ final class ThinPool implements AutoCloseable {
     private volatile long cursor;
     private final AtomicLong epoch = new AtomicLong(1);
     private final Map<Long, ThinMap> devices = new ConcurrentHashMap<>();
+    /**
+     * Held by management edits that change several entries of quiesced devices (snapshot, merge,
+     * delete, resize) and by the committer while it takes an image, so no image catches such an
+     * edit half done. Reactors never take it: their changes are single entries.
+     */
+    private final Object editLock = new Object();
     /** Requests (FLUSH, FUA writes) waiting for the next commit, linked through {@code backendRef}. */
     private final AtomicReference<BdevRequest> waiters = new AtomicReference<>();
     private volatile boolean dirty;
@@ -386,7 +392,9 @@ final class ThinPool implements AutoCloseable {
         if (devices.containsKey(id)) {
             throw new ErrnoException(Errno.EEXIST, "create thin device", name, "device id " + id + " exists");
         }
-        devices.put(id, new ThinMap(id, virtualChunks));
+        synchronized (editLock) {
+            devices.put(id, new ThinMap(id, virtualChunks));
+        }
         commitAndWait();
     }
 
@@ -400,15 +408,17 @@ final class ThinPool implements AutoCloseable {
             throw new ErrnoException(Errno.EINVAL, "snapshot thin device", name, "origin " + origin
                     + " missing or id " + id + " taken");
         }
-        ThinMap s = new ThinMap(id, o.virtualChunks);
-        long[] r = o.runs();
-        for (int i = 0; i < r.length; i += 3) {
-            for (long k = 0; k < r[i + 2]; k++) {
-                incref(r[i + 1] + k);
-                s.set(r[i] + k, r[i + 1] + k + 1);
+        synchronized (editLock) {
+            ThinMap s = new ThinMap(id, o.virtualChunks);
+            long[] r = o.runs();
+            for (int i = 0; i < r.length; i += 3) {
+                for (long k = 0; k < r[i + 2]; k++) {
+                    incref(r[i + 1] + k);
+                    s.set(r[i] + k, r[i + 1] + k + 1);
+                }
             }
+            devices.put(id, s);
         }
-        devices.put(id, s);
         commitAndWait();
     }
 
@@ -423,25 +433,27 @@ final class ThinPool implements AutoCloseable {
             throw new ErrnoException(Errno.EINVAL, "merge thin device", name, "device " + source + " or " + target
                     + " missing");
         }
-        long[] old = dst.runs();
-        long[] r = src.runs();
-        for (int i = 0; i < r.length; i += 3) {
-            for (long k = 0; k < r[i + 2]; k++) {
-                incref(r[i + 1] + k); // before the old references drop, so a chunk both map never looks free
+        synchronized (editLock) {
+            long[] old = dst.runs();
+            long[] r = src.runs();
+            for (int i = 0; i < r.length; i += 3) {
+                for (long k = 0; k < r[i + 2]; k++) {
+                    incref(r[i + 1] + k); // before the old references drop, so a chunk both map never looks free
+                }
             }
-        }
-        for (int i = 0; i < old.length; i += 3) {
-            for (long k = 0; k < old[i + 2]; k++) {
-                dst.set(old[i] + k, 0);
-                decref(old[i + 1] + k);
+            for (int i = 0; i < old.length; i += 3) {
+                for (long k = 0; k < old[i + 2]; k++) {
+                    dst.set(old[i] + k, 0);
+                    decref(old[i + 1] + k);
+                }
             }
-        }
-        for (int i = 0; i < r.length; i += 3) {
-            for (long k = 0; k < r[i + 2]; k++) {
-                if (r[i] + k < dst.virtualChunks) {
-                    dst.set(r[i] + k, r[i + 1] + k + 1);
-                } else {
-                    decref(r[i + 1] + k);
+            for (int i = 0; i < r.length; i += 3) {
+                for (long k = 0; k < r[i + 2]; k++) {
+                    if (r[i] + k < dst.virtualChunks) {
+                        dst.set(r[i] + k, r[i + 1] + k + 1);
+                    } else {
+                        decref(r[i + 1] + k);
+                    }
                 }
             }
         }
@@ -457,30 +469,34 @@ final class ThinPool implements AutoCloseable {
         if (m == null) {
             throw new ErrnoException(Errno.ENOENT, "resize thin device", name, "no device " + id);
         }
-        long[] r = m.runs();
-        for (int i = 0; i < r.length; i += 3) {
-            for (long k = 0; k < r[i + 2]; k++) {
-                if (r[i] + k >= chunks) {
-                    m.set(r[i] + k, 0);
-                    decref(r[i + 1] + k);
+        synchronized (editLock) {
+            long[] r = m.runs();
+            for (int i = 0; i < r.length; i += 3) {
+                for (long k = 0; k < r[i + 2]; k++) {
+                    if (r[i] + k >= chunks) {
+                        m.set(r[i] + k, 0);
+                        decref(r[i + 1] + k);
+                    }
                 }
             }
+            m.resize(chunks);
         }
-        m.resize(chunks);
         commitAndWait();
     }
 
     /** Drops device {@code id} (quiesced) and its references; committed before this returns. */
     void deleteDevice(long id) {
-        ThinMap m = devices.remove(id);
-        if (m == null) {
-            return;
-        }
-        long[] r = m.runs();
-        for (int i = 0; i < r.length; i += 3) {
-            for (long k = 0; k < r[i + 2]; k++) {
-                m.set(r[i] + k, 0);
-                decref(r[i + 1] + k);
+        synchronized (editLock) {
+            ThinMap m = devices.remove(id);
+            if (m == null) {
+                return;
+            }
+            long[] r = m.runs();
+            for (int i = 0; i < r.length; i += 3) {
+                for (long k = 0; k < r[i + 2]; k++) {
+                    m.set(r[i] + k, 0);
+                    decref(r[i + 1] + k);
+                }
             }
         }
         commitAndWait();
@@ -530,8 +546,8 @@ final class ThinPool implements AutoCloseable {
     /** One commit; false when the test hook stopped it part way. */
     private boolean commitOnce() {
         BdevRequest w = waiters.getAndSet(null);
-        long e = epoch.getAndIncrement(); // chunks freed under e or earlier are not in the image taken below
         dirty = false;
+        long e;
         int status = 0;
         try {
             if (warned && !warnLogged) {
@@ -544,8 +560,11 @@ final class ThinPool implements AutoCloseable {
                 return false;
             }
             List<ThinPoolMetadata.Device> list = new ArrayList<>();
-            for (ThinMap m : new TreeMap<>(devices).values()) {
-                list.add(new ThinPoolMetadata.Device(m.id, m.virtualChunks, m.runs()));
+            synchronized (editLock) {
+                e = epoch.getAndIncrement(); // chunks freed under e or earlier are not in the image taken below
+                for (ThinMap m : new TreeMap<>(devices).values()) {
+                    list.add(new ThinPoolMetadata.Device(m.id, m.virtualChunks, m.runs()));
+                }
             }
             long slot = ThinPoolMetadata.slotBytes(meta.sizeBytes());
             long need = ThinPoolMetadata.encodedBytes(list);
