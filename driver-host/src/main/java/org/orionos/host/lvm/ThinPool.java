@@ -37,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * <p>Commits run on the pool's own thread: every second while anything changed, and at once when
  * a thin device gets a FLUSH or a FUA write, which complete after the commit (data flushed first,
  * then the image written to the older slot, then the metadata volume flushed), like dm-thin.
+ *
+ * <p>A commit is not enough to reuse a chunk: a request that looked the old mapping up before
+ * the unmap may still be reading or writing it. Thin-volume requests therefore count themselves
+ * in per reactor ({@link #enter}) under one of two grace slots; after a commit the committer
+ * switches new requests to the other slot and releases the chunks freed up to that commit only
+ * once every reactor's count in the old slot has dropped to zero (a grace period, as in SRCU).
+ * Counting in costs a volatile store and load on a reactor-local counter, no lock, no allocation.
  */
 final class ThinPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ThinPool.class);
@@ -87,6 +94,25 @@ final class ThinPool implements AutoCloseable {
     /** Test hook: the commit step after which the committer stops as if the process died (0 = never). */
     volatile int crashAfterStep;
     private long commits;
+    /** Grace slot new requests count themselves in (bit 0); flipped only by the committer. */
+    private volatile int graceGen;
+    /** Per-reactor counters of requests in flight by grace slot. */
+    private final Map<org.orionos.host.bdev.IoContext, Readers> readers = new ConcurrentHashMap<>();
+    /** Chunks freed under this epoch or earlier are in no image on disk any more (committer only). */
+    private long durableEpoch;
+    /** A grace period is running for chunks freed under {@link #graceEpoch} or earlier (committer only). */
+    private boolean gracePending;
+    private long graceEpoch;
+    private int graceSlot;
+
+    /**
+     * One reactor's in-flight requests by grace slot. Only that reactor writes them; the
+     * committer reads them. Padded so two reactors' counters never share a cache line.
+     */
+    static final class Readers {
+        private static final int STRIDE = 8;
+        final long[] count = new long[3 * STRIDE];
+    }
 
     private ThinPool(String name, LogicalVolume data, LogicalVolume meta, long chunkSectors, BdevClient client) {
         this.name = name;
@@ -312,6 +338,74 @@ final class ThinPool implements AutoCloseable {
         return held.get();
     }
 
+    // ---- grace periods (requests on reactors, committer) ----
+
+    /** The counters of the reactor owning {@code ctx}; created once per reactor, not per request. */
+    Readers readers(org.orionos.host.bdev.IoContext ctx) {
+        return readers.computeIfAbsent(ctx, k -> new Readers());
+    }
+
+    /**
+     * Counts a request in before it looks any mapping up; returns the slot to {@link #exit} with.
+     * Runs on the reactor owning {@code rd}.
+     */
+    int enter(Readers rd) {
+        while (true) {
+            int s = graceGen & 1;
+            int i = (s + 1) * Readers.STRIDE;
+            long v = rd.count[i];
+            // Volatile store then volatile load (Dekker with the committer's flip-then-read): either
+            // the committer sees this count, or this request sees the flip and counts again below.
+            LONG.setVolatile(rd.count, i, v + 1);
+            if ((graceGen & 1) == s) {
+                return s;
+            }
+            LONG.setVolatile(rd.count, i, v);
+        }
+    }
+
+    /** Counts a request out: it holds no mapping it looked up any more. Runs on the reactor owning {@code rd}. */
+    void exit(Readers rd, int slot) {
+        int i = (slot + 1) * Readers.STRIDE;
+        // Release: the request's data transfer is complete before the committer can see the count drop.
+        LONG.setRelease(rd.count, i, rd.count[i] - 1);
+    }
+
+    private boolean drained(int slot) {
+        int i = (slot + 1) * Readers.STRIDE;
+        for (Readers rd : readers.values()) {
+            if ((long) LONG.getVolatile(rd.count, i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Moves held chunks towards free (committer only): finishes a running grace period whose old
+     * slot has drained, and starts one for chunks that the last commit no longer maps. The flip
+     * happens only after the previous grace period ended, so the slot it leaves held no earlier
+     * requests, and after the commit's epoch advanced, so every unmap it covers came before it.
+     */
+    private void advanceGrace() {
+        while (true) {
+            if (gracePending) {
+                if (!drained(graceSlot)) {
+                    return;
+                }
+                gracePending = false;
+                releaseHeld(graceEpoch);
+            }
+            if (durableEpoch <= graceEpoch || held.get() == 0) {
+                return;
+            }
+            graceSlot = graceGen & 1;
+            graceEpoch = durableEpoch;
+            gracePending = true;
+            graceGen = graceGen + 1; // a volatile store: ordered before the counter reads in drained()
+        }
+    }
+
     /** Queues {@code r} to complete (with status {@code r.backendLong}) after the next commit. */
     void completeAfterCommit(BdevRequest r, int status) {
         r.backendLong = status;
@@ -528,11 +622,13 @@ final class ThinPool implements AutoCloseable {
         long period = TimeUnit.SECONDS.toNanos(1);
         while (!closing) {
             if (!commitNow) {
-                LockSupport.parkNanos(period);
+                // A running grace period is polled every 100 µs: a write may be waiting for its chunks.
+                LockSupport.parkNanos(gracePending ? 100_000 : period);
             }
             if (closing) {
                 break;
             }
+            advanceGrace();
             if (!commitNow && !dirty) {
                 continue;
             }
@@ -590,7 +686,8 @@ final class ThinPool implements AutoCloseable {
             join(client.flush(meta), "commit thin pool " + name, meta.name());
             seqno++;
             newestSlot = target;
-            releaseHeld(e);
+            durableEpoch = e;
+            advanceGrace();
         } catch (ErrnoException x) {
             LOG.error("thin pool {}: commit failed: {}", name, x.getMessage());
             status = -x.errno();

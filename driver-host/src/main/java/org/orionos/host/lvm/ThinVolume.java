@@ -31,6 +31,10 @@ import org.orionos.host.bdev.IoContext;
  * </ul>
  * A request meeting a BUSY entry retries after 20 µs on a ring timer. Nothing is allocated per
  * I/O except a map page on the first write into each 4096-chunk range.
+ *
+ * <p>From its lookup until it completes (or parks on a timer) a request is counted in the pool's
+ * grace period ({@link ThinPool#enter}), so a chunk it found mapped is not reused under it even
+ * if a trim, a commit and another volume's write happen meanwhile.
  */
 @SuppressWarnings("restricted") // zero-fills iovec targets given as raw addresses
 public final class ThinVolume extends BlockDevice implements BdevCallback {
@@ -41,6 +45,8 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     private static final int NEW_WRITE = 4;
     private static final long RETRY = 1;
     private static final long GATE = 2;
+    /** Bit of {@code backendLong} holding the request's grace slot; the rest is the step's scratch. */
+    private static final long SLOT = 1L << 62;
     /** Waits of 1 ms for a commit to free held chunks before a write gives up with ENOSPC. */
     private static final long SPACE_RETRIES = 1000;
     private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
@@ -105,11 +111,36 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     /** Per-reactor count of requests accepted and not completed, so removal can drain them. */
     private static final class Channel {
         int inFlight;
+        final ThinPool.Readers readers;
+
+        Channel(ThinPool.Readers readers) {
+            this.readers = readers;
+        }
     }
 
     @Override
     protected Object createChannel(IoContext context) {
-        return new Channel();
+        return new Channel(pool.readers(context));
+    }
+
+    /** Counts {@code r} into the pool's grace period; its slot goes into {@link #SLOT}. */
+    private void enter(BdevRequest r) {
+        int s = pool.enter(((Channel) channel(r.context())).readers);
+        r.backendLong = s == 0 ? r.backendLong & ~SLOT : r.backendLong | SLOT;
+    }
+
+    /** Counts {@code r} out: from here on it uses no chunk it looked up. */
+    private void leave(BdevRequest r) {
+        pool.exit(((Channel) channel(r.context())).readers, (r.backendLong & SLOT) != 0 ? 1 : 0);
+    }
+
+    /** The step's scratch value in {@code backendLong} (a retry count or the new chunk). */
+    private static long scratch(BdevRequest r) {
+        return r.backendLong & ~SLOT;
+    }
+
+    private static void setScratch(BdevRequest r, long v) {
+        r.backendLong = (r.backendLong & SLOT) | v;
     }
 
     int inFlight(IoContext ctx) {
@@ -136,18 +167,20 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
         ((Channel) channel(r.context())).inFlight++;
         r.backendLong = 0; // counts this request's waits for space (see write)
         if (readOnly && r.op() != BdevOp.READ && r.op() != BdevOp.FLUSH) {
-            done(r, -Errno.EROFS, true);
+            finish(r, -Errno.EROFS, true);
             return;
         }
         serve(r);
     }
 
     private void serve(BdevRequest r) {
+        if (r.op() == BdevOp.FLUSH) {
+            ((Channel) channel(r.context())).inFlight--;
+            pool.completeAfterCommit(r, 0);
+            return;
+        }
+        enter(r);
         switch (r.op()) {
-            case BdevOp.FLUSH -> {
-                ((Channel) channel(r.context())).inFlight--;
-                pool.completeAfterCommit(r, 0);
-            }
             case BdevOp.READ -> read(r);
             case BdevOp.WRITE -> write(r);
             case BdevOp.BLOCK_STATUS -> blockStatus(r);
@@ -166,6 +199,12 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     }
 
     private void done(BdevRequest r, int status, boolean deferred) {
+        leave(r);
+        finish(r, status, deferred);
+    }
+
+    /** Completes a request that is not counted in the grace period. */
+    private void finish(BdevRequest r, int status, boolean deferred) {
         ((Channel) channel(r.context())).inFlight--;
         if (deferred) {
             r.completeDeferred(status);
@@ -243,8 +282,9 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     }
 
     private void retry(BdevRequest r) {
+        leave(r); // counted in again when the timer serves it
         if (!r.context().startTimer(r, 20, RETRY)) {
-            done(r, -Errno.EAGAIN, true); // the ring is full: the caller may resubmit
+            finish(r, -Errno.EAGAIN, true); // the ring is full: the caller may resubmit
         }
     }
 
@@ -282,17 +322,20 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
             long n = pool.allocate();
             if (n < 0) {
                 map.set(vc, e);
-                // Chunks freed since the last commit become free once it lands: wait for it, up to ~1 s.
-                if (++r.backendLong <= SPACE_RETRIES && pool.commitToFree()) {
+                // Chunks freed since the last commit become free once it lands (and no request
+                // uses them any more): wait for that, up to ~1 s, counted out meanwhile.
+                setScratch(r, scratch(r) + 1);
+                if (scratch(r) <= SPACE_RETRIES && pool.commitToFree()) {
+                    leave(r);
                     if (!r.context().startTimer(r, 1000, RETRY)) {
-                        done(r, -Errno.ENOSPC, true);
+                        finish(r, -Errno.ENOSPC, true);
                     }
                     return;
                 }
                 done(r, -Errno.ENOSPC, true);
                 return;
             }
-            r.backendLong = n;
+            setScratch(r, n);
             boolean whole = (off & (chunk - 1)) == 0 && r.length() == chunk;
             if (whole) {
                 userWrite(r);
@@ -318,7 +361,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     /** The caller's write (or write-zeroes) into the newly allocated chunk. */
     private void userWrite(BdevRequest r) {
         BdevRequest down = r.context().forward(r, this).callback(this, NEW_WRITE);
-        long n = r.backendLong;
+        long n = scratch(r);
         long dataOff = (n << shift) + (r.offset() & (chunk - 1));
         if (r.op() == BdevOp.WRITE) {
             if (r.buffer() != null) {
@@ -357,7 +400,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
     /** Provisioning failed: the new chunk goes back and the entry returns to its old value. */
     private void abandon(BdevRequest r, int status) {
         long vc = r.offset() >>> shift;
-        pool.unallocate(r.backendLong);
+        pool.unallocate(scratch(r));
         map.set(vc, map.get(vc) & ~ThinMap.BUSY);
         done(r, status, false);
     }
@@ -370,6 +413,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
         switch (step) {
             case PASS -> {
                 if (status == 0 && up.op() == BdevOp.WRITE && up.fua()) {
+                    leave(up);
                     ((Channel) channel(up.context())).inFlight--;
                     pool.completeAfterCommit(up, 0); // the chunk's mapping may not be committed yet
                 } else {
@@ -391,7 +435,7 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
                     return;
                 }
                 BdevRequest w = up.context().forward(up, this).callback(this, COPY_WRITE);
-                w.prepareWrite(up.backendLong << shift, chunk, (MemorySegment) up.backendRef, 0, 0);
+                w.prepareWrite(scratch(up) << shift, chunk, (MemorySegment) up.backendRef, 0, 0);
                 pool.data.submit(w);
             }
             case COPY_WRITE -> {
@@ -410,12 +454,13 @@ public final class ThinVolume extends BlockDevice implements BdevCallback {
                 }
                 long vc = up.offset() >>> shift;
                 long old = ThinMap.chunkOf(map.get(vc));
-                map.set(vc, up.backendLong + 1); // publishes the data written above and clears BUSY
+                map.set(vc, scratch(up) + 1); // publishes the data written above and clears BUSY
                 if (old >= 0) {
                     pool.decref(old);
                 }
                 pool.markDirty();
                 if (up.fua()) {
+                    leave(up);
                     ((Channel) channel(up.context())).inFlight--;
                     pool.completeAfterCommit(up, 0);
                 } else {
