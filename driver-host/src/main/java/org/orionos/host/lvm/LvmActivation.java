@@ -25,10 +25,12 @@ public final class LvmActivation implements AutoCloseable {
 
     private final VolumeGroup vg;
     private final List<BlockDevice> volumes;
+    private final VgLock lock;
 
-    private LvmActivation(VolumeGroup vg, List<BlockDevice> volumes) {
+    private LvmActivation(VolumeGroup vg, List<BlockDevice> volumes, VgLock lock) {
         this.vg = vg;
         this.volumes = List.copyOf(volumes);
+        this.lock = lock;
     }
 
     /** Opens and activates; on failure nothing stays registered or claimed. */
@@ -39,11 +41,14 @@ public final class LvmActivation implements AutoCloseable {
         }
         VolumeGroup vg = VolumeGroup.open(host, pvs);
         List<BlockDevice> made = new ArrayList<>();
+        VgLock lock = null;
         try {
             if (!vg.name().equals(spec.vg())) {
                 throw new ErrnoException(Errno.EINVAL, "activate VG " + spec.vg(), String.join(",", spec.pvs()),
                         "these devices hold VG " + vg.name() + ", not " + spec.vg());
             }
+            // While this host runs, offline orion lvm commands on the VG are refused: one writer.
+            lock = VgLock.acquire(vg.name(), "the orion host with pid " + ProcessHandle.current().pid());
             List<String> names = new ArrayList<>(spec.volumes());
             if (names.isEmpty()) {
                 for (LogicalVolumeMetadata lv : vg.metadata().logicalVolumes()) {
@@ -65,9 +70,12 @@ public final class LvmActivation implements AutoCloseable {
                 host.registry().remove(v.name(), true);
             }
             vg.close();
+            if (lock != null) {
+                lock.close();
+            }
             throw e;
         }
-        return new LvmActivation(vg, made);
+        return new LvmActivation(vg, made, lock);
     }
 
     public VolumeGroup volumeGroup() {
@@ -80,7 +88,11 @@ public final class LvmActivation implements AutoCloseable {
 
     @Override
     public void close() {
-        vg.close();
+        try {
+            vg.close();
+        } finally {
+            lock.close();
+        }
     }
 
     @Override

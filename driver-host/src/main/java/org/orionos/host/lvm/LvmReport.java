@@ -64,7 +64,6 @@ public final class LvmReport {
 
     public String pvs(LvmScan scan) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"PV", "VG", "Fmt", "Attr", "PSize", "PFree"});
         for (LvmScan.Pv pv : scan.pvs()) {
             VolumeGroupMetadata vg = pv.vg();
             if (vg == null) {
@@ -83,26 +82,39 @@ public final class LvmReport {
                     meta.status().contains("ALLOCATABLE") ? "a--" : "---",
                     size(meta.peCount() * ext), size((meta.peCount() - used) * ext)});
         }
-        return table(rows);
+        return table(new String[] {"PV", "VG", "Fmt", "Attr", "PSize", "PFree"}, rows);
     }
 
+    /** Column headings of {@link #vgs}. */
+    public static final String[] VG_HEADER = {"VG", "#PV", "#LV", "#SN", "Attr", "VSize", "VFree"};
+    /** Column headings of {@link #lvs}. */
+    public static final String[] LV_HEADER = {"LV", "VG", "Attr", "LSize", "Pool", "Origin", "Data%", "Meta%", "Move",
+        "Log", "Cpy%Sync", "Convert"};
+
     public String vgs(LvmScan scan) {
+        return table(VG_HEADER, vgRows(scan.vgs()));
+    }
+
+    public String lvs(LvmScan scan) {
+        return table(LV_HEADER, lvRows(scan.vgs()));
+    }
+
+    /** The rows of {@link #vgs} for these VGs (a running host reports its active ones). */
+    public List<String[]> vgRows(List<VolumeGroupMetadata> vgs) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"VG", "#PV", "#LV", "#SN", "Attr", "VSize", "VFree"});
-        for (VolumeGroupMetadata vg : scan.vgs()) {
+        for (VolumeGroupMetadata vg : vgs) {
             long ext = vg.extentSize() * 512;
             rows.add(new String[] {vg.name(), String.valueOf(vg.physicalVolumes().size()),
                     String.valueOf(visibleLvs(vg).size()), "0", "wz--n-", size(vg.extentCount() * ext),
                     size(new ExtentAllocator(vg).freeExtents() * ext)});
         }
-        return table(rows);
+        return rows;
     }
 
-    public String lvs(LvmScan scan) {
+    /** The rows of {@link #lvs} for these VGs. */
+    public List<String[]> lvRows(List<VolumeGroupMetadata> vgs) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"LV", "VG", "Attr", "LSize", "Pool", "Origin", "Data%", "Meta%", "Move", "Log",
-            "Cpy%Sync", "Convert"});
-        for (VolumeGroupMetadata vg : scan.vgs()) {
+        for (VolumeGroupMetadata vg : vgs) {
             long ext = vg.extentSize() * 512;
             for (LogicalVolumeMetadata lv : visibleLvs(vg)) {
                 ThinSegments.Thin thin = ThinSegments.thinOf(lv);
@@ -111,7 +123,12 @@ public final class LvmReport {
                     "", "", "", "", "", ""});
             }
         }
-        return table(rows);
+        return rows;
+    }
+
+    /** The VGs of the offline scan not in {@code skip} (those a running host reports). */
+    public static List<VolumeGroupMetadata> except(LvmScan scan, java.util.Collection<String> skip) {
+        return scan.vgs().stream().filter(v -> !skip.contains(v.name())).toList();
     }
 
     private static List<LogicalVolumeMetadata> visibleLvs(VolumeGroupMetadata vg) {
@@ -151,7 +168,10 @@ public final class LvmReport {
     }
 
     /** Two-space indented columns like lvm2, counts and sizes right-aligned. */
-    private String table(List<String[]> rows) {
+    public String table(String[] header, List<String[]> body) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(header);
+        rows.addAll(body);
         int cols = rows.get(0).length;
         int[] w = new int[cols];
         for (String[] r : rows) {
