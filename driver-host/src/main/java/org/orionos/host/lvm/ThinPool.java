@@ -106,12 +106,32 @@ final class ThinPool implements AutoCloseable {
     private int graceSlot;
 
     /**
-     * One reactor's in-flight requests by grace slot. Only that reactor writes them; the
-     * committer reads them. Padded so two reactors' counters never share a cache line.
+     * Per reactor: its in-flight requests by grace slot (only that reactor writes them, the
+     * committer reads them; padded so two reactors' counters never share a cache line), and the
+     * FLUSH/FUA requests whose commit landed, handed back in one task per commit.
      */
     static final class Readers {
         private static final int STRIDE = 8;
         final long[] count = new long[3 * STRIDE];
+        final org.orionos.host.bdev.IoContext context;
+        /** Requests to complete on this reactor with status {@code backendLong}, linked through {@code backendRef}. */
+        final AtomicReference<BdevRequest> done = new AtomicReference<>();
+        /** Made once, so handing requests back costs no allocation per request. */
+        final Runnable drain = this::drain;
+
+        Readers(org.orionos.host.bdev.IoContext context) {
+            this.context = context;
+        }
+
+        private void drain() {
+            BdevRequest w = done.getAndSet(null);
+            while (w != null) {
+                BdevRequest next = (BdevRequest) w.backendRef;
+                w.backendRef = null;
+                w.complete((int) w.backendLong);
+                w = next;
+            }
+        }
     }
 
     private ThinPool(String name, LogicalVolume data, LogicalVolume meta, long chunkSectors, BdevClient client) {
@@ -342,7 +362,7 @@ final class ThinPool implements AutoCloseable {
 
     /** The counters of the reactor owning {@code ctx}; created once per reactor, not per request. */
     Readers readers(org.orionos.host.bdev.IoContext ctx) {
-        return readers.computeIfAbsent(ctx, k -> new Readers());
+        return readers.computeIfAbsent(ctx, Readers::new);
     }
 
     /**
@@ -696,13 +716,24 @@ final class ThinPool implements AutoCloseable {
         synchronized (this) {
             commits++;
         }
+        // Each waiter goes to its reactor's list; one task per reactor then completes them there.
         while (w != null) {
             BdevRequest next = (BdevRequest) w.backendRef;
-            w.backendRef = null;
-            BdevRequest r = w;
-            int st = status < 0 ? status : (int) r.backendLong;
-            r.context().reactor().execute(() -> r.complete(st));
+            if (status < 0) {
+                w.backendLong = status;
+            }
+            Readers rd = readers.get(w.context()); // its volume's channel made it before the request got here
+            BdevRequest head;
+            do {
+                head = rd.done.get();
+                w.backendRef = head;
+            } while (!rd.done.compareAndSet(head, w));
             w = next;
+        }
+        for (Readers rd : readers.values()) {
+            if (rd.done.get() != null) {
+                rd.context.reactor().execute(rd.drain);
+            }
         }
         return true;
     }
