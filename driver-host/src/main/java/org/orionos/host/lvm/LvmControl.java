@@ -42,7 +42,7 @@ public final class LvmControl {
             return r;
         });
         h.put("lvm.vgs", args -> rows(report(args).vgRows(metadata(host))));
-        h.put("lvm.lvs", args -> rows(report(args).lvRows(metadata(host))));
+        h.put("lvm.lvs", args -> rows(report(args).lvRows(metadata(host), n -> host.registry().find(n).orElse(null))));
         h.put("lvm.lvcreate", args -> lvcreate(host, args));
         h.put("lvm.lvresize", args -> lvresize(host, args));
         h.put("lvm.lvremove", args -> lvremove(host, args));

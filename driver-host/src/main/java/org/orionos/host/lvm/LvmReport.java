@@ -113,12 +113,22 @@ public final class LvmReport {
 
     /** The rows of {@link #lvs} for these VGs. */
     public List<String[]> lvRows(List<VolumeGroupMetadata> vgs) {
+        return lvRows(vgs, n -> null);
+    }
+
+    /**
+     * The rows of {@link #lvs}, with a running host's view: {@code live} gives the block device
+     * {@code vg/lv} the host serves (or null), shown active ('a') and, when claimed, open ('o').
+     */
+    public List<String[]> lvRows(List<VolumeGroupMetadata> vgs,
+                                 java.util.function.Function<String, org.orionos.host.bdev.BlockDevice> live) {
         List<String[]> rows = new ArrayList<>();
         for (VolumeGroupMetadata vg : vgs) {
             long ext = vg.extentSize() * 512;
             for (LogicalVolumeMetadata lv : visibleLvs(vg)) {
                 ThinSegments.Thin thin = ThinSegments.thinOf(lv);
-                rows.add(new String[] {lv.name(), vg.name(), attr(vg, lv), size(lv.extentCount() * ext),
+                rows.add(new String[] {lv.name(), vg.name(), attr(vg, lv, live.apply(vg.name() + "/" + lv.name())),
+                    size(lv.extentCount() * ext),
                     thin == null ? "" : thin.pool(), thin == null || thin.origin() == null ? "" : thin.origin(),
                     "", "", "", "", "", ""});
             }
@@ -139,7 +149,7 @@ public final class LvmReport {
      * lvm2's 10 attribute letters; 'a' when the kernel has it mapped. Orion's thin pools and thin
      * volumes get lvm2's type letters 't' and 'V', and target type 't' (thin) at position 7.
      */
-    private static String attr(VolumeGroupMetadata vg, LogicalVolumeMetadata lv) {
+    private static String attr(VolumeGroupMetadata vg, LogicalVolumeMetadata lv, org.orionos.host.bdev.BlockDevice live) {
         boolean pool = ThinSegments.poolOf(lv) != null;
         boolean thin = ThinSegments.thinOf(lv) != null;
         char type = pool ? 't' : thin ? 'V' : '-';
@@ -147,8 +157,9 @@ public final class LvmReport {
         char perm = lv.status().contains("WRITE") ? 'w' : 'r';
         char alloc = 'i';
         String mapper = vg.name().replace("-", "--") + "-" + lv.name().replace("-", "--");
-        char active = Files.exists(Path.of("/dev/mapper", mapper)) ? 'a' : '-';
-        return "" + type + perm + alloc + '-' + active + "-" + target + "---";
+        char active = live != null || Files.exists(Path.of("/dev/mapper", mapper)) ? 'a' : '-';
+        char open = live != null && !live.claims().isEmpty() ? 'o' : '-';
+        return "" + type + perm + alloc + '-' + active + open + target + "---";
     }
 
     static long usedExtents(VolumeGroupMetadata vg, String pvName) {

@@ -157,7 +157,9 @@ class LvmLiveTest {
             assertTrue(bdevs.containsAll(List.of("vglive/data", "vglive/extra", "vglive/thin1", "vglive/snap1")),
                     bdevs.toString());
             Run lvs = ok("lvs", cs, devs);
-            assertTrue(lvs.out().matches("(?s).*data +vglive +\\S+ +128.00m.*"), lvs.out());
+            assertTrue(lvs.out().matches("(?s).*data +vglive +-wi-ao---- +128.00m.*"), "active, open (exported):\n"
+                    + lvs.out());
+            assertTrue(lvs.out().matches("(?s).*extra +vglive +-wi-a----- +16.00m.*"), lvs.out());
             assertTrue(lvs.out().contains("thin1") && lvs.out().contains("snap1") && lvs.out().contains("1.00g"),
                     lvs.out());
             Run inUse = lvm("lvremove", cs, "vglive/data");
