@@ -104,6 +104,8 @@ final class ThinPool implements AutoCloseable {
     private boolean gracePending;
     private long graceEpoch;
     private int graceSlot;
+    /** The committer's next poll of a running grace period: 50 µs, doubling to 10 ms. */
+    private long gracePollNanos;
 
     /**
      * Per reactor: its in-flight requests by grace slot (only that reactor writes them, the
@@ -391,6 +393,17 @@ final class ThinPool implements AutoCloseable {
         LONG.setRelease(rd.count, i, rd.count[i] - 1);
     }
 
+    /** Requests counted in on all reactors, both slots (tests: zero once all I/O has completed). */
+    long countedRequests() {
+        long n = 0;
+        for (Readers rd : readers.values()) {
+            for (int slot = 0; slot < 2; slot++) {
+                n += (long) LONG.getVolatile(rd.count, (slot + 1) * Readers.STRIDE);
+            }
+        }
+        return n;
+    }
+
     private boolean drained(int slot) {
         int i = (slot + 1) * Readers.STRIDE;
         for (Readers rd : readers.values()) {
@@ -422,6 +435,7 @@ final class ThinPool implements AutoCloseable {
             graceSlot = graceGen & 1;
             graceEpoch = durableEpoch;
             gracePending = true;
+            gracePollNanos = 50_000;
             graceGen = graceGen + 1; // a volatile store: ordered before the counter reads in drained()
         }
     }
@@ -642,8 +656,14 @@ final class ThinPool implements AutoCloseable {
         long period = TimeUnit.SECONDS.toNanos(1);
         while (!closing) {
             if (!commitNow) {
-                // A running grace period is polled every 100 µs: a write may be waiting for its chunks.
-                LockSupport.parkNanos(gracePending ? 100_000 : period);
+                // A running grace period is polled soon (a write may wait for its chunks), less
+                // often the longer it lasts (a request held up at the data device).
+                if (gracePending) {
+                    LockSupport.parkNanos(gracePollNanos);
+                    gracePollNanos = Math.min(gracePollNanos * 2, 10_000_000);
+                } else {
+                    LockSupport.parkNanos(period);
+                }
             }
             if (closing) {
                 break;

@@ -90,6 +90,11 @@ class ThinPoolTest {
                 c.flush(v).get(30, TimeUnit.SECONDS);
                 ThinPool p = vg.pool("pool");
                 assertTrue(p.usedChunks() <= 2 * region / CHUNK, "used " + p.usedChunks());
+                assertEquals(0, p.countedRequests(), "every request that counted itself in counted itself out");
+                for (int i = 0; i < 1000 && p.heldChunks() > 0; i++) {
+                    Thread.sleep(10); // the grace period after the flush's commit ends at the committer's next look
+                }
+                assertEquals(0, p.heldChunks(), "trimmed chunks are free after a commit once no request uses them");
             }
             try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
                 BlockDevice v = vg.activateAny("thin", "vgthin/thin");
