@@ -651,6 +651,8 @@ public final class LvmCommand implements Runnable {
                     row.forEach(c -> cells.add(c.asText()));
                     rows.add(cells.toArray(String[]::new));
                 }
+            } else {
+                note("Offline on the devices (no orion host on " + controlSocket + " has a VG active).");
             }
             rows.addAll(offline.apply(report(), LvmReport.except(scan(), hostVgs)));
             return report().table(header, rows);
