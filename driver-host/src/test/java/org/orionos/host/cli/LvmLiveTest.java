@@ -151,17 +151,26 @@ class LvmLiveTest {
             ok("lvcreate", cs, "--type", "thin-pool", "-L", "32M", "-n", "pool", "vglive");
             ok("lvcreate", cs, "--type", "thin", "-V", "1G", "--thinpool", "pool", "-n", "thin1", "vglive");
             ok("lvcreate", cs, "-s", "-n", "snap1", "vglive/thin1");
+            ok("lvresize", cs, "-L", "+1G", "vglive/thin1");
+            Run offlineOnly = lvm("vgreduce", cs, "vglive", img.toString());
+            assertEquals(5, offlineOnly.exit(), offlineOnly.out() + offlineOnly.err());
+            assertTrue(offlineOnly.err().contains("runs offline only"), offlineOnly.err());
             JsonNode status = ControlClient.call(sock, "status", null);
             List<String> bdevs = new ArrayList<>();
             status.path("bdevs").forEach(b -> bdevs.add(b.path("name").asText()));
             assertTrue(bdevs.containsAll(List.of("vglive/data", "vglive/extra", "vglive/thin1", "vglive/snap1")),
                     bdevs.toString());
+            status.path("bdevs").forEach(b -> {
+                if (b.path("name").asText().equals("vglive/thin1")) {
+                    assertEquals(2L << 30, b.path("size_bytes").asLong(), "thin1 grown online through the host");
+                }
+            });
             Run lvs = ok("lvs", cs, devs);
             assertTrue(lvs.out().matches("(?s).*data +vglive +-wi-ao---- +128.00m.*"), "active, open (exported):\n"
                     + lvs.out());
             assertTrue(lvs.out().matches("(?s).*extra +vglive +-wi-a----- +16.00m.*"), lvs.out());
-            assertTrue(lvs.out().contains("thin1") && lvs.out().contains("snap1") && lvs.out().contains("1.00g"),
-                    lvs.out());
+            assertTrue(lvs.out().matches("(?s).*thin1 +vglive +Vwi-a-t--- +2.00g pool.*")
+                    && lvs.out().matches("(?s).*snap1 +vglive +Vwi-a-t--- +1.00g pool thin1.*"), lvs.out());
             Run inUse = lvm("lvremove", cs, "vglive/data");
             assertEquals(5, inUse.exit());
             assertTrue(inUse.err().contains("in use by"), inUse.err());
