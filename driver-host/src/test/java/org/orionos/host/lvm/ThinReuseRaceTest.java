@@ -100,7 +100,9 @@ class ThinReuseRaceTest {
                     c.trim(a, 0, MIB).get(30, TimeUnit.SECONDS);
                     c.flush(a).get(30, TimeUnit.SECONDS); // the commit that unmaps A's chunks is on disk
                     CompletableFuture<?> writeB = c.write(b, 0, dataB, 0);
-                    Thread.sleep(200);
+                    // Without the grace period B's write finishes within milliseconds; with it, it
+                    // waits (up to its one-second limit for space) for the held request.
+                    Thread.sleep(100);
                     boolean early = writeB.isDone();
                     pv.release();
                     stuck.get(30, TimeUnit.SECONDS);
