@@ -172,6 +172,13 @@ public final class BdevHost implements AutoCloseable {
         }
     }
 
+    /** The VGs the config activated ({@code [[lvm]]}), for the management socket's LVM operations. */
+    public List<LvmActivation> lvmActivations() {
+        synchronized (buildOrder) {
+            return stacked.stream().filter(LvmActivation.class::isInstance).map(LvmActivation.class::cast).toList();
+        }
+    }
+
     private BlockDevice create(BdevSpec spec) {
         return switch (spec) {
             case BdevSpec.Memory m -> new MemoryBdev(m.name(), m.size(), m.blockSize());

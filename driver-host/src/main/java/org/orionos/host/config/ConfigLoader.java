@@ -99,8 +99,9 @@ public final class ConfigLoader {
             }
         }
         List<BdevSpec> ordered = buildOrder(bdevs, source);
-        NbdSpec nbd = NbdConfigReader.read(root.get("nbd"), source, ordered);
         List<LvmSpec> lvm = readLvm(root.get("lvm"), source, bdevs);
+        NbdSpec nbd = NbdConfigReader.read(root.get("nbd"), source, ordered,
+                lvm.stream().map(LvmSpec::vg).collect(java.util.stream.Collectors.toSet()));
         return new OrionConfig(source, ordered, nbd, lvm);
     }
 

@@ -20,7 +20,8 @@ final class NbdConfigReader {
     private NbdConfigReader() {
     }
 
-    static NbdSpec read(JsonNode node, String source, List<BdevSpec> bdevs) {
+    /** @param lvmVgs VGs of the [[lvm]] tables: their volumes {@code vg/lv} may be exported too */
+    static NbdSpec read(JsonNode node, String source, List<BdevSpec> bdevs, java.util.Set<String> lvmVgs) {
         if (node == null) {
             return NbdSpec.NONE;
         }
@@ -65,8 +66,11 @@ final class NbdConfigReader {
                 throw s.error("name", "must be 1 to 4096 bytes of UTF-8 without NUL");
             }
             String bdev = s.optString("bdev", name);
-            if (bdevs.stream().noneMatch(b -> b.name().equals(bdev))) {
-                throw s.error("bdev", "names \"" + bdev + "\", which no [[bdev]] defines; known devices: "
+            int slash = bdev.indexOf('/');
+            boolean lv = slash > 0 && lvmVgs.contains(bdev.substring(0, slash)); // checked when the VG is active
+            if (!lv && bdevs.stream().noneMatch(b -> b.name().equals(bdev))) {
+                throw s.error("bdev", "names \"" + bdev + "\", which no [[bdev]] defines and no [[lvm]] VG holds; "
+                        + "known devices: "
                         + (bdevs.isEmpty() ? "none" : String.join(", ", bdevs.stream().map(BdevSpec::name).toList())));
             }
             boolean ro = s.optBool("read_only", false);

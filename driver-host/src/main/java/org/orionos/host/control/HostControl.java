@@ -29,6 +29,7 @@ public final class HostControl {
         long started = System.currentTimeMillis();
         Map<String, ControlHandler> h = new LinkedHashMap<>();
         h.put("status", args -> status(host, nbd, version, started));
+        h.putAll(org.orionos.host.lvm.LvmControl.handlers(host));
         return h;
     }
 

@@ -26,6 +26,17 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
     private final String lvName;
     /** Read once per request; replaced whole by a resize (the new map extends or truncates the old). */
     private volatile LvMap map;
+    /** Bytes of the moving stripe area pvmove is copying right now: writes there wait (see {@link #mirroredWrite}). */
+    private volatile Window window = Window.NONE;
+    /** Parity selects which per-reactor counter a mirrored write joins; a flip lets pvmove drain the other. */
+    private volatile int epoch;
+    private static final int MIRROR = 1;
+    private static final long RETRY = 1;
+
+    /** A byte range of the moving stripe area, immutable. */
+    record Window(long lo, long hi) {
+        static final Window NONE = new Window(0, 0);
+    }
 
     LogicalVolume(String deviceName, String vgName, String lvName, LvMap map, int blockSize, int capabilities) {
         super(deviceName, blockSize, map.size() / blockSize, capabilities, map.boundary, 0);
@@ -68,6 +79,25 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
     /** Per-reactor count of requests this volume passed down and has not completed yet. */
     private static final class Channel {
         int inFlight;
+        /** Mirrored (pvmove) writes in flight, by the epoch parity they entered under. */
+        final int[] mirrored = new int[2];
+    }
+
+    /** Sets the range (relative to the moving area) pvmove copies next; writes entering it wait until it moves on. */
+    void setWindow(long lo, long hi) {
+        window = new Window(lo, hi);
+    }
+
+    /** Flips the epoch; returns the parity whose mirrored writes the caller must wait out. */
+    int flipEpoch() {
+        int old = epoch;
+        epoch = old + 1;
+        return old & 1;
+    }
+
+    /** Mirrored writes of {@code parity} still in flight on {@code ctx}'s reactor; call on that reactor. */
+    int mirroredInFlight(IoContext ctx, int parity) {
+        return ((Channel) channel(ctx)).mirrored[parity];
     }
 
     @Override
@@ -108,6 +138,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
         BlockDevice dev;
         long pvOff;
         long room;
+        int stripe = 0;
         if (chunk == 0) {
             dev = m.devices[s][0];
             pvOff = m.base[s][0] + rel;
@@ -116,7 +147,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
             long c = rel / chunk;
             long within = rel - c * chunk;
             int n = m.devices[s].length;
-            int stripe = (int) (c % n);
+            stripe = (int) (c % n);
             dev = m.devices[s][stripe];
             pvOff = m.base[s][stripe] + (c / n) * chunk + within;
             room = chunk - within;
@@ -129,6 +160,13 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
                 return;
             }
             len = room;
+        }
+        if (s == m.moveSeg && stripe == m.moveStripe && (op == BdevOp.WRITE || op == BdevOp.WRITE_ZEROES || op == BdevOp.TRIM)) {
+            long inArea = pvOff - m.base[s][stripe];
+            if (inArea >= m.moveLo && inArea < m.moveHi) {
+                mirroredWrite(r, m, dev, pvOff, inArea);
+                return;
+            }
         }
         ((Channel) channel(ctx)).inFlight++;
         BdevRequest down = ctx.forward(r, this);
@@ -149,9 +187,71 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
         dev.submit(down);
     }
 
+    /**
+     * A write inside the range pvmove is moving goes to the source and to the destination, so
+     * that the copy never has to chase it; while the copy works on the write's own range the
+     * write waits (a 50 µs ring timer). The epoch is read before the window: pvmove sets the
+     * window, then flips the epoch, then waits for the old parity's writes, so a write that saw
+     * the old window is counted under the old parity and waited for.
+     */
+    private void mirroredWrite(BdevRequest r, LvMap m, BlockDevice dev, long pvOff, long rel) {
+        int parity = epoch & 1;
+        Window w = window;
+        long len = r.length();
+        if (rel < w.hi && rel + len > w.lo) {
+            if (!r.context().startTimer(r, 50, RETRY)) {
+                r.completeDeferred(-Errno.EAGAIN);
+            }
+            return;
+        }
+        Channel ch = (Channel) channel(r.context());
+        ch.inFlight++;
+        ch.mirrored[parity]++;
+        r.backendLong = 2 | ((long) parity << 31);
+        submitCopy(r, dev, pvOff);
+        submitCopy(r, m.moveDev, m.moveBase + (rel - m.moveLo));
+    }
+
+    private void submitCopy(BdevRequest r, BlockDevice dev, long pvOff) {
+        BdevRequest down = r.context().forward(r, this).callback(this, MIRROR);
+        int op = r.op();
+        long len = r.length();
+        if (op == BdevOp.WRITE) {
+            if (r.buffer() != null) {
+                down.prepareWrite(pvOff, len, r.buffer(), r.bufferOffset(), r.flags());
+            } else {
+                down.prepareVectored(op, pvOff, len, r.iov(), r.iovCount(), r.flags());
+            }
+        } else {
+            down.prepareNoData(op, pvOff, len, r.flags());
+        }
+        dev.submit(down);
+    }
+
+    @Override
+    protected void ringCompleted(BdevRequest r, int res, int cqeFlags, long cookie) {
+        doSubmit(r); // a write that waited for pvmove's copy window tries again
+    }
+
     @Override
     public void onComplete(BdevRequest down, int status) {
         BdevRequest up = down.forwardedFor();
+        if (down.cookie() == MIRROR) {
+            down.release();
+            long v = up.backendLong;
+            if (status < 0 && (v >>> 32) == 0) {
+                v |= ((long) -status) << 32;
+            }
+            v--;
+            up.backendLong = v;
+            if ((v & 0xffff) == 0) {
+                Channel ch = (Channel) channel(up.context());
+                ch.inFlight--;
+                ch.mirrored[(int) ((v >>> 31) & 1)]--;
+                up.complete(-(int) (v >>> 32));
+            }
+            return;
+        }
         if (up.op() == BdevOp.FLUSH) {
             down.release();
             long v = up.backendLong;

@@ -35,14 +35,43 @@ final class LvMap {
     final BlockDevice[] allDevices;
     /** Bytes every segment start and chunk size is a multiple of: no request crossing none spans two PV pieces. */
     final long boundary;
+    /**
+     * While pvmove copies bytes {@code [moveLo, moveHi)} of stripe area {@code moveStripe} of
+     * segment {@code moveSeg} (offsets relative to that area's start on its PV; a linear segment
+     * has one area), writes there also go to {@code moveDev} at {@code moveBase + (rel - moveLo)};
+     * {@code moveSeg} is -1 otherwise.
+     */
+    final int moveSeg;
+    final int moveStripe;
+    final long moveLo;
+    final long moveHi;
+    final BlockDevice moveDev;
+    final long moveBase;
 
-    private LvMap(long[] start, long[] chunk, BlockDevice[][] devices, long[][] base, BlockDevice[] all, long boundary) {
+    private LvMap(long[] start, long[] chunk, BlockDevice[][] devices, long[][] base, BlockDevice[] all, long boundary,
+                  int moveSeg, int moveStripe, long moveLo, long moveHi, BlockDevice moveDev, long moveBase) {
         this.start = start;
         this.chunk = chunk;
         this.devices = devices;
         this.base = base;
         this.allDevices = all;
         this.boundary = boundary;
+        this.moveSeg = moveSeg;
+        this.moveStripe = moveStripe;
+        this.moveLo = moveLo;
+        this.moveHi = moveHi;
+        this.moveDev = moveDev;
+        this.moveBase = moveBase;
+    }
+
+    /** This map with writes to bytes {@code [lo, hi)} of one stripe area mirrored to {@code dev} at {@code base} (pvmove). */
+    LvMap withMove(int seg, int stripe, long lo, long hi, BlockDevice dev, long base) {
+        BlockDevice[] all = allDevices;
+        if (!java.util.Arrays.asList(all).contains(dev)) {
+            all = java.util.Arrays.copyOf(all, all.length + 1);
+            all[all.length - 1] = dev;
+        }
+        return new LvMap(start, chunk, devices, this.base, all, boundary, seg, stripe, lo, hi, dev, base);
     }
 
     /**
@@ -89,7 +118,7 @@ final class LvMap {
             }
         }
         start[n] = lv.extentCount() * extentBytes;
-        return new LvMap(start, chunk, devs, base, all.toArray(BlockDevice[]::new), boundary);
+        return new LvMap(start, chunk, devs, base, all.toArray(BlockDevice[]::new), boundary, -1, 0, 0, 0, null, 0);
     }
 
     private static long gcd(long a, long b) {

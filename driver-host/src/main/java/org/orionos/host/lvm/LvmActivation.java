@@ -10,6 +10,7 @@ import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.config.LvmSpec;
 import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.StripedSegment;
+import org.orionos.host.lvm.metadata.ThinSegments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,11 +24,13 @@ public final class LvmActivation implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LvmActivation.class);
 
     private final VolumeGroup vg;
-    private final List<LogicalVolume> volumes;
+    private final List<BlockDevice> volumes;
+    private final VgLock lock;
 
-    private LvmActivation(VolumeGroup vg, List<LogicalVolume> volumes) {
+    private LvmActivation(VolumeGroup vg, List<BlockDevice> volumes, VgLock lock) {
         this.vg = vg;
         this.volumes = List.copyOf(volumes);
+        this.lock = lock;
     }
 
     /** Opens and activates; on failure nothing stays registered or claimed. */
@@ -37,47 +40,59 @@ public final class LvmActivation implements AutoCloseable {
             pvs.add(host.registry().get(name));
         }
         VolumeGroup vg = VolumeGroup.open(host, pvs);
-        List<LogicalVolume> made = new ArrayList<>();
+        List<BlockDevice> made = new ArrayList<>();
+        VgLock lock = null;
         try {
             if (!vg.name().equals(spec.vg())) {
                 throw new ErrnoException(Errno.EINVAL, "activate VG " + spec.vg(), String.join(",", spec.pvs()),
                         "these devices hold VG " + vg.name() + ", not " + spec.vg());
             }
+            // While this host runs, offline orion lvm commands on the VG are refused: one writer.
+            lock = VgLock.acquire(vg.name(), "the orion host with pid " + ProcessHandle.current().pid());
             List<String> names = new ArrayList<>(spec.volumes());
             if (names.isEmpty()) {
                 for (LogicalVolumeMetadata lv : vg.metadata().logicalVolumes()) {
-                    if (lv.status().contains("VISIBLE") && lv.segments().stream().allMatch(s -> s instanceof StripedSegment)) {
+                    boolean mappable = lv.segments().stream().allMatch(s -> s instanceof StripedSegment)
+                            || ThinSegments.thinOf(lv) != null;
+                    if (lv.status().contains("VISIBLE") && mappable) {
                         names.add(lv.name());
                     }
                 }
             }
             for (String lv : names) {
-                LogicalVolume v = vg.activate(lv, vg.name() + "/" + lv);
+                BlockDevice v = vg.activateAny(lv, vg.name() + "/" + lv);
                 host.registry().add(v);
                 made.add(v);
                 LOG.info("bdev {}: logical volume, {} bytes, block {}", v.name(), v.sizeBytes(), v.blockSize());
             }
         } catch (RuntimeException e) {
-            for (LogicalVolume v : made) {
+            for (BlockDevice v : made) {
                 host.registry().remove(v.name(), true);
             }
             vg.close();
+            if (lock != null) {
+                lock.close();
+            }
             throw e;
         }
-        return new LvmActivation(vg, made);
+        return new LvmActivation(vg, made, lock);
     }
 
     public VolumeGroup volumeGroup() {
         return vg;
     }
 
-    public List<LogicalVolume> volumes() {
+    public List<BlockDevice> volumes() {
         return volumes;
     }
 
     @Override
     public void close() {
-        vg.close();
+        try {
+            vg.close();
+        } finally {
+            lock.close();
+        }
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.LvSegment;
 import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.StripedSegment;
+import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 
 /**
@@ -63,7 +64,6 @@ public final class LvmReport {
 
     public String pvs(LvmScan scan) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"PV", "VG", "Fmt", "Attr", "PSize", "PFree"});
         for (LvmScan.Pv pv : scan.pvs()) {
             VolumeGroupMetadata vg = pv.vg();
             if (vg == null) {
@@ -82,48 +82,84 @@ public final class LvmReport {
                     meta.status().contains("ALLOCATABLE") ? "a--" : "---",
                     size(meta.peCount() * ext), size((meta.peCount() - used) * ext)});
         }
-        return table(rows);
+        return table(new String[] {"PV", "VG", "Fmt", "Attr", "PSize", "PFree"}, rows);
     }
 
+    /** Column headings of {@link #vgs}. */
+    public static final String[] VG_HEADER = {"VG", "#PV", "#LV", "#SN", "Attr", "VSize", "VFree"};
+    /** Column headings of {@link #lvs}. */
+    public static final String[] LV_HEADER = {"LV", "VG", "Attr", "LSize", "Pool", "Origin", "Data%", "Meta%", "Move",
+        "Log", "Cpy%Sync", "Convert"};
+
     public String vgs(LvmScan scan) {
+        return table(VG_HEADER, vgRows(scan.vgs()));
+    }
+
+    public String lvs(LvmScan scan) {
+        return table(LV_HEADER, lvRows(scan.vgs()));
+    }
+
+    /** The rows of {@link #vgs} for these VGs (a running host reports its active ones). */
+    public List<String[]> vgRows(List<VolumeGroupMetadata> vgs) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"VG", "#PV", "#LV", "#SN", "Attr", "VSize", "VFree"});
-        for (VolumeGroupMetadata vg : scan.vgs()) {
+        for (VolumeGroupMetadata vg : vgs) {
             long ext = vg.extentSize() * 512;
             rows.add(new String[] {vg.name(), String.valueOf(vg.physicalVolumes().size()),
                     String.valueOf(visibleLvs(vg).size()), "0", "wz--n-", size(vg.extentCount() * ext),
                     size(new ExtentAllocator(vg).freeExtents() * ext)});
         }
-        return table(rows);
+        return rows;
     }
 
-    public String lvs(LvmScan scan) {
+    /** The rows of {@link #lvs} for these VGs. */
+    public List<String[]> lvRows(List<VolumeGroupMetadata> vgs) {
+        return lvRows(vgs, n -> null);
+    }
+
+    /**
+     * The rows of {@link #lvs}, with a running host's view: {@code live} gives the block device
+     * {@code vg/lv} the host serves (or null), shown active ('a') and, when claimed, open ('o').
+     */
+    public List<String[]> lvRows(List<VolumeGroupMetadata> vgs,
+                                 java.util.function.Function<String, org.orionos.host.bdev.BlockDevice> live) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"LV", "VG", "Attr", "LSize", "Pool", "Origin", "Data%", "Meta%", "Move", "Log",
-            "Cpy%Sync", "Convert"});
-        for (VolumeGroupMetadata vg : scan.vgs()) {
+        for (VolumeGroupMetadata vg : vgs) {
             long ext = vg.extentSize() * 512;
             for (LogicalVolumeMetadata lv : visibleLvs(vg)) {
-                rows.add(new String[] {lv.name(), vg.name(), attr(vg, lv), size(lv.extentCount() * ext),
-                    "", "", "", "", "", "", "", ""});
+                ThinSegments.Thin thin = ThinSegments.thinOf(lv);
+                rows.add(new String[] {lv.name(), vg.name(), attr(vg, lv, live.apply(vg.name() + "/" + lv.name())),
+                    size(lv.extentCount() * ext),
+                    thin == null ? "" : thin.pool(), thin == null || thin.origin() == null ? "" : thin.origin(),
+                    "", "", "", "", "", ""});
             }
         }
-        return table(rows);
+        return rows;
+    }
+
+    /** The VGs of the offline scan not in {@code skip} (those a running host reports). */
+    public static List<VolumeGroupMetadata> except(LvmScan scan, java.util.Collection<String> skip) {
+        return scan.vgs().stream().filter(v -> !skip.contains(v.name())).toList();
     }
 
     private static List<LogicalVolumeMetadata> visibleLvs(VolumeGroupMetadata vg) {
         return vg.logicalVolumes().stream().filter(l -> l.status().contains("VISIBLE")).toList();
     }
 
-    /** lvm2's 10 attribute letters for a linear/striped volume; 'a' when the kernel has it mapped. */
-    private static String attr(VolumeGroupMetadata vg, LogicalVolumeMetadata lv) {
-        boolean plain = lv.segments().stream().allMatch(s -> s instanceof StripedSegment);
-        char type = plain ? '-' : lv.segments().get(0).type().startsWith("thin") ? 'V' : '-';
+    /**
+     * lvm2's 10 attribute letters; 'a' when the kernel has it mapped. Orion's thin pools and thin
+     * volumes get lvm2's type letters 't' and 'V', and target type 't' (thin) at position 7.
+     */
+    private static String attr(VolumeGroupMetadata vg, LogicalVolumeMetadata lv, org.orionos.host.bdev.BlockDevice live) {
+        boolean pool = ThinSegments.poolOf(lv) != null;
+        boolean thin = ThinSegments.thinOf(lv) != null;
+        char type = pool ? 't' : thin ? 'V' : '-';
+        char target = pool || thin ? 't' : '-';
         char perm = lv.status().contains("WRITE") ? 'w' : 'r';
         char alloc = 'i';
         String mapper = vg.name().replace("-", "--") + "-" + lv.name().replace("-", "--");
-        char active = Files.exists(Path.of("/dev/mapper", mapper)) ? 'a' : '-';
-        return "" + type + perm + alloc + '-' + active + "-----";
+        char active = live != null || Files.exists(Path.of("/dev/mapper", mapper)) ? 'a' : '-';
+        char open = live != null && !live.claims().isEmpty() ? 'o' : '-';
+        return "" + type + perm + alloc + '-' + active + open + target + "---";
     }
 
     static long usedExtents(VolumeGroupMetadata vg, String pvName) {
@@ -143,7 +179,10 @@ public final class LvmReport {
     }
 
     /** Two-space indented columns like lvm2, counts and sizes right-aligned. */
-    private String table(List<String[]> rows) {
+    public String table(String[] header, List<String[]> body) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(header);
+        rows.addAll(body);
         int cols = rows.get(0).length;
         int[] w = new int[cols];
         for (String[] r : rows) {

@@ -3,7 +3,9 @@ package org.orionos.host.lvm;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.orionos.bindings.Errno;
@@ -11,12 +13,17 @@ import org.orionos.bindings.ErrnoException;
 import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.Claim;
+import org.orionos.host.lvm.metadata.ExtentAllocator;
 import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.LvSegment;
 import org.orionos.host.lvm.metadata.MetadataIo;
 import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
 import org.orionos.host.lvm.metadata.PhysicalVolumeDevice;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
 import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.StripeArea;
+import org.orionos.host.lvm.metadata.StripedSegment;
+import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 import org.orionos.host.lvm.metadata.VolumeGroupRead;
 
@@ -35,7 +42,9 @@ public final class VolumeGroup implements AutoCloseable {
     private final List<Claim> claims = new ArrayList<>();
     /** VG PV name (pv0...) to its device, rebuilt after vgextend/vgreduce. */
     private final Map<String, BlockDevice> pvDevices = new LinkedHashMap<>();
-    private final Map<String, LogicalVolume> active = new LinkedHashMap<>();
+    private final Map<String, BlockDevice> active = new LinkedHashMap<>();
+    /** Thin pools opened (their data and metadata volumes mapped, their committer running), by pool LV name. */
+    private final Map<String, ThinPool> pools = new LinkedHashMap<>();
 
     private VolumeGroup(BdevHost host, OfflineVolumeGroup editor) {
         this.host = host;
@@ -109,11 +118,11 @@ public final class VolumeGroup implements AutoCloseable {
 
     /** A PV went away: every volume fails from now on (its data may live there). */
     private void pvRemoved() {
-        List<LogicalVolume> lvs;
+        List<BlockDevice> lvs;
         synchronized (this) {
             lvs = new ArrayList<>(active.values());
         }
-        for (LogicalVolume lv : lvs) {
+        for (BlockDevice lv : lvs) {
             lv.announceRemoval();
         }
     }
@@ -131,12 +140,17 @@ public final class VolumeGroup implements AutoCloseable {
         return List.copyOf(pvDevices.values());
     }
 
-    /** The active volume {@code lvName}, or null. */
+    /** The active linear or striped volume {@code lvName}, or null. */
     public synchronized LogicalVolume volume(String lvName) {
-        return active.get(lvName);
+        return active.get(lvName) instanceof LogicalVolume v ? v : null;
     }
 
-    public synchronized List<LogicalVolume> activeVolumes() {
+    /** The active thin volume {@code lvName}, or null. */
+    public synchronized ThinVolume thinVolume(String lvName) {
+        return active.get(lvName) instanceof ThinVolume v ? v : null;
+    }
+
+    public synchronized List<BlockDevice> activeVolumes() {
         return List.copyOf(active.values());
     }
 
@@ -144,6 +158,13 @@ public final class VolumeGroup implements AutoCloseable {
      * Activates {@code lvName} as a block device named {@code deviceName} (e.g. {@code vg0/lv0}).
      * The caller registers it where it wants it (a {@link org.orionos.host.bdev.BdevRegistry}).
      */
+    public synchronized BlockDevice activateAny(String lvName, String deviceName) {
+        LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+        ThinSegments.Thin t = lv == null ? null : ThinSegments.thinOf(lv);
+        return t == null ? activate(lvName, deviceName) : activateThin(lvName, deviceName);
+    }
+
+    /** Activates the linear or striped volume {@code lvName} (see {@link #activateAny}). */
     public synchronized LogicalVolume activate(String lvName, String deviceName) {
         if (active.containsKey(lvName)) {
             throw new ErrnoException(Errno.EEXIST, "activate " + name() + "/" + lvName, null, "already active");
@@ -186,6 +207,207 @@ public final class VolumeGroup implements AutoCloseable {
     }
 
     /**
+     * Activates the thin volume {@code lvName} as a block device (opening its pool first if no
+     * volume of that pool is active yet).
+     */
+    public synchronized ThinVolume activateThin(String lvName, String deviceName) {
+        if (active.containsKey(lvName)) {
+            throw new ErrnoException(Errno.EEXIST, "activate " + name() + "/" + lvName, null, "already active");
+        }
+        LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+        ThinSegments.Thin t = lv == null ? null : ThinSegments.thinOf(lv);
+        if (t == null) {
+            throw new ErrnoException(Errno.ENOENT, "activate " + name() + "/" + lvName, null, "no such thin LV");
+        }
+        ThinPool pool = pool(t.pool());
+        ThinMap map = pool.device(t.deviceId());
+        if (map == null) {
+            throw new ErrnoException(Errno.EBADMSG, "activate " + name() + "/" + lvName, null, "thin pool " + t.pool()
+                    + " has no device " + t.deviceId() + "; its mappings are lost");
+        }
+        long lvChunks = lv.extentCount() * editor.metadata().extentSize() * 512 / pool.chunkBytes;
+        if (map.virtualChunks != lvChunks) {
+            // A crash between the LVM commit and the pool's during a resize: the LVM metadata wins.
+            pool.resizeDevice(t.deviceId(), lvChunks);
+        }
+        ThinVolume v = new ThinVolume(deviceName, name(), lvName, pool, map, blockSize(), !lv.status().contains("WRITE"));
+        active.put(lvName, v);
+        return v;
+    }
+
+    /** The running pool {@code poolName}, opened on first use. */
+    synchronized ThinPool pool(String poolName) {
+        ThinPool p = pools.get(poolName);
+        if (p != null) {
+            return p;
+        }
+        VolumeGroupMetadata meta = editor.metadata();
+        LogicalVolumeMetadata lv = meta.logicalVolume(poolName);
+        ThinSegments.Pool seg = lv == null ? null : ThinSegments.poolOf(lv);
+        if (seg == null) {
+            throw new ErrnoException(Errno.ENOENT, "open thin pool " + name() + "/" + poolName, null, "no such thin pool");
+        }
+        Set<Long> live = new HashSet<>();
+        for (LogicalVolumeMetadata l : meta.logicalVolumes()) {
+            ThinSegments.Thin t = ThinSegments.thinOf(l);
+            if (t != null && t.pool().equals(poolName)) {
+                live.add(t.deviceId());
+            }
+        }
+        p = ThinPool.open(poolName, hiddenVolume(seg.dataLv()), hiddenVolume(seg.metadataLv()), seg.chunkSectors(),
+                host.client(), live);
+        pools.put(poolName, p);
+        return p;
+    }
+
+    private LogicalVolume hiddenVolume(String lvName) {
+        LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+        if (lv == null) {
+            throw new ErrnoException(Errno.EBADMSG, "open " + name() + "/" + lvName, null, "the thin pool's " + lvName
+                    + " is missing from the VG");
+        }
+        LvMap map = LvMap.of(editor.metadata(), lv, pvDevices);
+        return new LogicalVolume(name() + "/" + lvName, name(), lvName, map, blockSize(), LogicalVolume.capabilitiesOf(map));
+    }
+
+    /**
+     * {@code lvcreate --type thin-pool -n name -l dataExtents [--poolmetadatasize] [-c chunk]}:
+     * creates the pool's volumes in one LVM commit and formats its mapping metadata.
+     */
+    public synchronized LogicalVolumeMetadata createThinPool(String poolName, long dataExtents, long metaExtents,
+                                                             long chunkSectors) {
+        LogicalVolumeMetadata lv = editor.createThinPool(poolName, dataExtents, metaExtents, chunkSectors);
+        LogicalVolume meta = hiddenVolume(poolName + "_tmeta");
+        ThinPool.format(meta, chunkSectors, dataExtents * editor.metadata().extentSize() / chunkSectors, host.client());
+        return lv;
+    }
+
+    /**
+     * {@code lvcreate --type thin --thinpool pool -V size -n name}: an empty thin volume of
+     * {@code virtualBytes} (rounded up to whole chunks and extents). The pool's new device is
+     * committed first, then the LV: a crash between leaves an orphan device the pool drops on open.
+     */
+    public synchronized LogicalVolumeMetadata createThin(String lvName, String poolName, long virtualBytes) {
+        ThinPool p = pool(poolName);
+        long extentBytes = editor.metadata().extentSize() * 512;
+        long unit = Math.max(extentBytes, p.chunkBytes);
+        long bytes = (virtualBytes + unit - 1) / unit * unit;
+        if (editor.metadata().logicalVolume(lvName) != null) {
+            throw new ErrnoException(Errno.EEXIST, "lvcreate " + name() + "/" + lvName, null, "an LV of that name exists");
+        }
+        long id = nextDeviceId(p);
+        p.createDevice(id, bytes / p.chunkBytes);
+        return editor.createThin(lvName, poolName, bytes / extentBytes, id, null);
+    }
+
+    private long nextDeviceId(ThinPool p) {
+        long id = 0;
+        for (long d : p.deviceIds()) {
+            id = Math.max(id, d);
+        }
+        for (LogicalVolumeMetadata l : editor.metadata().logicalVolumes()) {
+            ThinSegments.Thin t = ThinSegments.thinOf(l);
+            if (t != null) {
+                id = Math.max(id, t.deviceId());
+            }
+        }
+        return id + 1;
+    }
+
+    /**
+     * {@code lvcreate -s -n snapName origin} on a thin origin: an instant thin snapshot sharing
+     * every chunk with the origin (writes to either copy the chunk first), writable unless
+     * {@code readOnly} ({@code -pr}). Snapshots of snapshots make chains of any depth. An active
+     * origin is suspended and drained while its map is copied; its I/O continues afterwards.
+     */
+    public synchronized LogicalVolumeMetadata snapshot(String originLv, String snapName, boolean readOnly) {
+        LogicalVolumeMetadata o = editor.metadata().logicalVolume(originLv);
+        ThinSegments.Thin t = o == null ? null : ThinSegments.thinOf(o);
+        if (t == null) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate -s " + name() + "/" + originLv, null,
+                    "orion snapshots thin volumes only; " + originLv + (o == null ? " does not exist" : " is not thin"));
+        }
+        if (editor.metadata().logicalVolume(snapName) != null) {
+            throw new ErrnoException(Errno.EEXIST, "lvcreate -s " + name() + "/" + snapName, null, "an LV of that name exists");
+        }
+        ThinPool p = pool(t.pool());
+        long id = nextDeviceId(p);
+        ThinVolume active = thinVolume(originLv);
+        if (active != null) {
+            active.suspend();
+        }
+        try {
+            if (active != null) {
+                drain(active);
+            }
+            p.snapshotDevice(t.deviceId(), id);
+        } finally {
+            if (active != null) {
+                active.resume();
+            }
+        }
+        return editor.createThinSnapshot(snapName, t.pool(), o.extentCount(), id, originLv, readOnly);
+    }
+
+    /**
+     * {@code lvconvert --merge snap}: rolls the origin back to the snapshot's content and removes
+     * the snapshot. The origin may be active but not open by anyone else than its activation, and
+     * the snapshot must not be open.
+     */
+    public synchronized void merge(String snapName) {
+        LogicalVolumeMetadata s = editor.metadata().logicalVolume(snapName);
+        ThinSegments.Thin st = s == null ? null : ThinSegments.thinOf(s);
+        if (st == null || st.origin() == null) {
+            throw new ErrnoException(Errno.EINVAL, "lvconvert --merge " + name() + "/" + snapName, null,
+                    "not a thin snapshot");
+        }
+        LogicalVolumeMetadata o = editor.metadata().logicalVolume(st.origin());
+        ThinSegments.Thin ot = o == null ? null : ThinSegments.thinOf(o);
+        if (ot == null) {
+            throw new ErrnoException(Errno.ENOENT, "lvconvert --merge " + name() + "/" + snapName, null,
+                    "its origin " + st.origin() + " is gone");
+        }
+        for (String lv : List.of(snapName, st.origin())) {
+            BlockDevice v = active.get(lv);
+            if (v != null && !v.claims().isEmpty()) {
+                throw ErrnoException.withMessage(Errno.EBUSY, "lvconvert --merge " + name() + "/" + snapName, v.name(),
+                        lv + " is open (in use by " + v.claims() + "); stop using it first");
+            }
+        }
+        ThinPool p = pool(ot.pool());
+        List<ThinVolume> quiet = new ArrayList<>();
+        for (String lv : List.of(st.origin(), snapName)) {
+            if (thinVolume(lv) != null) {
+                quiet.add(thinVolume(lv));
+            }
+        }
+        quiet.forEach(ThinVolume::suspend);
+        try {
+            quiet.forEach(this::drain);
+            p.copyMappings(st.deviceId(), ot.deviceId());
+        } finally {
+            quiet.forEach(ThinVolume::resume);
+        }
+        remove(snapName);
+    }
+
+    /**
+     * {@code lvextend -l +N pool}: grows the pool's data volume; writes that failed with ENOSPC
+     * succeed again once this returns.
+     */
+    public synchronized void extendThinPool(String poolName, long moreExtents) {
+        editor.extendThinPool(poolName, moreExtents);
+        ThinPool p = pools.get(poolName);
+        if (p != null) {
+            ThinSegments.Pool seg = ThinSegments.poolOf(editor.metadata().logicalVolume(poolName));
+            LvMap map = LvMap.of(editor.metadata(), editor.metadata().logicalVolume(seg.dataLv()), pvDevices);
+            p.data.publish(map); // the new range is mapped before the pool hands out chunks in it
+            p.data.setSize(map.size() / p.data.blockSize());
+            p.grow(map.size() / p.chunkBytes);
+        }
+    }
+
+    /**
      * {@code lvresize -l extents}, also while the volume is active and in use. Shrinking needs
      * {@code force} (the data past the new end is lost, as lvm2 warns); the shrunk range stops
      * taking I/O and drains before its extents are freed in the metadata.
@@ -196,7 +418,10 @@ public final class VolumeGroup implements AutoCloseable {
             throw new ErrnoException(Errno.ENOENT, "lvresize " + name() + "/" + lvName, null, "no such LV");
         }
         long now = lv.extentCount();
-        LogicalVolume v = active.get(lvName);
+        if (ThinSegments.thinOf(lv) != null) {
+            return resizeThin(lv, extents, force);
+        }
+        LogicalVolume v = volume(lvName);
         if (extents >= now) {
             LogicalVolumeMetadata next = editor.resize(lvName, extents);
             if (v != null) {
@@ -232,6 +457,52 @@ public final class VolumeGroup implements AutoCloseable {
         return next;
     }
 
+    /**
+     * A thin volume's new virtual size (whole chunks), also while it is active and exported: the
+     * device is suspended and drained, the LVM metadata commits first, then the pool's device
+     * (chunks past a smaller end unmapped); activation reconciles the two after a crash between.
+     */
+    private LogicalVolumeMetadata resizeThin(LogicalVolumeMetadata lv, long extents, boolean force) {
+        String op = "lvresize " + name() + "/" + lv.name();
+        ThinSegments.Thin t = ThinSegments.thinOf(lv);
+        ThinPool p = pool(t.pool());
+        long extentBytes = editor.metadata().extentSize() * 512;
+        if ((extents * extentBytes) % p.chunkBytes != 0) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "the size must be a whole number of "
+                    + p.chunkBytes + "-byte chunks");
+        }
+        if (extents == lv.extentCount()) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "the volume already has " + extents + " extents");
+        }
+        if (extents < lv.extentCount() && !force) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "shrinking from " + lv.extentCount() + " to " + extents
+                    + " extents destroys the data past the new end; add --force to do it anyway");
+        }
+        ThinVolume v = thinVolume(lv.name());
+        long bytes = extents * extentBytes;
+        if (v != null && extents < lv.extentCount()) {
+            v.setSize(bytes); // new I/O past the new end now fails
+        }
+        if (v != null) {
+            v.suspend();
+        }
+        try {
+            if (v != null) {
+                drain(v);
+            }
+            LogicalVolumeMetadata next = editor.resizeThin(lv.name(), extents);
+            p.resizeDevice(t.deviceId(), bytes / p.chunkBytes);
+            if (v != null && extents > lv.extentCount()) {
+                v.setSize(bytes); // mapped before anyone can address it
+            }
+            return next;
+        } finally {
+            if (v != null) {
+                v.resume();
+            }
+        }
+    }
+
     private static void checkBoundary(LogicalVolume v, LvMap map) {
         if (map.boundary % v.optimalBoundary() != 0) {
             throw new ErrnoException(Errno.EINVAL, "resize " + v.name(), null, "the new segments need splits every "
@@ -245,14 +516,15 @@ public final class VolumeGroup implements AutoCloseable {
      * counts the volume's requests it passed down; the count is read by a task on that reactor,
      * which runs between submit calls, so a request that passed the old size check is counted by then.
      */
-    private void drain(LogicalVolume v) {
+    private void drain(BlockDevice v) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (int i = 0; i < host.reactorCount(); i++) {
             var ctx = host.context(i);
             while (true) {
                 int n;
                 try {
-                    n = ctx.reactor().call(() -> v.inFlight(ctx)).get(5, TimeUnit.SECONDS);
+                    n = ctx.reactor().call(() -> v instanceof ThinVolume t ? t.inFlight(ctx)
+                            : ((LogicalVolume) v).inFlight(ctx)).get(5, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     throw new ErrnoException(Errno.ETIMEDOUT, "drain " + v.name(), null, "reactor " + i
                             + " did not answer: " + e);
@@ -274,7 +546,7 @@ public final class VolumeGroup implements AutoCloseable {
      * then deactivates it and frees its extents.
      */
     public synchronized void remove(String lvName) {
-        LogicalVolume v = active.get(lvName);
+        BlockDevice v = active.get(lvName);
         if (v != null && !v.claims().isEmpty()) {
             throw ErrnoException.withMessage(Errno.EBUSY, "lvremove " + name() + "/" + lvName, v.name(),
                     "logical volume " + name() + "/" + lvName + " is open (in use by " + v.claims()
@@ -283,12 +555,214 @@ public final class VolumeGroup implements AutoCloseable {
         if (editor.metadata().logicalVolume(lvName) == null) {
             throw new ErrnoException(Errno.ENOENT, "lvremove " + name() + "/" + lvName, null, "no such LV");
         }
+        LogicalVolumeMetadata meta = editor.metadata().logicalVolume(lvName);
+        ThinSegments.Thin thin = ThinSegments.thinOf(meta);
+        if (ThinSegments.poolOf(meta) != null && !editor.thinVolumesOf(lvName).isEmpty()) {
+            throw new ErrnoException(Errno.EBUSY, "lvremove " + name() + "/" + lvName, null, "thin volumes "
+                    + editor.thinVolumesOf(lvName) + " use this pool; remove them first");
+        }
         if (v != null) {
             v.announceRemoval();
             drain(v);
             active.remove(lvName);
         }
+        ThinPool pool = pools.remove(lvName);
+        if (pool != null) {
+            pool.close();
+        }
         editor.removeLogicalVolume(lvName);
+        if (thin != null) {
+            // The LV is gone first: a crash now leaves an orphan device that the pool drops on open.
+            pool(thin.pool()).deleteDevice(thin.deviceId());
+        }
+    }
+
+    /** Bytes pvmove copies per window. */
+    static final long MOVE_WINDOW = 1 << 20;
+    /** Test hook: fail pvmove (as a crash would stop it) after this many windows copied; negative = never. */
+    volatile long pvmoveFailAfterWindows = -1;
+
+    /**
+     * {@code pvmove source [destination]}: moves every extent on {@code source} to
+     * {@code destination} (or to any other PV with room), while the volumes stay in use. Each
+     * piece (a run of a linear segment that fits one free range, or one stripe area of a striped
+     * segment, which needs one free range of its size) is copied window by window: writes to the
+     * piece go to both PVs, writes to the window being copied wait, and once the piece is copied
+     * one LVM commit moves it and the volume's map switches to the new place. A crash leaves
+     * every piece either committed on the new PV or still whole on the old one (which received
+     * every write), so running pvmove again resumes where it stopped.
+     *
+     * @return extents moved
+     */
+    public synchronized long pvmove(BlockDevice source, BlockDevice destination) {
+        String src = pvName(source);
+        String dst = destination == null ? null : pvName(destination);
+        if (src.equals(dst)) {
+            throw new ErrnoException(Errno.EINVAL, "pvmove " + source.name(), null, "source and destination are the same PV");
+        }
+        long moved = 0;
+        long[] windows = {0};
+        while (true) {
+            VolumeGroupMetadata vg = editor.metadata();
+            LogicalVolumeMetadata lv = null;
+            int segIndex = -1;
+            int stripe = -1;
+            for (LogicalVolumeMetadata l : vg.logicalVolumes()) {
+                for (int i = 0; i < l.segments().size() && lv == null; i++) {
+                    if (l.segments().get(i) instanceof StripedSegment st) {
+                        for (int k = 0; k < st.stripeCount() && lv == null; k++) {
+                            if (st.stripes().get(k).pvName().equals(src)) {
+                                lv = l;
+                                segIndex = i;
+                                stripe = k;
+                            }
+                        }
+                    }
+                }
+            }
+            if (lv == null) {
+                return moved;
+            }
+            StripedSegment seg = (StripedSegment) lv.segments().get(segIndex);
+            long need = seg.stripeCount() == 1 ? 1 : seg.extentsPerStripe();
+            ExtentAllocator.FreeRange to = null;
+            ExtentAllocator alloc = new ExtentAllocator(vg);
+            for (PhysicalVolumeMetadata pv : vg.physicalVolumes()) {
+                if (!pv.name().equals(src) && (dst == null || pv.name().equals(dst))) {
+                    for (ExtentAllocator.FreeRange f : alloc.freeOn(pv.name())) {
+                        if (to == null && f.count() >= need) {
+                            to = f;
+                        }
+                    }
+                }
+            }
+            if (to == null) {
+                throw new ErrnoException(Errno.ENOSPC, "pvmove " + source.name(), null, "no free range of " + need
+                        + " extents left on " + (dst == null ? "the other PVs" : destination.name()) + " after moving "
+                        + moved + " extents; add a PV (vgextend) and run pvmove again to continue");
+            }
+            long count = seg.stripeCount() == 1 ? Math.min(seg.extentCount(), to.count()) : seg.extentsPerStripe();
+            movePiece(lv.name(), segIndex, stripe, count, to, windows);
+            moved += count;
+        }
+    }
+
+    /** Copies the first {@code count} extents of one stripe area to {@code to} under load, then commits the move. */
+    private void movePiece(String lvName, int segIndex, int stripe, long count, ExtentAllocator.FreeRange to,
+                           long[] windows) {
+        VolumeGroupMetadata vg = editor.metadata();
+        long ext = vg.extentSize() * 512;
+        StripedSegment seg = (StripedSegment) vg.logicalVolume(lvName).segments().get(segIndex);
+        StripeArea a = seg.stripes().get(stripe);
+        BlockDevice srcDev = pvDevices.get(a.pvName());
+        BlockDevice dstDev = pvDevices.get(to.pvName());
+        long srcBase = vg.physicalVolume(a.pvName()).peStart() * 512 + a.startExtent() * ext;
+        long dstBase = vg.physicalVolume(to.pvName()).peStart() * 512 + to.start() * ext;
+        long bytes = count * ext;
+        LogicalVolume v = movable(lvName);
+        if (v != null) {
+            v.setWindow(0, 0);
+            v.publish(v.map().withMove(segIndex, stripe, 0, bytes, dstDev, dstBase));
+            waitMirrored(v); // writes mapped without the move are done before any copying starts
+        }
+        var client = host.client();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            java.lang.foreign.MemorySegment buf = arena.allocate(MOVE_WINDOW, 4096);
+            for (long off = 0; off < bytes; off += MOVE_WINDOW) {
+                long n = Math.min(MOVE_WINDOW, bytes - off);
+                if (v != null) {
+                    v.setWindow(off, off + n);
+                    waitMirrored(v);
+                }
+                if (windows[0]++ == pvmoveFailAfterWindows) {
+                    throw new ErrnoException(Errno.EIO, "pvmove " + name() + "/" + lvName, null, "stopped by the test hook");
+                }
+                java.lang.foreign.MemorySegment piece = buf.asSlice(0, n);
+                client.read(srcDev, srcBase + off, piece).get(60, TimeUnit.SECONDS);
+                client.write(dstDev, dstBase + off, piece, 0).get(60, TimeUnit.SECONDS);
+            }
+            if (v != null) {
+                v.setWindow(0, 0); // the copy is whole; writes keep going to both until the switch
+            }
+            client.flush(dstDev).get(60, TimeUnit.SECONDS);
+        } catch (ErrnoException e) {
+            abortMove(v);
+            throw e;
+        } catch (Exception e) {
+            abortMove(v);
+            throw new ErrnoException(Errno.EIO, "pvmove " + name() + "/" + lvName, null, "copy failed: " + e);
+        }
+        LogicalVolumeMetadata next;
+        try {
+            next = seg.stripeCount() == 1
+                    ? editor.moveExtents(lvName, seg.startExtent(), count, to.pvName(), to.start())
+                    : editor.moveStripe(lvName, seg.startExtent(), stripe, to.pvName(), to.start());
+        } catch (RuntimeException e) {
+            abortMove(v);
+            throw e;
+        }
+        if (v != null) {
+            v.publish(LvMap.of(editor.metadata(), next, pvDevices));
+            waitMirrored(v); // no write still lands on the extents the commit just freed
+        }
+    }
+
+    /** The running volume whose map covers {@code lvName}: an active LV, or a part of an open thin pool. */
+    private LogicalVolume movable(String lvName) {
+        LogicalVolume v = volume(lvName);
+        if (v != null) {
+            return v;
+        }
+        for (ThinPool p : pools.values()) {
+            if (p.data.lvName().equals(lvName)) {
+                return p.data;
+            }
+            if (p.meta.lvName().equals(lvName)) {
+                return p.meta;
+            }
+        }
+        return null;
+    }
+
+    private void abortMove(LogicalVolume v) {
+        if (v != null) {
+            v.setWindow(0, 0);
+            v.publish(LvMap.of(editor.metadata(), editor.metadata().logicalVolume(v.lvName()), pvDevices));
+            waitMirrored(v);
+        }
+    }
+
+    /** Flips the volume's epoch and waits until no mirrored write of the old parity is in flight. */
+    private void waitMirrored(LogicalVolume v) {
+        int parity = v.flipEpoch();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (int i = 0; i < host.reactorCount(); i++) {
+            var ctx = host.context(i);
+            while (true) {
+                int n;
+                try {
+                    n = ctx.reactor().call(() -> v.mirroredInFlight(ctx, parity)).get(5, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new ErrnoException(Errno.ETIMEDOUT, "pvmove " + v.name(), null, "reactor " + i + " did not answer: " + e);
+                }
+                if (n == 0) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new ErrnoException(Errno.ETIMEDOUT, "pvmove " + v.name(), null, n + " writes still in flight after 30 s");
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private String pvName(BlockDevice d) {
+        for (Map.Entry<String, BlockDevice> e : pvDevices.entrySet()) {
+            if (e.getValue() == d) {
+                return e.getKey();
+            }
+        }
+        throw new ErrnoException(Errno.ENODEV, "pvmove", d.name(), "not a PV of VG " + name());
     }
 
     /** {@code vgextend}: formats (if needed) and adds these block devices as PVs, claiming them. */
@@ -338,10 +812,19 @@ public final class VolumeGroup implements AutoCloseable {
     /** Deactivates every volume (they fail new I/O with ENODEV) and releases the PVs. */
     @Override
     public synchronized void close() {
-        for (LogicalVolume v : active.values()) {
+        for (BlockDevice v : active.values()) {
             v.announceRemoval();
         }
+        for (BlockDevice v : active.values()) {
+            if (v instanceof ThinVolume) {
+                drain(v);
+            }
+        }
         active.clear();
+        for (ThinPool p : pools.values()) {
+            p.close();
+        }
+        pools.clear();
         claims.forEach(Claim::close);
         claims.clear();
     }

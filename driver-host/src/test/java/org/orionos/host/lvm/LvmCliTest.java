@@ -190,4 +190,111 @@ class LvmCliTest {
         ok(loops, "lvcreate", "-n", "fromorion", "-l", "3", vg);
         assertEquals(3, lvm.report("lvs", "lv", "-o", "lv_name", vg).size());
     }
+
+    /**
+     * The thin and migration commands in lvm2's vocabulary, end to end on loop devices: thin pool,
+     * over-committed thin volume, read-only and writable snapshots, merge, pvmove to another PV
+     * then vgreduce; data written through orion survives all of it; lvm2 lists the result.
+     */
+    @Test
+    void thinSnapshotMergeAndPvmoveCommands() throws Exception {
+        List<String> loops = loops(2, 64 * MIB);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String vg = "oriontc" + Long.toHexString(System.nanoTime() & 0xffff);
+        ok(loops, "pvcreate", loops.get(0), loops.get(1));
+        ok(loops, "vgcreate", "-s", "1m", vg, loops.get(0));
+        ok(loops, "vgextend", vg, loops.get(1));
+        Run pool = ok(loops, "lvcreate", "--type", "thin-pool", "-L", "16m", "-n", "pool", vg);
+        assertTrue(pool.out().contains("created"), pool.out());
+        ok(loops, "lvcreate", "--type", "thin", "--thinpool", "pool", "-V", "1t", "-n", "thin", vg);
+        ok(loops, "lvcreate", "-s", "-n", "ro", "-p", "r", vg + "/thin");
+        ok(loops, "lvcreate", "-s", "-n", "snap", vg + "/thin");
+        Run sized = orion(loops, "lvcreate", "-s", "-L", "4m", "-n", "old", vg + "/thin");
+        assertNotEquals(0, sized.exit());
+        assertTrue(sized.err().contains("thin snapshots only"), sized.err());
+
+        ok(loops, "lvresize", "-L", "2t", vg + "/thin");
+        Run shrinkThin = orion(loops, "lvresize", "-L", "1t", vg + "/thin");
+        assertNotEquals(0, shrinkThin.exit());
+        assertTrue(shrinkThin.err().contains("--force"), shrinkThin.err());
+        ok(loops, "lvresize", "-f", "-L", "1t", vg + "/thin");
+        Run mine = ok(loops, "lvs");
+        assertTrue(mine.out().contains("thin") && mine.out().contains("1.00t"), mine.out());
+        Map<String, String[]> myLvs = rows(loops, "lvs");
+        assertEquals("twi---t---", myLvs.get(vg + "/pool")[2]);
+        assertEquals("Vwi---t---", myLvs.get(vg + "/thin")[2]);
+        assertEquals("Vri---t---", myLvs.get(vg + "/ro")[2]);
+        assertEquals("pool", myLvs.get(vg + "/snap")[4]);
+        assertEquals("thin", myLvs.get(vg + "/snap")[5]);
+        System.out.println(mine.out());
+        java.util.Map<String, String> types = new HashMap<>();
+        for (JsonNode r : lvm.reportAllowingWarnings("lvs", "lv", "-a", "-o", "lv_name,segtype,lv_size", vg)) {
+            types.put(r.path("lv_name").asText(), r.path("segtype").asText() + ":" + r.path("lv_size").asText().trim());
+        }
+        assertEquals("orion-thin-pool:" + 16 * MIB, types.get("pool"));
+        assertEquals("orion-thin:" + (1L << 40), types.get("thin"));
+        assertEquals("orion-thin:" + (1L << 40), types.get("snap"));
+
+        // Write through orion to the snapshot, merge it into the origin, and find the data there.
+        java.util.List<java.nio.file.Path> paths = loops.stream().map(java.nio.file.Path::of).toList();
+        byte[] stamp = "merged from the snapshot".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        onHost(paths, vg, (host, g) -> {
+            var snap = g.activateThin("snap", vg + "/snap");
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofShared()) {
+                var buf = a.allocate(4096, 4096);
+                java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofArray(stamp), 0, buf, 0, stamp.length);
+                host.client().write(snap, 1L << 30, buf, 0).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                host.client().flush(snap).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        });
+        ok(loops, "lvconvert", "--merge", vg + "/snap");
+        onHost(paths, vg, (host, g) -> {
+            assertTrue(g.metadata().logicalVolume("snap") == null);
+            var thin = g.activateThin("thin", vg + "/thin");
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofShared()) {
+                var buf = a.allocate(4096, 4096);
+                host.client().read(thin, 1L << 30, buf).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(new String(stamp, java.nio.charset.StandardCharsets.US_ASCII),
+                        new String(buf.asSlice(0, stamp.length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                                java.nio.charset.StandardCharsets.US_ASCII));
+            }
+        });
+
+        Run moved = ok(loops, "pvmove", loops.get(0), loops.get(1));
+        assertTrue(moved.out().contains("Moved: 100.00%"), moved.out());
+        ok(loops, "vgreduce", vg, loops.get(0));
+        List<JsonNode> pvs = lvm.reportAllowingWarnings("pvs", "pv", "-o", "pv_name,vg_name");
+        for (JsonNode p : pvs) {
+            if (p.path("pv_name").asText().equals(loops.get(0))) {
+                assertEquals("", p.path("vg_name").asText(), "pv0 left the VG after pvmove + vgreduce");
+            }
+        }
+        onHost(List.of(paths.get(1)), vg, (host, g) -> {
+            var thin = g.activateThin("thin", vg + "/thin");
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofShared()) {
+                var buf = a.allocate(4096, 4096);
+                host.client().read(thin, 1L << 30, buf).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(-1, buf.asSlice(0, stamp.length).mismatch(java.lang.foreign.MemorySegment.ofArray(stamp)));
+            }
+        });
+    }
+
+    private interface OnHost {
+        void run(org.orionos.host.bdev.BdevHost host, VolumeGroup g) throws Exception;
+    }
+
+    private static void onHost(List<java.nio.file.Path> paths, String vg, OnHost fn) throws Exception {
+        try (var host = org.orionos.host.bdev.BdevHost.start(1, 8 << 20)) {
+            List<org.orionos.host.bdev.BlockDevice> devs = new ArrayList<>();
+            for (int i = 0; i < paths.size(); i++) {
+                devs.add(org.orionos.host.bdev.backend.FileBdev.open("c" + i, paths.get(i), 0, 512, "auto"));
+            }
+            try (VolumeGroup g = VolumeGroup.open(host, devs)) {
+                assertEquals(vg, g.name());
+                fn.run(host, g);
+            } finally {
+                devs.forEach(org.orionos.host.bdev.BlockDevice::close);
+            }
+        }
+    }
 }

@@ -117,4 +117,13 @@ public final class ExtentAllocator {
         throw new ErrnoException(Errno.ENOSPC, "allocate " + stripes + " stripes of " + perStripe + " extents",
                 "VG " + vg.name(), "only " + out.size() + " PVs have that many contiguous free extents");
     }
+
+    /** The free ranges on PV {@code pvName}, lowest extent first (none when it is not allocatable). */
+    public List<FreeRange> freeOn(String pvName) {
+        List<FreeRange> out = new ArrayList<>();
+        for (long[] r : free.getOrDefault(pvName, List.of())) {
+            out.add(new FreeRange(pvName, r[0], r[1]));
+        }
+        return out;
+    }
 }

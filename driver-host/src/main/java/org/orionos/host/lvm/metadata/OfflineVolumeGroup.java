@@ -374,6 +374,247 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         return addLv(name, List.of(new StripedSegment(0, perStripe * stripes, stripeSize, areas, List.of())));
     }
 
+    /**
+     * {@code lvcreate --type thin-pool -n name -l dataExtents --poolmetadatasize ...}: the hidden
+     * linear LVs {@code name_tmeta} and {@code name_tdata} and the pool LV naming them, in one
+     * commit (see {@link ThinSegments}). The caller formats the mappings on {@code name_tmeta}
+     * before using the pool.
+     *
+     * @param chunkSectors chunk size in sectors: a power of two from 128 (64 KiB) to 65536 (32 MiB)
+     */
+    public LogicalVolumeMetadata createThinPool(String name, long dataExtents, long metaExtents, long chunkSectors) {
+        checkNewLv(name);
+        checkNewLv(name + "_tmeta");
+        checkNewLv(name + "_tdata");
+        if (chunkSectors < 128 || chunkSectors > 65536 || Long.bitCount(chunkSectors) != 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin-pool " + name, "VG " + vg.name(),
+                    "chunk size must be a power of two from 64 KiB to 32 MiB (orion copies a chunk through one "
+                            + "pooled buffer), got " + chunkSectors + " sectors");
+        }
+        if ((vg.extentSize() % chunkSectors) != 0 && (chunkSectors % vg.extentSize()) != 0) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin-pool " + name, "VG " + vg.name(),
+                    "chunk size " + chunkSectors + " and extent size " + vg.extentSize() + " sectors must divide one another");
+        }
+        if (dataExtents < 1 || metaExtents < 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin-pool " + name, "VG " + vg.name(),
+                    "a pool needs at least one data and one metadata extent");
+        }
+        List<String> hidden = List.of("READ", "WRITE");
+        long stamp = System.currentTimeMillis() / 1000;
+        List<LvSegment> meta = linearSegments(vg, metaExtents);
+        LogicalVolumeMetadata tmeta = new LogicalVolumeMetadata(name + "_tmeta", LvmUuid.random(), hidden, List.of(),
+                stamp, hostName(), meta, List.of());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.add(tmeta);
+        List<LvSegment> data = linearSegments(vg.withLogicalVolumes(lvs), dataExtents);
+        LogicalVolumeMetadata tdata = new LogicalVolumeMetadata(name + "_tdata", LvmUuid.random(), hidden, List.of(),
+                stamp, hostName(), data, List.of());
+        lvs.add(tdata);
+        LogicalVolumeMetadata pool = new LogicalVolumeMetadata(name, LvmUuid.random(),
+                LogicalVolumeMetadata.READ_WRITE_VISIBLE, List.of(), stamp, hostName(),
+                List.of(ThinSegments.pool(dataExtents, tmeta.name(), tdata.name(), chunkSectors)), List.of());
+        lvs.add(pool);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvcreate --type thin-pool " + vg.name() + "/" + name);
+        return pool;
+    }
+
+    private static List<LvSegment> linearSegments(VolumeGroupMetadata in, long extents) {
+        List<LvSegment> segs = new ArrayList<>();
+        long le = 0;
+        for (ExtentAllocator.FreeRange r : new ExtentAllocator(in).linear(extents)) {
+            segs.add(StripedSegment.linear(le, r.count(), r.pvName(), r.start()));
+            le += r.count();
+        }
+        return segs;
+    }
+
+    /**
+     * {@code lvcreate --type thin --thinpool pool -V size -n name} (or a thin snapshot of
+     * {@code origin}): the LV naming the pool and the device id. The pool's mappings for that id
+     * are the caller's (an empty device, or the origin's mappings shared).
+     */
+    public LogicalVolumeMetadata createThin(String name, String pool, long virtualExtents, long deviceId, String origin) {
+        checkNewLv(name);
+        LogicalVolumeMetadata p = vg.logicalVolume(pool);
+        if (p == null || ThinSegments.poolOf(p) == null) {
+            throw new ErrnoException(Errno.ENOENT, "lvcreate --type thin " + name, "VG " + vg.name(),
+                    pool + " is not a thin pool of this VG");
+        }
+        if (virtualExtents < 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvcreate --type thin " + name, "VG " + vg.name(),
+                    "a thin volume needs a virtual size of at least one extent");
+        }
+        LogicalVolumeMetadata lv = new LogicalVolumeMetadata(name, LvmUuid.random(),
+                LogicalVolumeMetadata.READ_WRITE_VISIBLE, List.of(), System.currentTimeMillis() / 1000, hostName(),
+                List.of(ThinSegments.thin(virtualExtents, pool, deviceId, origin)), List.of());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.add(lv);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvcreate --type thin " + vg.name() + "/" + name);
+        return lv;
+    }
+
+    /** A thin snapshot LV of {@code origin} (device {@code deviceId}, already made in the pool). */
+    public LogicalVolumeMetadata createThinSnapshot(String name, String pool, long virtualExtents, long deviceId,
+                                                    String origin, boolean readOnly) {
+        checkNewLv(name);
+        List<String> status = readOnly ? List.of("READ", "VISIBLE") : LogicalVolumeMetadata.READ_WRITE_VISIBLE;
+        LogicalVolumeMetadata lv = new LogicalVolumeMetadata(name, LvmUuid.random(), status, List.of(),
+                System.currentTimeMillis() / 1000, hostName(),
+                List.of(ThinSegments.thin(virtualExtents, pool, deviceId, origin)), List.of());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.add(lv);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvcreate -s " + vg.name() + "/" + origin);
+        return lv;
+    }
+
+    /**
+     * One committed step of {@code pvmove}: logical extents {@code [le, le + count)} of linear
+     * volume {@code lvName}, which lie on one PV, now lie on {@code dstPv} from {@code dstStart}.
+     * The segment is split around the moved piece; pieces contiguous on one PV are joined again.
+     */
+    public LogicalVolumeMetadata moveExtents(String lvName, long le, long count, String dstPv, long dstStart) {
+        LogicalVolumeMetadata lv = requireLv(lvName, "pvmove");
+        List<LvSegment> out = new ArrayList<>();
+        boolean moved = false;
+        for (LvSegment seg : lv.segments()) {
+            long end = seg.startExtent() + seg.extentCount();
+            if (!(seg instanceof StripedSegment st) || le < seg.startExtent() || le >= end) {
+                out.add(seg);
+                continue;
+            }
+            if (st.stripeCount() != 1 || le + count > end) {
+                throw new ErrnoException(Errno.EINVAL, "pvmove " + vg.name() + "/" + lvName, null, "extents " + le
+                        + ".." + (le + count - 1) + " are not inside one linear segment");
+            }
+            StripeArea a = st.stripes().get(0);
+            long head = le - seg.startExtent();
+            if (head > 0) {
+                out.add(StripedSegment.linear(seg.startExtent(), head, a.pvName(), a.startExtent()));
+            }
+            out.add(StripedSegment.linear(le, count, dstPv, dstStart));
+            long tail = end - le - count;
+            if (tail > 0) {
+                out.add(StripedSegment.linear(le + count, tail, a.pvName(), a.startExtent() + head + count));
+            }
+            moved = true;
+        }
+        if (!moved) {
+            throw new ErrnoException(Errno.EINVAL, "pvmove " + vg.name() + "/" + lvName, null, "no segment holds extent " + le);
+        }
+        List<LvSegment> joined = new ArrayList<>();
+        for (LvSegment seg : out) {
+            if (!joined.isEmpty() && joined.get(joined.size() - 1) instanceof StripedSegment p && p.stripeCount() == 1
+                    && seg instanceof StripedSegment n && n.stripeCount() == 1 && p.extra().isEmpty()
+                    && p.stripes().get(0).pvName().equals(n.stripes().get(0).pvName())
+                    && p.stripes().get(0).startExtent() + p.extentCount() == n.stripes().get(0).startExtent()) {
+                joined.set(joined.size() - 1, StripedSegment.linear(p.startExtent(), p.extentCount() + n.extentCount(),
+                        p.stripes().get(0).pvName(), p.stripes().get(0).startExtent()));
+            } else {
+                joined.add(seg);
+            }
+        }
+        LogicalVolumeMetadata next = new LogicalVolumeMetadata(lv.name(), lv.id(), lv.status(), lv.flags(),
+                lv.creationTime(), lv.creationHost(), joined, lv.extra());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.set(lvs.indexOf(lv), next);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion pvmove " + vg.name() + "/" + lvName);
+        return next;
+    }
+
+    /**
+     * One committed step of {@code pvmove} for a striped segment: stripe area {@code stripe} of the
+     * segment starting at logical extent {@code segStart} now lies on {@code dstPv} from {@code dstStart}.
+     */
+    public LogicalVolumeMetadata moveStripe(String lvName, long segStart, int stripe, String dstPv, long dstStart) {
+        LogicalVolumeMetadata lv = requireLv(lvName, "pvmove");
+        List<LvSegment> segs = new ArrayList<>(lv.segments());
+        for (int i = 0; i < segs.size(); i++) {
+            if (segs.get(i) instanceof StripedSegment st && st.startExtent() == segStart && stripe < st.stripeCount()) {
+                List<StripeArea> areas = new ArrayList<>(st.stripes());
+                areas.set(stripe, new StripeArea(dstPv, dstStart));
+                segs.set(i, new StripedSegment(st.startExtent(), st.extentCount(), st.stripeSize(), areas, st.extra()));
+                LogicalVolumeMetadata next = new LogicalVolumeMetadata(lv.name(), lv.id(), lv.status(), lv.flags(),
+                        lv.creationTime(), lv.creationHost(), segs, lv.extra());
+                List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+                lvs.set(lvs.indexOf(lv), next);
+                commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion pvmove " + vg.name() + "/" + lvName);
+                return next;
+            }
+        }
+        throw new ErrnoException(Errno.EINVAL, "pvmove " + vg.name() + "/" + lvName, null, "no striped segment at extent "
+                + segStart + " with stripe " + stripe);
+    }
+
+    /** {@code lvresize} of a thin volume: its virtual size in extents (the pool's device is resized by the caller). */
+    public LogicalVolumeMetadata resizeThin(String name, long extents) {
+        LogicalVolumeMetadata lv = requireLv(name, "lvresize");
+        if (ThinSegments.thinOf(lv) == null || extents < 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvresize " + vg.name() + "/" + name, null,
+                    "not a thin volume, or a size below one extent");
+        }
+        OtherSegment o = (OtherSegment) lv.segments().get(0);
+        LogicalVolumeMetadata next = new LogicalVolumeMetadata(lv.name(), lv.id(), lv.status(), lv.flags(),
+                lv.creationTime(), lv.creationHost(), List.of(new OtherSegment(0, extents, o.type(), o.body())), lv.extra());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.set(lvs.indexOf(lv), next);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvresize " + vg.name() + "/" + name);
+        return next;
+    }
+
+    /** The thin volumes of this VG that use {@code pool}. */
+    public List<String> thinVolumesOf(String pool) {
+        List<String> out = new ArrayList<>();
+        for (LogicalVolumeMetadata l : vg.logicalVolumes()) {
+            ThinSegments.Thin t = ThinSegments.thinOf(l);
+            if (t != null && t.pool().equals(pool)) {
+                out.add(l.name());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code lvextend -l +N pool}: grows {@code pool_tdata} and the pool LV by {@code moreExtents}
+     * in one commit. The new chunks are usable once the running pool learns the new size.
+     */
+    public LogicalVolumeMetadata extendThinPool(String name, long moreExtents) {
+        LogicalVolumeMetadata pool = requireLv(name, "lvextend");
+        ThinSegments.Pool p = ThinSegments.poolOf(pool);
+        if (p == null) {
+            throw new ErrnoException(Errno.EINVAL, "lvextend " + vg.name() + "/" + name, null, "not a thin pool");
+        }
+        if (moreExtents < 1) {
+            throw new ErrnoException(Errno.EINVAL, "lvextend " + vg.name() + "/" + name, null, "nothing to add");
+        }
+        LogicalVolumeMetadata data = requireLv(p.dataLv(), "lvextend");
+        List<LvSegment> segs = new ArrayList<>(data.segments());
+        long now = data.extentCount();
+        for (LvSegment s : linearSegments(vg, moreExtents)) {
+            StripedSegment n = (StripedSegment) s;
+            StripedSegment tail = (StripedSegment) segs.get(segs.size() - 1);
+            StripeArea ta = tail.stripes().get(0);
+            StripeArea na = n.stripes().get(0);
+            if (tail.stripeCount() == 1 && ta.pvName().equals(na.pvName()) && ta.startExtent() + tail.extentCount() == na.startExtent()) {
+                segs.set(segs.size() - 1, new StripedSegment(tail.startExtent(), tail.extentCount() + n.extentCount(), 0,
+                        tail.stripes(), tail.extra()));
+            } else {
+                segs.add(StripedSegment.linear(now, n.extentCount(), na.pvName(), na.startExtent()));
+            }
+            now += n.extentCount();
+        }
+        LogicalVolumeMetadata nextData = new LogicalVolumeMetadata(data.name(), data.id(), data.status(), data.flags(),
+                data.creationTime(), data.creationHost(), segs, data.extra());
+        OtherSegment ps = (OtherSegment) pool.segments().get(0);
+        LogicalVolumeMetadata nextPool = new LogicalVolumeMetadata(pool.name(), pool.id(), pool.status(), pool.flags(),
+                pool.creationTime(), pool.creationHost(),
+                List.of(new OtherSegment(0, now, ps.type(), ps.body())), pool.extra());
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.set(lvs.indexOf(data), nextData);
+        lvs.set(lvs.indexOf(pool), nextPool);
+        commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvextend " + vg.name() + "/" + name);
+        return nextPool;
+    }
+
     /** {@code lvremove}: drops the volume from the metadata (its extents become free). */
     public void removeLogicalVolume(String name) {
         LogicalVolumeMetadata lv = vg.logicalVolume(name);
@@ -382,6 +623,19 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         }
         List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
         lvs.remove(lv);
+        ThinSegments.Pool pool = ThinSegments.poolOf(lv);
+        if (pool != null) {
+            List<String> users = thinVolumesOf(name);
+            if (!users.isEmpty()) {
+                throw new ErrnoException(Errno.EBUSY, "lvremove " + vg.name() + "/" + name, null,
+                        "thin volumes " + users + " use this pool; remove them first");
+            }
+            lvs.remove(vg.logicalVolume(pool.metadataLv()));
+            lvs.remove(vg.logicalVolume(pool.dataLv()));
+        } else if (!lv.status().contains("VISIBLE") && name.matches(".*_t(meta|data)")) {
+            throw new ErrnoException(Errno.EINVAL, "lvremove " + vg.name() + "/" + name, null,
+                    "this is a hidden part of a thin pool; remove the pool instead");
+        }
         commit(vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1), "orion lvremove " + vg.name() + "/" + name);
     }
 

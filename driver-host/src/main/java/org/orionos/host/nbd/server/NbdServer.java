@@ -160,11 +160,12 @@ public final class NbdServer implements AutoCloseable {
     }
 
     private ExportCatalog catalog(TlsMode mode) {
-        List<NbdExport> list = exports.values().stream().map(ServerExport::export).toList();
+        // Exports are read at each handshake, so a resized device shows its new size to new connections.
         return new ExportCatalog() {
             @Override
             public NbdExport find(String name) {
                 if (name.isEmpty()) {
+                    List<NbdExport> list = list();
                     return list.isEmpty() ? null : list.get(0); // the default export
                 }
                 ServerExport e = exports.get(name);
@@ -173,7 +174,7 @@ public final class NbdServer implements AutoCloseable {
 
             @Override
             public List<NbdExport> list() {
-                return list;
+                return exports.values().stream().map(ServerExport::export).toList();
             }
 
             @Override

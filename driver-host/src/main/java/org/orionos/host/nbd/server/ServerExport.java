@@ -24,8 +24,12 @@ public final class ServerExport {
         this.claim = claim;
     }
 
+    /** What a new connection is told: the device's size now (an LV may have grown since the start). */
     public NbdExport export() {
-        return export;
+        NbdExport e = export;
+        long size = device.sizeBytes();
+        return e.size() == size ? e : new NbdExport(e.name(), e.description(), size, e.readOnly(), e.blockSize(),
+                e.requireBlockSize(), e.features(), e.tls());
     }
 
     public String name() {
