@@ -613,6 +613,13 @@ public final class RaidBdev extends BlockDevice {
         long writeMask;
         /** Members that failed I/O in this operation, and had not been marked faulty before. */
         long badMask;
+        /**
+         * Members whose blocks this operation does not hold valid bytes of: faulty when the plan was
+         * made, or whose read failed. Never widened by a member failing later: bytes read from a member
+         * that was in sync at planning time are still the stripe's truth, while the parity that would
+         * rebuild them may not have been read at all (reconstruct-write skips it).
+         */
+        long lost;
         boolean rmw;
 
         Stripe(Channel ch) {
@@ -695,14 +702,14 @@ public final class RaidBdev extends BlockDevice {
             }
             badMask = o.badMask;
             rmw = false;
-            long bad = failed.get() | badMask;
+            lost = failed.get() | badMask;
             readMask = 0;
-            if (Long.bitCount(bad) > redundancy) {
+            if (Long.bitCount(lost) > redundancy) {
                 done(-Errno.EIO);
                 return;
             }
-            if (!write || bad != 0) {
-                readMask = ~bad & ((1L << n) - 1); // reconstruct: read every survivor
+            if (!write || lost != 0) {
+                readMask = ~lost & ((1L << n) - 1); // reconstruct: read every survivor
             } else {
                 long rcw = 0;
                 long rmwMask = 0;
@@ -765,12 +772,12 @@ public final class RaidBdev extends BlockDevice {
                 return;
             }
             if (phase == READING) {
-                long bad = failed.get() | badMask;
-                if (Long.bitCount(bad) > redundancy) {
+                lost |= badMask;
+                if (Long.bitCount(lost) > redundancy) {
                     done(-Errno.EIO);
                     return;
                 }
-                long survivors = ~bad & ((1L << n) - 1);
+                long survivors = ~lost & ((1L << n) - 1);
                 if ((readMask & badMask) != 0 && (rmw || (readMask & survivors) != survivors)) {
                     restartDegraded(); // the plan read too little to reconstruct the member that failed
                     return;
@@ -792,7 +799,6 @@ public final class RaidBdev extends BlockDevice {
         private void compute() {
             Io o = io;
             long len = hi - lo;
-            long bad = failed.get() | badMask;
             boolean write = o.up.op() == BdevOp.WRITE;
             int pd = parity.parityDisk(stripe);
             int qd = parity.qDisk(stripe);
@@ -800,8 +806,8 @@ public final class RaidBdev extends BlockDevice {
             if (rmw) {
                 rmwCompute(o, len, pd, qd, rel0);
             } else {
-                if (bad != 0) {
-                    reconstruct(bad, len);
+                if (lost != 0) {
+                    reconstruct(lost, len);
                 }
                 if (!write) {
                     copyOut(o, rel0);
