@@ -1,6 +1,7 @@
 package org.orionos.host.raid;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
@@ -48,6 +49,7 @@ public final class RaidBdev extends BlockDevice {
 
     private final RaidGeometry geometry;
     private final ParityGeometry parity;
+    /** Per role; parity levels swap a role's device (a spare taking it over) on the home reactor only. */
     private final BlockDevice[] members;
     private final Claim[] claims;
     private final long dataOffset;
@@ -57,6 +59,21 @@ public final class RaidBdev extends BlockDevice {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicReference<IoContext> home = new AtomicReference<>();
     private volatile IntConsumer onMemberFailed = d -> { };
+    private volatile Runnable onClose;
+    /** Per role, bumped when a new device takes the role (home reactor only): tags member I/O with its device. */
+    private final int[] generation;
+    /**
+     * Roles being rebuilt (parity levels; written on the home reactor only): in sync in stripes below
+     * {@link #recoveryStripe}, lost at and above it. Every stripe operation reads both on the home
+     * reactor under the stripe's lock, so a rebuild step and a foreground write to one stripe never interleave.
+     */
+    private volatile long recovering;
+    /** First stripe not yet rebuilt on the {@link #recovering} roles; volatile so status readers see progress. */
+    private volatile long recoveryStripe;
+    /** Sync operations a {@link #syncStripe} request runs. */
+    public static final int SYNC_RECOVER = 1;
+    public static final int SYNC_CHECK = 2;
+    public static final int SYNC_REPAIR = 3;
 
     /**
      * @param members         one per md role; null for a missing member
@@ -72,6 +89,7 @@ public final class RaidBdev extends BlockDevice {
         this.geometry = geometry;
         this.parity = geometry instanceof ParityGeometry p ? p : null;
         this.members = members.clone();
+        this.generation = new int[members.length];
         this.dataOffset = dataOffsetBytes;
         this.chunkBytes = (long) geometry.chunkSectors() * SECTOR;
         this.redundancy = switch (geometry.level()) {
@@ -180,6 +198,129 @@ public final class RaidBdev extends BlockDevice {
         return (failed.get() & (1L << d)) == 0;
     }
 
+    /** Roles whose blocks in {@code stripe} cannot be trusted because they are still being rebuilt. */
+    private long recoveringAt(long stripe) {
+        long r = recovering;
+        return r != 0 && stripe >= recoveryStripe ? r : 0;
+    }
+
+    /** Roles being rebuilt (bit mask). */
+    public long recoveringMask() {
+        return recovering;
+    }
+
+    /** The first stripe (chunk row) not yet rebuilt on the recovering roles. */
+    public long recoveryStripe() {
+        return recoveryStripe;
+    }
+
+    /** Stripes (chunk rows) of each member: the unit of rebuild, check and repair. */
+    public long syncStripes() {
+        return geometry.memberSectors() / geometry.chunkSectors();
+    }
+
+    /**
+     * Puts {@code dev} into role {@code role} (faulty or missing) and starts treating it as being
+     * rebuilt from stripe {@code fromStripe}: reads of later stripes reconstruct it, writes keep it
+     * current; {@link #syncStripe} with {@link #SYNC_RECOVER} rebuilds it stripe by stripe, in order.
+     * Parity levels only. Runs on the array's home reactor; the future completes there.
+     */
+    public CompletableFuture<Void> startRecovery(IoContext fallback, int role, BlockDevice dev, long fromStripe) {
+        if (parity == null) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "raid rebuild", name(),
+                    "rebuild onto a spare is implemented for RAID5/6 only; re-create the mirror from its good copies");
+        }
+        if (dev.sizeBytes() < dataOffset + geometry.memberSectors() * SECTOR) {
+            throw new ErrnoException(Errno.EINVAL, "raid add", dev.name(), dev.name() + " holds " + dev.sizeBytes()
+                    + " bytes; a member of " + name() + " needs " + (dataOffset + geometry.memberSectors() * SECTOR));
+        }
+        Claim c = dev.claim("raid " + name(), true, () -> markFailed(role, "member removed"));
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        IoContext h = homeOr(fallback);
+        h.reactor().execute(() -> {
+            if ((failed.get() & (1L << role)) == 0 || recovering != 0) {
+                c.close();
+                f.completeExceptionally(new ErrnoException(Errno.EBUSY, "raid rebuild", name(), recovering != 0
+                        ? "a rebuild is already running; wait for it to finish" : "role " + role + " is not faulty"));
+                return;
+            }
+            if (claims[role] != null) {
+                claims[role].close();
+            }
+            claims[role] = c;
+            members[role] = dev;
+            generation[role]++;
+            recoveryStripe = fromStripe;
+            recovering = 1L << role;
+            // The role is lost above recoveryStripe through 'recovering' from here on, so it can leave 'failed'.
+            long cur;
+            do {
+                cur = failed.get();
+            } while (!failed.compareAndSet(cur, cur & ~(1L << role)));
+            f.complete(null);
+        });
+        return f;
+    }
+
+    /**
+     * Ends a rebuild: completes with true when it reached the last stripe (the roles are in sync
+     * everywhere), false when it stopped early (a rebuilt role failed, or the rebuild was abandoned):
+     * such a role stays, or becomes, faulty.
+     */
+    public CompletableFuture<Boolean> endRecovery(IoContext fallback) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        homeOr(fallback).reactor().execute(() -> {
+            long r = recovering;
+            boolean complete = recoveryStripe >= syncStripes() && (r & failed.get()) == 0;
+            recovering = 0;
+            if (!complete) {
+                for (int d = 0; d < n(); d++) {
+                    if ((r & (1L << d)) != 0) {
+                        markFailed(d, "rebuild stopped at stripe " + recoveryStripe + " of " + syncStripes());
+                    }
+                }
+            }
+            f.complete(complete);
+        });
+        return f;
+    }
+
+    private int n() {
+        return members.length;
+    }
+
+    /**
+     * One background sync step on stripe (chunk row) {@code stripe}, under the stripe's lock on the
+     * home reactor: {@link #SYNC_RECOVER} rebuilds the recovering roles (the next stripe in order),
+     * {@link #SYNC_CHECK} compares P (and Q) with the data and completes with 1 on a mismatch,
+     * {@link #SYNC_REPAIR} also rewrites them. Completes with 0/1, or a negative errno.
+     */
+    public CompletableFuture<Integer> syncStripe(IoContext fallback, long stripe, int mode) {
+        if (parity == null) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "raid sync", name(), "check, repair and rebuild need RAID5/6");
+        }
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        IoContext h = homeOr(fallback);
+        h.reactor().execute(() -> {
+            Channel ch = (Channel) channel(h);
+            ch.io().startSync(stripe, mode, f);
+        });
+        return f;
+    }
+
+    private IoContext homeOr(IoContext fallback) {
+        IoContext h = home.get();
+        if (h == null && home.compareAndSet(null, fallback)) {
+            return fallback;
+        }
+        return home.get();
+    }
+
+    /** A stripe operation's member I/O cookie: the role and the generation of the device holding it. */
+    private long tag(int d) {
+        return d | (long) generation[d] << 8;
+    }
+
     private long memberOffset(long sector) {
         return dataOffset + sector * SECTOR;
     }
@@ -208,8 +349,18 @@ public final class RaidBdev extends BlockDevice {
         io.start(r);
     }
 
+    /** Runs {@code hook} when the array is closed, before its members are released (its manager stops there). */
+    public void onClose(Runnable hook) {
+        this.onClose = hook;
+    }
+
     @Override
     public void close() {
+        Runnable h = onClose;
+        onClose = null;
+        if (h != null) {
+            h.run();
+        }
         releaseClaims();
     }
 
@@ -348,13 +499,33 @@ public final class RaidBdev extends BlockDevice {
         int triedMask; // copy levels: copies already tried for this read
         /** Parity reads: members whose direct read failed; the stripe path reconstructs and repairs them. */
         long badMask;
+        /** Background sync (no request): one of SYNC_*, the stripe, the result and who waits for it. */
+        int sync;
+        long syncStripe;
+        int syncResult;
+        CompletableFuture<Integer> syncDone;
 
         Io(Channel ch) {
             this.ch = ch;
         }
 
+        void startSync(long stripe, int mode, CompletableFuture<Integer> f) {
+            up = null;
+            sync = mode;
+            syncStripe = stripe;
+            syncResult = 0;
+            syncDone = f;
+            badMask = 0;
+            bounce = null;
+            data = null;
+            submitting = true;
+            parityStripe();
+            submitting = false;
+        }
+
         void start(BdevRequest r) {
             up = r;
+            sync = 0;
             status = 0;
             badMask = 0;
             triedMask = 0;
@@ -386,6 +557,17 @@ public final class RaidBdev extends BlockDevice {
         }
 
         void finish(int st) {
+            if (sync != 0) {
+                CompletableFuture<Integer> f = syncDone;
+                int result = syncResult;
+                syncDone = null;
+                sync = 0;
+                nextFree = ch.freeIo;
+                ch.freeIo = this;
+                // Futures run their dependants inline: complete after the Io is back in the pool.
+                f.complete(st < 0 ? st : result);
+                return;
+            }
             BdevRequest r = up;
             if (bounce != null) {
                 if (st == 0 && r.op() == BdevOp.READ) {
@@ -530,9 +712,10 @@ public final class RaidBdev extends BlockDevice {
                 long pos = up.offset();
                 long end = pos + up.length();
                 MemberAddress a = ch.addr;
+                long lost = failed.get() | recoveringAt(pos / (parity.dataDisks() * chunkBytes));
                 for (long p = pos; p < end; ) {
                     parity.map(p / SECTOR, a);
-                    if (!ok(a.disk)) {
+                    if ((lost & (1L << a.disk)) != 0) {
                         parityStripe();
                         return;
                     }
@@ -630,9 +813,13 @@ public final class RaidBdev extends BlockDevice {
 
         void begin(Io io) {
             this.io = io;
-            long pos = io.up.offset() / SECTOR;
-            long dataSectors = (long) parity.dataDisks() * parity.chunkSectors();
-            stripe = pos / dataSectors;
+            if (io.sync != 0) {
+                stripe = io.syncStripe;
+            } else {
+                long pos = io.up.offset() / SECTOR;
+                long dataSectors = (long) parity.dataDisks() * parity.chunkSectors();
+                stripe = pos / dataSectors;
+            }
             nextWaiter = null;
             for (Stripe s = ch.active; s != null; s = s.nextActive) {
                 if (s.stripe == stripe) {
@@ -674,6 +861,10 @@ public final class RaidBdev extends BlockDevice {
 
         private void run() {
             Io o = io;
+            if (o.sync != 0) {
+                runSync(o);
+                return;
+            }
             int dd = parity.dataDisks();
             long chunk = chunkBytes;
             long stripeStart = stripe * dd * chunk;
@@ -702,7 +893,7 @@ public final class RaidBdev extends BlockDevice {
             }
             badMask = o.badMask;
             rmw = false;
-            lost = failed.get() | badMask;
+            lost = failed.get() | badMask | recoveringAt(stripe);
             readMask = 0;
             if (Long.bitCount(lost) > redundancy) {
                 done(-Errno.EIO);
@@ -746,7 +937,7 @@ public final class RaidBdev extends BlockDevice {
                     pending++;
                     BdevRequest m = ch.ctx.request();
                     m.prepareRead(memberOffset(stripe * parity.chunkSectors()) + lo, len, rmw ? old[d] : blk[d], 0)
-                            .callback(this, d);
+                            .callback(this, tag(d));
                     members[d].submit(m);
                 }
             }
@@ -755,8 +946,12 @@ public final class RaidBdev extends BlockDevice {
 
         @Override
         public void onComplete(BdevRequest m, int st) {
-            int d = (int) m.cookie();
+            long cookie = m.cookie();
+            int d = (int) (cookie & 0xff);
             m.release();
+            if (st < 0 && phase == WRITING && (cookie >>> 8) != generation[d]) {
+                st = 0; // a write to the device that held this role before a spare took it over: no longer a member
+            }
             if (st < 0) {
                 if (phase == READING) {
                     badMask |= 1L << d; // reconstructed below, then rewritten
@@ -782,10 +977,90 @@ public final class RaidBdev extends BlockDevice {
                     restartDegraded(); // the plan read too little to reconstruct the member that failed
                     return;
                 }
+                if (io.sync != 0) {
+                    computeSync(io);
+                    return;
+                }
                 compute();
                 return;
             }
             done(Long.bitCount(failed.get()) > redundancy ? -Errno.EIO : 0);
+        }
+
+        /** A sync step reads the whole chunk row of every member it can trust. */
+        private void runSync(Io o) {
+            phase = READING;
+            lo = 0;
+            hi = chunkBytes;
+            for (int d = 0; d < n; d++) {
+                wStart[d] = 0;
+                wEnd[d] = 0;
+                blk[d] = ch.ctx.buffers().allocate(chunkBytes);
+                old[d] = null;
+            }
+            rmw = false;
+            badMask = o.badMask;
+            lost = failed.get() | badMask | recoveringAt(stripe);
+            if (Long.bitCount(lost) > redundancy || (o.sync != SYNC_RECOVER && lost != 0)) {
+                done(-Errno.EIO); // check/repair need every member; a rebuild needs enough of them
+                return;
+            }
+            readMask = ~lost & ((1L << n) - 1);
+            phase = READING;
+            pending = 1;
+            for (int d = 0; d < n; d++) {
+                if ((readMask & (1L << d)) != 0) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareRead(memberOffset(stripe * parity.chunkSectors()), chunkBytes, blk[d], 0).callback(this, tag(d));
+                    members[d].submit(m);
+                }
+            }
+            step();
+        }
+
+        /** After a sync step's reads: rebuild lost roles, or compare (and fix) the parity. */
+        private void computeSync(Io o) {
+            long len = chunkBytes;
+            int pd = parity.parityDisk(stripe);
+            int qd = parity.qDisk(stripe);
+            writeMask = 0;
+            if (lost != 0) {
+                reconstruct(lost, len);
+                writeMask = lost & ~failed.get(); // the roles being rebuilt, and members whose read failed
+            } else {
+                MemorySegment p = ch.ctx.buffers().allocate(len);
+                MemorySegment q = qd >= 0 ? ch.ctx.buffers().allocate(len) : null;
+                MemorySegment oldP = blk[pd];
+                MemorySegment oldQ = qd >= 0 ? blk[qd] : null;
+                blk[pd] = p;
+                if (qd >= 0) {
+                    blk[qd] = q;
+                }
+                generate(len, pd, qd);
+                boolean mismatch = p.mismatch(oldP) >= 0 || (q != null && q.mismatch(oldQ) >= 0);
+                ch.ctx.buffers().release(oldP);
+                if (oldQ != null) {
+                    ch.ctx.buffers().release(oldQ);
+                }
+                if (mismatch) {
+                    o.syncResult = 1;
+                    if (o.sync == SYNC_REPAIR) {
+                        writeMask = (1L << pd) | (qd >= 0 ? 1L << qd : 0);
+                    }
+                }
+            }
+            phase = WRITING;
+            pending = 1;
+            for (int d = 0; d < n; d++) {
+                if ((writeMask & (1L << d)) != 0) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareWrite(memberOffset(stripe * parity.chunkSectors()), len, blk[d], 0, 0).callback(this, tag(d));
+                    members[d].submit(m);
+                }
+            }
+            step();
         }
 
         /** A read failed during a partial read plan: read every survivor and reconstruct instead. */
@@ -835,7 +1110,7 @@ public final class RaidBdev extends BlockDevice {
                     pending++;
                     BdevRequest m = ch.ctx.request();
                     m.prepareWrite(memberOffset(stripe * parity.chunkSectors()) + lo, len, blk[d], 0, fua)
-                            .callback(this, d);
+                            .callback(this, tag(d));
                     members[d].submit(m);
                 }
             }
@@ -993,6 +1268,12 @@ public final class RaidBdev extends BlockDevice {
             }
             releaseBuffers();
             Io o = io;
+            if (o.sync == SYNC_RECOVER && st == 0 && (recovering & failed.get()) != 0) {
+                st = -Errno.EIO; // the role being rebuilt failed a write: this rebuild is over
+            }
+            if (o.sync == SYNC_RECOVER && st == 0 && stripe == recoveryStripe && recovering != 0) {
+                recoveryStripe = stripe + 1; // under the stripe's lock: later operations on it trust the rebuilt role
+            }
             io = null;
             unlock();
             nextFree = ch.freeStripe;

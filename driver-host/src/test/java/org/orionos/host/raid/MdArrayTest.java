@@ -1,0 +1,317 @@
+package org.orionos.host.raid;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.BdevClient;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.Claim;
+import org.orionos.host.bdev.backend.ErrorBdev;
+import org.orionos.host.bdev.backend.MemoryBdev;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Arrays with md metadata on memory members: create, assemble from superblocks, refusals before
+ * any write, a member failing under load with a spare taking over (rebuild while the model
+ * workload writes), a stale member rebuilt at assembly, and check/repair of a corrupted member.
+ */
+class MdArrayTest {
+    private static final long DATA = 2L << 20;
+    private static final long META = MdNewArray.DEFAULT_DATA_OFFSET * 512;
+    private static final int CHUNK = 128; // 64 KiB
+    private static final long FAST = 1L << 40;
+
+    /** Memory devices under error-injection devices (the array sees the error devices). */
+    static final class Devs implements AutoCloseable {
+        final MemoryBdev[] mem;
+        final ErrorBdev[] err;
+
+        Devs(String prefix, int n, long size) {
+            mem = new MemoryBdev[n];
+            err = new ErrorBdev[n];
+            for (int i = 0; i < n; i++) {
+                mem[i] = new MemoryBdev(prefix + "m" + i, size, 4096);
+                err[i] = new ErrorBdev(prefix + i, mem[i]);
+            }
+        }
+
+        List<BlockDevice> list(int from, int to) {
+            return new ArrayList<>(List.of(err).subList(from, to));
+        }
+
+        @Override
+        public void close() {
+            for (int i = 0; i < err.length; i++) {
+                err[i].close();
+                mem[i].close();
+            }
+        }
+    }
+
+    private static MdArray create(BdevHost host, Devs d, RaidLevel level, int members, int spares, long rate) {
+        return MdArray.create(host, "md0", new MdArray.CreateOptions(level, null, CHUNK, false),
+                d.list(0, members), d.list(members, members + spares), rate);
+    }
+
+    private static MemorySegment random(Arena arena, long size, long seed) {
+        MemorySegment w = arena.allocate(size, 4096);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (long i = 0; i < size; i += 8) {
+            w.set(ValueLayout.JAVA_LONG, i, rnd.nextLong());
+        }
+        return w;
+    }
+
+    private static void assertContent(BdevHost host, BlockDevice dev, MemorySegment expect) throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment back = arena.allocate(expect.byteSize(), 4096);
+            host.client().read(dev, 0, back).get(30, TimeUnit.SECONDS);
+            assertEquals(-1L, expect.mismatch(back), "array content");
+        }
+    }
+
+    /** P (and Q) of every stripe, read raw from the members in their current roles. */
+    private static void assertParity(BdevHost host, RaidBdev raid) throws Exception {
+        ParityGeometry g = (ParityGeometry) raid.geometry();
+        long chunk = g.chunkSectors() * 512L;
+        JavaParity engine = new JavaParity();
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment[] raw = new MemorySegment[g.raidDisks()];
+            for (int d = 0; d < raw.length; d++) {
+                raw[d] = arena.allocate(g.memberSectors() * 512, 4096);
+                host.client().read(raid.member(d), META, raw[d]).get(30, TimeUnit.SECONDS);
+            }
+            MemorySegment zero = arena.allocate(chunk, 4096);
+            MemorySegment p = arena.allocate(chunk, 4096);
+            MemorySegment q = arena.allocate(chunk, 4096);
+            MemorySegment[] blocks = new MemorySegment[raw.length];
+            MemorySegment[] slots = new MemorySegment[raw.length];
+            for (long s = 0; s < g.stripes(); s++) {
+                for (int d = 0; d < raw.length; d++) {
+                    blocks[d] = raw[d].asSlice(s * chunk, chunk);
+                }
+                int pd = g.parityDisk(s);
+                int qd = g.qDisk(s);
+                if (qd < 0) {
+                    int k = 0;
+                    for (int d = 0; d < raw.length; d++) {
+                        if (d != pd) {
+                            slots[k++] = blocks[d];
+                        }
+                    }
+                    engine.xor(slots, k, p, chunk);
+                } else {
+                    engine.pq(slots, g.syndromeSources(s, blocks, zero, slots), p, q, chunk);
+                    assertEquals(-1L, q.mismatch(blocks[qd]), "Q of stripe " + s);
+                }
+                assertEquals(-1L, p.mismatch(blocks[pd]), "P of stripe " + s);
+            }
+        }
+    }
+
+    @Test
+    void createdArrayIsAssembledFromItsSuperblocksWithTheSameContent() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 32 << 20); Devs d = new Devs("a", 5, META + DATA);
+             Arena arena = Arena.ofShared()) {
+            MemorySegment w;
+            long events;
+            try (MdArray a = create(host, d, RaidLevel.RAID6, 4, 1, FAST)) {
+                a.start();
+                assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                assertEquals("resync", a.progress().kind());
+                assertEquals(100.0, a.progress().percent());
+                w = random(arena, a.bdev().sizeBytes(), 1);
+                host.client().write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+                events = a.events();
+            }
+            BdevClient c = host.client();
+            for (int i = 0; i < 5; i++) {
+                MdSuperblock1 sb = MdArray.readSuperblock(c, d.err[i]);
+                assertNotNull(sb);
+                assertEquals(events, sb.events);
+                assertEquals(i < 4 ? i : MdSuperblock1.MD_DISK_ROLE_SPARE, sb.role());
+                assertEquals(MdSuperblock1.MAX_SECTOR, sb.resyncOffset, "resync finished and recorded");
+            }
+            // Given in another order, with the spare first: roles come from the superblocks.
+            List<BlockDevice> shuffled = List.of(d.err[4], d.err[2], d.err[0], d.err[3], d.err[1]);
+            try (MdArray a = MdArray.assemble(host, "md0", shuffled, List.of(),
+                    new MdArray.Expect(RaidLevel.RAID6, 4, CHUNK), FAST)) {
+                assertTrue(a.awaitIdle(Duration.ofSeconds(30)));
+                assertEquals(0, a.bdev().failedMask());
+                assertEquals(List.of(d.err[4]), a.spares());
+                for (int r = 0; r < 4; r++) {
+                    assertEquals(d.err[r], a.bdev().member(r));
+                }
+                assertContent(host, a.bdev(), w);
+                assertParity(host, a.bdev());
+            }
+            ErrnoException e = assertThrows(ErrnoException.class, () -> MdArray.assemble(host, "md0", d.list(0, 4),
+                    List.of(), new MdArray.Expect(RaidLevel.RAID5, 4, CHUNK), FAST));
+            assertTrue(e.getMessage().contains("the config says raid5 but the superblocks say raid6"), e.getMessage());
+            e = assertThrows(ErrnoException.class, () -> MdArray.assemble(host, "md0", d.list(0, 4),
+                    List.of(), new MdArray.Expect(RaidLevel.RAID6, 4, 1024), FAST));
+            assertTrue(e.getMessage().contains("chunk 512K but the superblocks say 64K"), e.getMessage());
+            e = assertThrows(ErrnoException.class, () -> MdArray.assemble(host, "md0", d.list(0, 1),
+                    List.of(), null, FAST));
+            assertTrue(e.getMessage().contains("3 members missing; raid6 survives at most 2"), e.getMessage());
+        }
+    }
+
+    @Test
+    void badRequestsAreRefusedBeforeAnythingIsWritten() throws Exception {
+        MemoryBdev big = new MemoryBdev("big", META + 2 * DATA, 4096);
+        try (BdevHost host = BdevHost.start(1, 32 << 20); Devs d = new Devs("b", 4, META + DATA);
+             Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            ErrnoException e = assertThrows(ErrnoException.class, () -> create(host, d, RaidLevel.RAID6, 3, 0, FAST));
+            assertTrue(e.getMessage().contains("raid6 needs at least 4 members, 3 given"), e.getMessage());
+            List<BlockDevice> mixed = new ArrayList<>(d.list(0, 2));
+            mixed.add(big);
+            e = assertThrows(ErrnoException.class, () -> MdArray.create(host, "md0",
+                    new MdArray.CreateOptions(RaidLevel.RAID5, null, CHUNK, false), mixed, List.of(), FAST));
+            assertTrue(e.getMessage().contains("member sizes differ"), e.getMessage());
+            Claim held = d.err[2].claim("lvm vg0", true, () -> { });
+            e = assertThrows(ErrnoException.class, () -> create(host, d, RaidLevel.RAID5, 4, 0, FAST));
+            assertEquals(Errno.EBUSY, e.errno());
+            assertTrue(e.getMessage().contains("already claimed by lvm vg0"), e.getMessage());
+            held.close();
+            MemorySegment label = arena.allocate(4096, 4096);
+            label.setString(512, "LABELONE");
+            c.write(d.err[3], 0, label, 0).get(10, TimeUnit.SECONDS);
+            e = assertThrows(ErrnoException.class, () -> create(host, d, RaidLevel.RAID5, 4, 0, FAST));
+            assertTrue(e.getMessage().contains("LVM2 physical volume label"), e.getMessage());
+            for (int i = 0; i < 4; i++) {
+                assertNull(MdArray.readSuperblock(c, d.err[i]), "nothing written to " + d.err[i].name());
+                assertTrue(d.err[i].claims().isEmpty(), "no claim left on " + d.err[i].name());
+            }
+            label.fill((byte) 0);
+            c.write(d.err[3], 0, label, 0).get(10, TimeUnit.SECONDS);
+            create(host, d, RaidLevel.RAID5, 4, 0, FAST).close();
+            e = assertThrows(ErrnoException.class, () -> create(host, d, RaidLevel.RAID5, 4, 0, FAST));
+            assertTrue(e.getMessage().contains("already carries an md superblock"), e.getMessage());
+        } finally {
+            big.close();
+        }
+    }
+
+    @Test
+    void aFailingMemberIsReplacedByTheSpareWhileTheModelWrites() throws Exception {
+        for (RaidLevel level : new RaidLevel[] {RaidLevel.RAID5, RaidLevel.RAID6}) {
+            int n = level == RaidLevel.RAID5 ? 4 : 5;
+            try (BdevHost host = BdevHost.start(2, 32 << 20); Devs d = new Devs("c", n + 1, META + DATA)) {
+                // 32 stripes of n x 64 KiB at 6 MB/s: the rebuild takes about a second, while the model runs.
+                try (MdArray a = create(host, d, level, n, 1, 6L << 20)) {
+                    a.start();
+                    assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                    d.err[1].inject(new ErrorBdev.Rule(ErrorBdev.ALL_OPS, ErrorBdev.Kind.FAIL, Errno.EIO, -1, 1.0, 0));
+                    RaidBdevTest.runModel(host, a.bdev(), 3000, 8, 31);
+                    assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                    MdArray.Progress p = a.progress();
+                    assertEquals("rebuild", p.kind(), level + ": " + p);
+                    assertEquals(100.0, p.percent(), level + ": " + p);
+                    assertTrue(p.mbPerSec() > 0 && p.mbPerSec() < 12, level + ": rate limited: " + p);
+                    assertEquals(0, a.bdev().failedMask(), level + " after rebuild");
+                    assertEquals(0, a.bdev().recoveringMask());
+                    assertEquals(d.err[n], a.bdev().member(1), "the spare took role 1");
+                    assertTrue(a.spares().isEmpty());
+                    assertParity(host, a.bdev());
+                    // The same content when another member is gone and the rebuilt one takes part in every reconstruction.
+                    try (Arena arena = Arena.ofShared()) {
+                        MemorySegment before = arena.allocate(a.bdev().sizeBytes(), 4096);
+                        host.client().read(a.bdev(), 0, before).get(30, TimeUnit.SECONDS);
+                        a.fail(n - 1);
+                        assertContent(host, a.bdev(), before);
+                    }
+                }
+                BdevClient c = host.client();
+                d.err[1].clear();
+                MdSuperblock1 failed = MdArray.readSuperblock(c, d.err[1]);
+                MdSuperblock1 spare = MdArray.readSuperblock(c, d.err[n]);
+                assertTrue(spare.events > failed.events, "the failed member's superblock is behind");
+                assertEquals(1, spare.role());
+                assertEquals(MdSuperblock1.MD_DISK_ROLE_FAULTY, spare.devRoles[failed.devNumber]);
+                assertEquals(0, spare.featureMap & MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET);
+                // Assembled again with every device: the faulty ones are left out, nothing is rebuilt.
+                try (MdArray a = MdArray.assemble(host, "md0", d.list(0, n + 1), List.of(), null, FAST)) {
+                    assertTrue(a.awaitIdle(Duration.ofSeconds(30)));
+                    assertEquals(1L << (n - 1), a.bdev().failedMask());
+                    assertEquals(d.err[n], a.bdev().member(1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMemberWithAStaleEventCountIsRebuiltNotTrusted() throws Exception {
+        try (BdevHost host = BdevHost.start(1, 32 << 20); Devs d = new Devs("s", 4, META + DATA);
+             Arena arena = Arena.ofShared()) {
+            try (MdArray a = create(host, d, RaidLevel.RAID5, 4, 0, FAST)) {
+                a.start();
+                assertTrue(a.awaitIdle(Duration.ofSeconds(30)));
+                host.client().write(a.bdev(), 0, random(arena, a.bdev().sizeBytes(), 5), 0).get(30, TimeUnit.SECONDS);
+            }
+            MemorySegment w;
+            // Member 2 is away while the array runs degraded and is written.
+            try (MdArray a = MdArray.assemble(host, "md0", List.of(d.err[0], d.err[1], d.err[3]), List.of(), null, FAST)) {
+                assertTrue(a.awaitIdle(Duration.ofSeconds(30)));
+                assertEquals(1L << 2, a.bdev().failedMask());
+                w = random(arena, a.bdev().sizeBytes(), 6);
+                host.client().write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+            }
+            BdevClient c = host.client();
+            assertTrue(MdArray.readSuperblock(c, d.err[1]).events > MdArray.readSuperblock(c, d.err[2]).events);
+            try (MdArray a = MdArray.assemble(host, "md0", d.list(0, 4), List.of(), null, FAST)) {
+                assertTrue(a.awaitIdle(Duration.ofSeconds(30)));
+                assertEquals("rebuild", a.progress().kind());
+                assertEquals(0, a.bdev().failedMask());
+                assertEquals(d.err[2], a.bdev().member(2));
+                assertParity(host, a.bdev());
+                assertContent(host, a.bdev(), w);
+            }
+            long events = MdArray.readSuperblock(c, d.err[0]).events;
+            for (int i = 0; i < 4; i++) {
+                assertEquals(events, MdArray.readSuperblock(c, d.err[i]).events, "member " + i + " in sync");
+            }
+        }
+    }
+
+    @Test
+    void checkCountsParityMismatchesAndRepairFixesThem() throws Exception {
+        try (BdevHost host = BdevHost.start(1, 32 << 20); Devs d = new Devs("k", 5, META + DATA);
+             Arena arena = Arena.ofShared()) {
+            try (MdArray a = create(host, d, RaidLevel.RAID6, 5, 0, FAST)) {
+                a.start();
+                assertTrue(a.awaitIdle(Duration.ofSeconds(30)));
+                MemorySegment w = random(arena, a.bdev().sizeBytes(), 8);
+                host.client().write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+                assertEquals(0, a.scrub(false));
+                // Flip bytes on members directly, in stripes 3 and 17 (one member each).
+                MemorySegment junk = random(arena, 4096, 9);
+                host.client().write(d.mem[1], META + 3 * CHUNK * 512L + 8192, junk, 0).get(10, TimeUnit.SECONDS);
+                host.client().write(d.mem[4], META + 17 * CHUNK * 512L, junk, 0).get(10, TimeUnit.SECONDS);
+                assertEquals(2, a.scrub(false));
+                assertEquals(2, a.scrub(false), "check changes nothing");
+                assertEquals(2, a.scrub(true));
+                assertEquals(0, a.scrub(false));
+                assertParity(host, a.bdev());
+                assertFalse(a.bdev().isDegraded());
+            }
+        }
+    }
+}
