@@ -29,6 +29,7 @@ import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.Claim;
 import org.orionos.host.bdev.IoContext;
+import org.orionos.host.config.RaidSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,6 +201,53 @@ public final class MdArray implements AutoCloseable {
             }
             return null;
         }
+    }
+
+    // ------------------------------------------------------------------------------ from the config
+
+    /**
+     * Brings up a {@code [[raid]]} table's array: assembled from its superblocks when its members
+     * carry them (the table must agree with them), created when none of its devices carries any;
+     * spares without a superblock are added. Background work (rebuild, resync) starts.
+     */
+    public static MdArray open(BdevHost host, RaidSpec spec) {
+        RaidLevel level = RaidLevel.ofMdLevel(spec.level());
+        BdevClient c = host.client();
+        List<BlockDevice> members = new ArrayList<>();
+        List<BlockDevice> spareDevs = new ArrayList<>();
+        List<BlockDevice> withSb = new ArrayList<>();
+        List<BlockDevice> newSpares = new ArrayList<>();
+        for (String m : spec.members()) {
+            BlockDevice d = host.registry().get(m);
+            members.add(d);
+            if (readSuperblock(c, d) != null) {
+                withSb.add(d);
+            }
+        }
+        for (String m : spec.spares()) {
+            BlockDevice d = host.registry().get(m);
+            spareDevs.add(d);
+            if (readSuperblock(c, d) != null) {
+                withSb.add(d);
+            } else {
+                newSpares.add(d);
+            }
+        }
+        if (withSb.isEmpty()) {
+            MdArray a = create(host, spec.name(), new CreateOptions(level, spec.layout(), spec.chunkSectors(), false),
+                    members, spareDevs, spec.syncBytesPerSec());
+            a.start();
+            return a;
+        }
+        for (BlockDevice d : members) {
+            if (!withSb.contains(d)) {
+                throw new ErrnoException(Errno.EINVAL, "raid assemble", spec.name(), "member " + d.name()
+                        + " carries no md superblock but other devices of " + spec.name() + " do; to rebuild onto a new"
+                        + " device list it under spares instead of members");
+            }
+        }
+        return assemble(host, spec.name(), withSb, newSpares, new Expect(level, spec.members().size(), spec.chunkSectors()),
+                spec.syncBytesPerSec());
     }
 
     // ------------------------------------------------------------------------------ create
