@@ -107,6 +107,8 @@ public final class MdArray implements AutoCloseable {
     private final long syncBytesPerSec;
     private volatile Progress progress;
     private volatile boolean closing;
+    /** Whether a failed member is rebuilt onto a spare right away (off in offline tools). */
+    private volatile boolean autoRebuild = true;
     /** Events and dev_roles as last written: the array-wide part of every superblock (worker thread). */
     private long events;
     private int[] devRoles;
@@ -392,6 +394,16 @@ public final class MdArray implements AutoCloseable {
      */
     public static MdArray assemble(BdevHost host, String name, List<BlockDevice> devs, List<BlockDevice> newSpares,
                                    Expect expect, long syncBytesPerSec) {
+        return assemble(host, name, devs, newSpares, expect, syncBytesPerSec, true);
+    }
+
+    /**
+     * As {@link #assemble(BdevHost, String, List, List, Expect, long)}; without {@code background}
+     * no rebuild or resync starts (offline tools record state in the superblocks and leave the work
+     * to the next host that assembles the array).
+     */
+    public static MdArray assemble(BdevHost host, String name, List<BlockDevice> devs, List<BlockDevice> newSpares,
+                                   Expect expect, long syncBytesPerSec, boolean background) {
         BdevClient c = host.client();
         Map<BlockDevice, MdSuperblock1> found = new IdentityHashMap<>();
         MdSuperblock1 fresh = null;
@@ -500,7 +512,11 @@ public final class MdArray implements AutoCloseable {
             }
             BlockDevice resume = recoveringDev;
             List<BlockDevice> staleDevs = List.copyOf(stale);
-            a.worker.execute(() -> a.startBackground(resume, staleDevs));
+            if (background) {
+                a.worker.execute(() -> a.startBackground(resume, staleDevs));
+            } else {
+                a.autoRebuild = false;
+            }
             LOG.info("{}: assembled {} from {} device(s), events {}, roles {}, failed mask 0x{}", name, level.mdadmName(),
                     devs.size(), fresh.events, Arrays.toString(fresh.devRoles), Long.toHexString(raid.failedMask()));
             return a;
@@ -567,7 +583,7 @@ public final class MdArray implements AutoCloseable {
 
     private void fillFromSpares() {
         RaidGeometry g = raid.geometry();
-        while (!closing) {
+        while (!closing && autoRebuild) {
             long failed = raid.failedMask();
             if (failed == 0 || !(g instanceof ParityGeometry) || raid.recoveringMask() != 0) {
                 return;
@@ -793,6 +809,40 @@ public final class MdArray implements AutoCloseable {
         }
         addSpare(dev);
         writeAll("spare " + dev.name() + " added");
+    }
+
+    /**
+     * Removes a spare or a faulty member from the array (mdadm --remove): its dev_roles entry is
+     * marked faulty so it is never assembled again without being added anew. Active members are refused.
+     */
+    public void remove(BlockDevice dev) {
+        Future<?> f = worker.submit(() -> {
+            synchronized (this) {
+                MdSuperblock1 sb = sbs.get(dev);
+                if (sb == null) {
+                    throw new ErrnoException(Errno.EINVAL, "raid remove", dev.name(), dev.name() + " is not part of " + name);
+                }
+                int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+                boolean spare = spares.remove(dev);
+                if (!spare && role != MdSuperblock1.MD_DISK_ROLE_FAULTY) {
+                    throw new ErrnoException(Errno.EBUSY, "raid remove", dev.name(), dev.name() + " is an active member"
+                            + " of " + name + " (role " + role + "); fail it first (orion raid fail)");
+                }
+                devRoles[sb.devNumber] = MdSuperblock1.MD_DISK_ROLE_FAULTY;
+                devices.remove(dev);
+                sbs.remove(dev);
+                events++;
+            }
+            releaseSpareClaim(dev);
+            writeAll(dev.name() + " removed");
+        });
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private boolean numberInUse(int num) {

@@ -1,0 +1,253 @@
+package org.orionos.host.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.backend.FileBdev;
+import org.orionos.host.raid.MdArray;
+
+import picocli.CommandLine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code orion raid} on image files, checked against the real {@code mdadm --examine} after every
+ * step: create, status, fail, a host rebuilding onto the spare, remove, add, check and repair of a
+ * corrupted member; and refusals that leave the images untouched.
+ */
+class RaidCommandTest {
+    private static final long SIZE = 24L << 20;
+
+    @TempDir
+    Path dir;
+
+    record Result(int rc, String out, String err) {
+    }
+
+    private static Result orion(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = OrionMain.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int rc = cl.execute(args);
+        return new Result(rc, out.toString(), err.toString());
+    }
+
+    private static Map<String, String> fields(String text) {
+        Map<String, String> m = new HashMap<>();
+        for (String line : text.split("\n")) {
+            int c = line.indexOf(" : ");
+            if (c > 0) {
+                m.put(line.substring(0, c).trim(), line.substring(c + 3).trim());
+            }
+        }
+        return m;
+    }
+
+    private static Map<String, String> examine(Path p) throws IOException, InterruptedException {
+        Process pr = new ProcessBuilder("mdadm", "--examine", p.toString()).redirectErrorStream(true).start();
+        String out = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(pr.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, pr.exitValue(), out);
+        Map<String, String> m = fields(out);
+        m.put("", out);
+        return m;
+    }
+
+    private Path[] images(String... names) throws IOException {
+        Path[] p = new Path[names.length];
+        for (int i = 0; i < names.length; i++) {
+            p[i] = dir.resolve(names[i] + ".img");
+            try (FileChannel ch = FileChannel.open(p[i], StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ch.truncate(SIZE);
+                ch.write(ByteBuffer.wrap(new byte[1]), SIZE - 1);
+            }
+        }
+        return p;
+    }
+
+    private static String[] args(Object... parts) {
+        List<String> out = new ArrayList<>();
+        for (Object o : parts) {
+            if (o instanceof Path[] ps) {
+                for (Path p : ps) {
+                    out.add(p.toString());
+                }
+            } else {
+                out.add(o.toString());
+            }
+        }
+        return out.toArray(new String[0]);
+    }
+
+    private static String list(Path... ps) {
+        return String.join(",", java.util.Arrays.stream(ps).map(Path::toString).toList());
+    }
+
+    /** What `orion raid status` says of each device agrees with mdadm --examine of it. */
+    private static void assertAgrees(Path... devs) throws Exception {
+        Result st = orion(args("raid", "status", devs));
+        assertEquals(0, st.rc(), st.err());
+        Map<String, String> mine = fields(st.out());
+        for (Path d : devs) {
+            Map<String, String> ex = examine(d);
+            String all = ex.get("") + "\n---\n" + st.out();
+            String line = mine.get(d.toString());
+            String role = ex.get("Device Role");
+            // md stops writing a faulty member's superblock, so mdadm --examine of it shows its last role;
+            // status shows the array's view (from the freshest superblock) and that the device is behind.
+            if (!line.startsWith("faulty")) {
+                assertTrue(line.startsWith(role.startsWith("Active") ? role : role.toLowerCase(java.util.Locale.ROOT)), all);
+            }
+            assertTrue(line.endsWith("events " + ex.get("Events")), all);
+            assertEquals(ex.get("Array UUID"), mine.get("Array UUID"), all);
+            assertEquals(ex.get("Raid Level"), mine.get("Raid Level"), all);
+            assertEquals(ex.get("Raid Devices"), mine.get("Raid Devices"), all);
+            assertEquals(ex.get("Chunk Size"), mine.get("Chunk Size"), all);
+        }
+        // The freshest member's view of the array, as mdadm prints it.
+        Map<String, String> ex = examine(devs[0]);
+        assertTrue(ex.get("Array State").startsWith(mine.get("Array State") + " "), ex.get("") + st.out());
+    }
+
+    @Test
+    void createFailRebuildRemoveAddCheckRepairAgreeWithMdadm() throws Exception {
+        Path[] d = images("a", "b", "c", "d", "e");
+        Result r = orion(args("raid", "create", "md0", "--level", "5", "--raid-devices", "4", "--spare-devices", "1",
+                "--chunk", "64K", d));
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().contains("raid5, 4 devices, 1 spares"), r.out());
+        assertAgrees(d);
+        assertTrue(orion(args("raid", "status", d)).out().contains("resync pending"));
+
+        // A host assembles it: the initial resync runs; data is written.
+        SplittableRandom rnd = new SplittableRandom(3);
+        MemorySegment w;
+        try (Arena arena = Arena.ofShared(); BdevHost host = BdevHost.start(1, 16 << 20)) {
+            List<BlockDevice> devs = open(d);
+            try (MdArray a = MdArray.assemble(host, "md0", devs, List.of(), null, 1L << 40)) {
+                assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                w = arena.allocate(a.bdev().sizeBytes(), 4096);
+                for (long i = 0; i < w.byteSize(); i += 8) {
+                    w.set(ValueLayout.JAVA_LONG, i, rnd.nextLong());
+                }
+                host.client().write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+            assertFalse(orion(args("raid", "status", d)).out().contains("resync pending"));
+            assertEquals("0 sectors (0 stripes)", mismatches(orion("raid", "check", "md0", "--devices", list(d))));
+
+            r = orion("raid", "fail", "md0", "--devices", list(d), d[1].toString());
+            assertEquals(0, r.rc(), r.err());
+            assertAgrees(d);
+            assertTrue(examine(d[0]).get("Array State").startsWith("A.AA"));
+            assertTrue(orion(args("raid", "status", d)).out().contains(d[1] + " : faulty"));
+
+            // The next host rebuilds role 1 onto the spare.
+            devs = open(d);
+            try (MdArray a = MdArray.assemble(host, "md0", devs, List.of(), null, 1L << 40)) {
+                assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                assertEquals("rebuild", a.progress().kind());
+                assertEquals(0, a.bdev().failedMask());
+                MemorySegment back = arena.allocate(w.byteSize(), 4096);
+                host.client().read(a.bdev(), 0, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1L, w.mismatch(back));
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+            assertAgrees(d);
+            assertEquals("Active device 1", examine(d[4]).get("Device Role"));
+            assertTrue(examine(d[0]).get("Array State").startsWith("AAAA"));
+
+            r = orion("raid", "remove", "md0", "--devices", list(d), d[2].toString());
+            assertEquals(1, r.rc());
+            assertTrue(r.err().contains("is an active member of md0 (role 2); fail it first"), r.err());
+            r = orion("raid", "remove", "md0", "--devices", list(d), d[1].toString());
+            assertEquals(0, r.rc(), r.err());
+            Path[] f = images("f");
+            r = orion("raid", "add", "md0", "--devices", list(d[0], d[2], d[3], d[4]), f[0].toString());
+            assertEquals(0, r.rc(), r.err());
+            Path[] now = {d[0], d[2], d[3], d[4], f[0]};
+            assertAgrees(now);
+            assertEquals("spare", examine(f[0]).get("Device Role"));
+
+            // Corrupt one chunk of c.img's data area: check counts it, repair fixes it.
+            try (FileChannel ch = FileChannel.open(d[2], StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap(new byte[4096]), (1L << 20) + 5 * 65536 + 4096);
+            }
+            assertEquals("128 sectors (1 stripes)", mismatches(orion("raid", "check", "md0", "--devices", list(now))));
+            assertEquals("128 sectors (1 stripes)", mismatches(orion("raid", "repair", "md0", "--devices", list(now))));
+            assertEquals("0 sectors (0 stripes)", mismatches(orion("raid", "check", "md0", "--devices", list(now))));
+        }
+    }
+
+    private static String mismatches(Result r) {
+        assertEquals(0, r.rc(), r.err());
+        String s = r.out().trim();
+        return s.substring(s.indexOf("mismatch_cnt ") + 13).replace(", parity rewritten", "");
+    }
+
+    private static List<BlockDevice> open(Path[] d) {
+        List<BlockDevice> out = new ArrayList<>();
+        for (Path p : d) {
+            out.add(FileBdev.open(p.toString(), p, 0, 4096, "auto"));
+        }
+        return out;
+    }
+
+    @Test
+    void badRequestsAreRefusedAndLeaveTheImagesUntouched() throws Exception {
+        Path[] d = images("a", "b", "c", "d");
+        Path small = dir.resolve("small.img");
+        Files.write(small, new byte[0]);
+        try (FileChannel ch = FileChannel.open(small, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[1]), SIZE / 2 - 1);
+        }
+        Result r = orion(args("raid", "create", "md0", "--level", "6", "--raid-devices", "3", d[0], d[1], d[2]));
+        assertEquals(1, r.rc());
+        assertTrue(r.err().contains("raid6 needs at least 4 members, 3 given"), r.err());
+        r = orion(args("raid", "create", "md0", "--level", "5", "--raid-devices", "4", d[0], d[1], d[2], small));
+        assertEquals(1, r.rc());
+        assertTrue(r.err().contains("member sizes differ"), r.err());
+        r = orion(args("raid", "create", "md0", "--level", "5", "--raid-devices", "4", d));
+        assertEquals(0, r.rc(), r.err());
+        Path[] e = images("e");
+        r = orion(args("raid", "create", "md1", "--level", "1", "--raid-devices", "2", e[0], d[0]));
+        assertEquals(1, r.rc());
+        assertTrue(r.err().contains("already carries an md superblock of array md0"), r.err());
+        for (Path p : new Path[] {small, e[0]}) {
+            Process pr = new ProcessBuilder("mdadm", "--examine", p.toString()).redirectErrorStream(true).start();
+            String out = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(pr.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(pr.exitValue() != 0 && out.contains("No md superblock"), out);
+        }
+    }
+
+    private static void assertFalse(boolean b) {
+        assertTrue(!b);
+    }
+}
