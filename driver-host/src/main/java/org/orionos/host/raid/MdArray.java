@@ -53,6 +53,14 @@ public final class MdArray implements AutoCloseable {
     private static final long SB_BYTES = MdSuperblock1.MAX_SB_SIZE;
     private static final long SB_POS = MdSuperblock1.SUPER_OFFSET_1_2 * 512;
     private static final long BITMAP_POS = (MdSuperblock1.SUPER_OFFSET_1_2 + MdNewArray.BITMAP_OFFSET) * 512;
+
+    /** Where {@code sb}'s internal bitmap starts (bytes), or -1 without one (md arrays may have none). */
+    private static long bitmapPos(MdSuperblock1 sb) {
+        if ((sb.featureMap & MdSuperblock1.MD_FEATURE_BITMAP_OFFSET) == 0) {
+            return -1;
+        }
+        return (MdSuperblock1.SUPER_OFFSET_1_2 + sb.bitmapOffset) * 512;
+    }
     /** Default rebuild/resync rate limit (md's speed_limit_max is 200 MB/s). */
     public static final long DEFAULT_SYNC_BYTES_PER_SEC = 200L << 20;
 
@@ -370,7 +378,7 @@ public final class MdArray implements AutoCloseable {
             if (level != RaidLevel.RAID0) {
                 MdBitmap bm = MdNewArray.bitmap(g, uuid, ev, dataOffset, MdNewArray.DEFAULT_BITMAP_CHUNK);
                 for (BlockDevice d : all) {
-                    writeBitmap(c, d, bm);
+                    writeBitmap(c, d, bm, BITMAP_POS);
                 }
             }
             a.writeAll("create");
@@ -518,7 +526,7 @@ public final class MdArray implements AutoCloseable {
                 a.autoRebuild = false;
             }
             LOG.info("{}: assembled {} from {} device(s), events {}, roles {}, failed mask 0x{}", name, level.mdadmName(),
-                    devs.size(), fresh.events, Arrays.toString(fresh.devRoles), Long.toHexString(raid.failedMask()));
+                    devs.size(), fresh.events, rolesOf(fresh.devRoles), Long.toHexString(raid.failedMask()));
             return a;
         } catch (RuntimeException e) {
             a.close();
@@ -566,9 +574,7 @@ public final class MdArray implements AutoCloseable {
 
     /** Worker: a member failed; record it in every superblock and rebuild onto a spare if there is one. */
     private void memberFailed(int role) {
-        if (closing) {
-            return;
-        }
+        // Recorded even while closing: a failure seen just before close must reach the superblocks.
         BlockDevice dev = deviceInRole(role);
         synchronized (this) {
             events++;
@@ -803,9 +809,10 @@ public final class MdArray implements AutoCloseable {
             events++;
             addDevice(dev, sb);
         }
-        if (raid.geometry().level() != RaidLevel.RAID0) {
-            MdBitmap bm = readBitmap(host.client(), devices.get(0));
-            writeBitmap(host.client(), dev, bm);
+        long pos = bitmapPos(sb);
+        if (pos >= 0) {
+            MdBitmap bm = readBitmap(host.client(), devices.get(0), pos);
+            writeBitmap(host.client(), dev, bm, pos);
         }
         addSpare(dev);
         writeAll("spare " + dev.name() + " added");
@@ -911,8 +918,10 @@ public final class MdArray implements AutoCloseable {
         BdevClient c = host.client();
         try (Arena a = Arena.ofShared()) {
             MemorySegment buf = a.allocate(SB_BYTES, 4096);
+            long pos;
             synchronized (this) {
                 MdSuperblock1 sb = sbs.get(d);
+                pos = bitmapPos(sb);
                 sb.events = events;
                 sb.devRoles = devRoles.clone();
                 sb.resyncOffset = resyncOffset;
@@ -920,34 +929,34 @@ public final class MdArray implements AutoCloseable {
                 sb.encode(buf);
             }
             await(c.write(d, SB_POS, buf, 0), "write md superblock", d.name());
-            if (raid.geometry().level() != RaidLevel.RAID0) {
+            if (pos >= 0) {
                 MemorySegment bm = a.allocate(4096, 4096);
-                await(c.read(d, BITMAP_POS, bm), "read md bitmap", d.name());
+                await(c.read(d, pos, bm), "read md bitmap", d.name());
                 MdBitmap b = MdBitmap.decode(bm, d.name());
                 b.events = events; // md keeps the bitmap's event count with the superblock's; behind it means stale
                 b.encode(bm);
-                await(c.write(d, BITMAP_POS, bm, 0), "write md bitmap", d.name());
+                await(c.write(d, pos, bm, 0), "write md bitmap", d.name());
             }
             await(c.flush(d), "flush", d.name());
         }
     }
 
-    private static MdBitmap readBitmap(BdevClient c, BlockDevice d) {
+    private static MdBitmap readBitmap(BdevClient c, BlockDevice d, long pos) {
         try (Arena a = Arena.ofShared()) {
             MemorySegment bm = a.allocate(4096, 4096);
-            await(c.read(d, BITMAP_POS, bm), "read md bitmap", d.name());
+            await(c.read(d, pos, bm), "read md bitmap", d.name());
             return MdBitmap.decode(bm, d.name());
         }
     }
 
     /** Writes a bitmap header with every bit clean. */
-    private static void writeBitmap(BdevClient c, BlockDevice d, MdBitmap b) {
+    private static void writeBitmap(BdevClient c, BlockDevice d, MdBitmap b, long pos) {
         try (Arena a = Arena.ofShared()) {
             long len = (b.byteSize() + 4095) / 4096 * 4096;
             MemorySegment bm = a.allocate(len, 4096);
             bm.fill((byte) 0);
             b.encode(bm);
-            await(c.write(d, BITMAP_POS, bm, 0), "write md bitmap", d.name());
+            await(c.write(d, pos, bm, 0), "write md bitmap", d.name());
         }
     }
 
@@ -989,6 +998,15 @@ public final class MdArray implements AutoCloseable {
                 yield p.mdNumber();
             }
         };
+    }
+
+    /** dev_roles without the trailing unused entries md pads max_dev with. */
+    private static String rolesOf(int[] roles) {
+        int end = roles.length;
+        while (end > 0 && roles[end - 1] == MdSuperblock1.MD_DISK_ROLE_SPARE) {
+            end--;
+        }
+        return Arrays.toString(Arrays.copyOf(roles, end));
     }
 
     private static void requireUnclaimed(BlockDevice d, String array) {
