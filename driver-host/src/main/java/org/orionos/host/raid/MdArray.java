@@ -539,12 +539,12 @@ public final class MdArray implements AutoCloseable {
         try {
             if (resume != null) {
                 MdSuperblock1 sb = sbs.get(resume);
-                rebuild(devRoles[sb.devNumber], resume, sb.recoveryOffset / raid.geometry().chunkSectors());
+                rebuild(devRoles[sb.devNumber], resume, raid.syncUnitOfMemberSector(sb.recoveryOffset));
             }
             for (BlockDevice d : stale) {
                 int role = devRoles[sbs.get(d).devNumber];
                 if ((raid.failedMask() & (1L << role)) != 0 && raid.member(role) == null
-                        && raid.geometry() instanceof ParityGeometry) {
+                        && raid.geometry().level() != RaidLevel.RAID0) {
                     rebuild(role, d, 0);
                 } else {
                     synchronized (this) {
@@ -556,7 +556,7 @@ public final class MdArray implements AutoCloseable {
                 }
             }
             fillFromSpares();
-            if (resyncOffset != MdSuperblock1.MAX_SECTOR && raid.geometry() instanceof ParityGeometry
+            if (resyncOffset != MdSuperblock1.MAX_SECTOR && raid.geometry().level() != RaidLevel.RAID0
                     && raid.failedMask() == 0) {
                 resync();
             }
@@ -591,7 +591,7 @@ public final class MdArray implements AutoCloseable {
         RaidGeometry g = raid.geometry();
         while (!closing && autoRebuild) {
             long failed = raid.failedMask();
-            if (failed == 0 || !(g instanceof ParityGeometry) || raid.recoveringMask() != 0) {
+            if (failed == 0 || g.level() == RaidLevel.RAID0 || raid.recoveringMask() != 0) {
                 return;
             }
             BlockDevice spare;
@@ -628,7 +628,7 @@ public final class MdArray implements AutoCloseable {
             events++;
             devRoles[sb.devNumber] = role;
             sb.featureMap |= MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
-            sb.recoveryOffset = from * g.chunkSectors();
+            sb.recoveryOffset = raid.syncUnitMemberSector(from);
             untrusted.remove(dev); // from here its superblock says how far it is in sync
         }
         writeAll("rebuild of role " + role + " onto " + dev.name() + " started");
@@ -636,7 +636,7 @@ public final class MdArray implements AutoCloseable {
                 stripes, syncBytesPerSec / 1_000_000);
         boolean ok = runSync("rebuild", dev.name(), from, stripes, RaidBdev.SYNC_RECOVER, s -> {
             synchronized (this) {
-                sb.recoveryOffset = s * g.chunkSectors();
+                sb.recoveryOffset = raid.syncUnitMemberSector(s);
             }
             writeOne(dev);
         }) >= 0;
@@ -661,12 +661,12 @@ public final class MdArray implements AutoCloseable {
 
     /** Worker: the initial resync of a new array (parity made consistent with the data), from resync_offset. */
     private void resync() {
-        long from = resyncOffset / raid.geometry().chunkSectors();
+        long from = raid.syncUnitOfMemberSector(resyncOffset);
         long stripes = raid.syncStripes();
         LOG.info("{}: initial resync from stripe {} of {}", name, from, stripes);
         long r = runSync("resync", name, from, stripes, RaidBdev.SYNC_REPAIR, s -> {
             synchronized (this) {
-                resyncOffset = s * raid.geometry().chunkSectors();
+                resyncOffset = raid.syncUnitMemberSector(s);
             }
             writeAll(null);
         });
@@ -686,9 +686,9 @@ public final class MdArray implements AutoCloseable {
      * stripes. Runs on the caller's thread; refused while degraded or rebuilding.
      */
     public long scrub(boolean repair) {
-        if (!(raid.geometry() instanceof ParityGeometry)) {
+        if (raid.geometry().level() == RaidLevel.RAID0) {
             throw new ErrnoException(Errno.EOPNOTSUPP, "raid " + (repair ? "repair" : "check"), name,
-                    "check and repair are implemented for RAID5/6");
+                    "raid0 has no redundancy to check");
         }
         if (raid.failedMask() != 0 || raid.recoveringMask() != 0) {
             throw new ErrnoException(Errno.EBUSY, "raid " + (repair ? "repair" : "check"), name,
@@ -701,7 +701,7 @@ public final class MdArray implements AutoCloseable {
                     + progress);
         }
         LOG.info("{}: {} found {} mismatched stripe(s) ({} sectors)", name, repair ? "repair" : "check", r,
-                r * raid.geometry().chunkSectors());
+                raid.syncUnitMemberSector(r));
         return r;
     }
 
@@ -711,13 +711,22 @@ public final class MdArray implements AutoCloseable {
 
     /** Runs sync steps over [from, to) in order, rate-limited; returns mismatches, or a negative errno. */
     private long runSync(String kind, String target, long from, long to, int mode, Checkpoint checkpoint) {
-        RaidGeometry g = raid.geometry();
-        long bytesPerStripe = (long) g.chunkSectors() * 512 * g.raidDisks();
+        long bytesPerStripe = raid.syncUnitIoBytes();
         long start = System.nanoTime();
+        progress = new Progress(kind, target, 0, to - from, bytesPerStripe, start, start, true);
+        raid.enterHomeOnly();
+        try {
+            return syncLoop(kind, target, from, to, mode, checkpoint, bytesPerStripe, start);
+        } finally {
+            raid.leaveHomeOnly();
+        }
+    }
+
+    private long syncLoop(String kind, String target, long from, long to, int mode, Checkpoint checkpoint,
+                          long bytesPerStripe, long start) {
         long lastLog = start;
         long lastCheckpoint = from;
         long mismatches = 0;
-        progress = new Progress(kind, target, 0, to - from, bytesPerStripe, start, start, true);
         for (long s = from; s < to; s++) {
             if (closing) {
                 progress = new Progress(kind, target, s - from, to - from, bytesPerStripe, start, System.nanoTime(), false);

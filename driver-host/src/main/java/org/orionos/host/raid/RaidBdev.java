@@ -74,6 +74,15 @@ public final class RaidBdev extends BlockDevice {
     public static final int SYNC_RECOVER = 1;
     public static final int SYNC_CHECK = 2;
     public static final int SYNC_REPAIR = 3;
+    /** RAID1's sync unit. */
+    private static final long COPY_SYNC_UNIT = 1 << 20;
+    /**
+     * Copy levels normally serve I/O on whichever reactor submits it; while a sync runs they route
+     * everything to the home reactor, where a sync unit can exclude the writes that overlap it.
+     */
+    private volatile boolean homeOnly;
+    /** Channels, for the drain that follows setting {@link #homeOnly}. */
+    private final java.util.concurrent.CopyOnWriteArrayList<Channel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param members         one per md role; null for a missing member
@@ -216,7 +225,41 @@ public final class RaidBdev extends BlockDevice {
 
     /** Stripes (chunk rows) of each member: the unit of rebuild, check and repair. */
     public long syncStripes() {
-        return geometry.memberSectors() / geometry.chunkSectors();
+        if (parity != null) {
+            return geometry.memberSectors() / geometry.chunkSectors();
+        }
+        return (geometry.arraySectors() * SECTOR + syncUnitBytes() - 1) / syncUnitBytes();
+    }
+
+    /**
+     * Copy levels: bytes of array space per sync unit (a chunk for RAID10, 1 MiB for RAID1); a unit
+     * is contiguous on each copy's member. Parity levels sync whole chunk rows instead.
+     */
+    private long syncUnitBytes() {
+        return chunkBytes > 0 ? chunkBytes : COPY_SYNC_UNIT;
+    }
+
+    /** Bytes one sync unit reads or writes over all members (for rates and progress). */
+    public long syncUnitIoBytes() {
+        return parity != null ? chunkBytes * members.length : syncUnitBytes() * geometry.copies();
+    }
+
+    /** The member sector below which sync units before {@code unit} lie on every member (md's recovery_offset). */
+    public long syncUnitMemberSector(long unit) {
+        return switch (geometry) {
+            case ParityGeometry p -> unit * p.chunkSectors();
+            case Raid10Geometry r -> unit * r.nearCopies() / r.raidDisks() * r.chunkSectors();
+            default -> unit * (COPY_SYNC_UNIT / SECTOR);
+        };
+    }
+
+    /** The first sync unit that may lie at or above member sector {@code sector} (rounded down: redoing is safe). */
+    public long syncUnitOfMemberSector(long sector) {
+        return switch (geometry) {
+            case ParityGeometry p -> sector / p.chunkSectors();
+            case Raid10Geometry r -> sector / r.chunkSectors() * r.raidDisks() / r.nearCopies();
+            default -> sector / (COPY_SYNC_UNIT / SECTOR);
+        };
     }
 
     /**
@@ -226,10 +269,10 @@ public final class RaidBdev extends BlockDevice {
      * Parity levels only. Runs on the array's home reactor; the future completes there.
      */
     public CompletableFuture<Void> startRecovery(IoContext fallback, int role, BlockDevice dev, long fromStripe) {
-        if (parity == null) {
-            throw new ErrnoException(Errno.EOPNOTSUPP, "raid rebuild", name(),
-                    "rebuild onto a spare is implemented for RAID5/6 only; re-create the mirror from its good copies");
+        if (redundancy == 0) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "raid rebuild", name(), "raid0 has no redundancy to rebuild from");
         }
+        enterHomeOnly();
         if (dev.sizeBytes() < dataOffset + geometry.memberSectors() * SECTOR) {
             throw new ErrnoException(Errno.EINVAL, "raid add", dev.name(), dev.name() + " holds " + dev.sizeBytes()
                     + " bytes; a member of " + name() + " needs " + (dataOffset + geometry.memberSectors() * SECTOR));
@@ -240,6 +283,7 @@ public final class RaidBdev extends BlockDevice {
         h.reactor().execute(() -> {
             if ((failed.get() & (1L << role)) == 0 || recovering != 0) {
                 c.close();
+                leaveHomeOnly();
                 f.completeExceptionally(new ErrnoException(Errno.EBUSY, "raid rebuild", name(), recovering != 0
                         ? "a rebuild is already running; wait for it to finish" : "role " + role + " is not faulty"));
                 return;
@@ -273,6 +317,7 @@ public final class RaidBdev extends BlockDevice {
             long r = recovering;
             boolean complete = recoveryStripe >= syncStripes() && (r & failed.get()) == 0;
             recovering = 0;
+            leaveHomeOnly();
             if (!complete) {
                 for (int d = 0; d < n(); d++) {
                     if ((r & (1L << d)) != 0) {
@@ -296,16 +341,50 @@ public final class RaidBdev extends BlockDevice {
      * {@link #SYNC_REPAIR} also rewrites them. Completes with 0/1, or a negative errno.
      */
     public CompletableFuture<Integer> syncStripe(IoContext fallback, long stripe, int mode) {
-        if (parity == null) {
-            throw new ErrnoException(Errno.EOPNOTSUPP, "raid sync", name(), "check, repair and rebuild need RAID5/6");
+        if (redundancy == 0) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "raid sync", name(), "raid0 has no redundancy to check or rebuild");
         }
         CompletableFuture<Integer> f = new CompletableFuture<>();
         IoContext h = homeOr(fallback);
         h.reactor().execute(() -> {
             Channel ch = (Channel) channel(h);
-            ch.io().startSync(stripe, mode, f);
+            if (parity != null) {
+                ch.io().startSync(stripe, mode, f);
+            } else {
+                new CopySync(ch, stripe, mode, f).begin();
+            }
         });
         return f;
+    }
+
+    /**
+     * Copy levels: routes new I/O to the home reactor and waits until every I/O started on the
+     * direct path has finished, so a sync unit only ever races writes it can see. Management thread.
+     */
+    public void enterHomeOnly() {
+        if (parity != null) {
+            return;
+        }
+        homeOnly = true;
+        // Pairs with the reactors' started++ then homeOnly read (both volatile): either the reactor saw
+        // homeOnly and takes the home path, or its started count is visible here and is waited for.
+        long end = System.nanoTime() + 30_000_000_000L;
+        for (Channel ch : channels) {
+            while (ch.directStarted != ch.directFinished) {
+                if (System.nanoTime() > end) {
+                    throw new ErrnoException(Errno.ETIMEDOUT, "raid sync", name(), "I/O did not drain within 30 s");
+                }
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+    }
+
+    /** Copy levels: lets I/O run on any reactor again once no sync needs it on the home reactor. */
+    public void leaveHomeOnly() {
+        if (parity == null && recovering == 0) {
+            homeOnly = false;
+        }
     }
 
     private IoContext homeOr(IoContext fallback) {
@@ -345,7 +424,22 @@ public final class RaidBdev extends BlockDevice {
                 return;
             }
         }
+        boolean direct = false;
+        if (parity == null) {
+            ch.directStarted++;
+            if (homeOnly) {
+                ch.directFinished++; // not on the direct path after all: balance the count the drain waits on
+                IoContext h = homeOr(r.context());
+                if (h != r.context()) {
+                    ch.handoff(r, h);
+                    return;
+                }
+            } else {
+                direct = true;
+            }
+        }
         Io io = ch.io();
+        io.direct = direct;
         io.start(r);
     }
 
@@ -386,9 +480,27 @@ public final class RaidBdev extends BlockDevice {
         ParityEngine engine;
         MemorySegment zero;
         final MemberAddress addr = new MemberAddress();
+        /** Copy levels: I/Os started and finished on the direct path (written by this reactor only). */
+        volatile long directStarted;
+        volatile long directFinished;
+        /** Copy levels on the home reactor during a sync: writes in flight, and writes waiting for the sync unit. */
+        Io activeWrites;
+        Io parked;
+        /** The sync unit holding its lock (array bytes [syncLo, syncHi)), and whether it waits for writes to drain. */
+        CopySync sync;
 
         Channel(IoContext ctx) {
             this.ctx = ctx;
+            channels.add(this);
+        }
+
+        boolean overlapsActiveWrite(long lo, long hi) {
+            for (Io w = activeWrites; w != null; w = w.nextActive) {
+                if (w.up.offset() < hi && w.up.offset() + w.up.length() > lo) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         Io io() {
@@ -499,6 +611,11 @@ public final class RaidBdev extends BlockDevice {
         int triedMask; // copy levels: copies already tried for this read
         /** Parity reads: members whose direct read failed; the stripe path reconstructs and repairs them. */
         long badMask;
+        /** Copy levels: started on the direct path (counted for the home-only drain). */
+        boolean direct;
+        /** Copy levels during a sync: linked into the home channel's active writes, or parked behind the sync unit. */
+        boolean tracked;
+        Io nextActive;
         /** Background sync (no request): one of SYNC_*, the stripe, the result and who waits for it. */
         int sync;
         long syncStripe;
@@ -550,10 +667,28 @@ public final class RaidBdev extends BlockDevice {
                 parityStart();
             } else if (r.op() == BdevOp.READ) {
                 copyRead();
+            } else if (!direct && r.op() == BdevOp.WRITE && ch.sync != null
+                    && r.offset() < ch.sync.hi && r.offset() + r.length() > ch.sync.lo) {
+                // A sync unit holds this range: wait behind it (restarted when it completes).
+                nextActive = ch.parked;
+                ch.parked = this;
             } else {
+                if (!direct && r.op() == BdevOp.WRITE) {
+                    tracked = true;
+                    nextActive = ch.activeWrites;
+                    ch.activeWrites = this;
+                }
                 copyWrite();
             }
             submitting = false;
+        }
+
+        /** A parked write whose sync unit completed. */
+        void resumeParked() {
+            tracked = true;
+            nextActive = ch.activeWrites;
+            ch.activeWrites = this;
+            copyWrite();
         }
 
         void finish(int st) {
@@ -569,6 +704,30 @@ public final class RaidBdev extends BlockDevice {
                 return;
             }
             BdevRequest r = up;
+            if (direct) {
+                direct = false;
+                ch.directFinished++;
+            }
+            if (tracked) {
+                tracked = false;
+                Io prev = null;
+                for (Io w = ch.activeWrites; w != null; prev = w, w = w.nextActive) {
+                    if (w == this) {
+                        if (prev == null) {
+                            ch.activeWrites = nextActive;
+                        } else {
+                            prev.nextActive = nextActive;
+                        }
+                        break;
+                    }
+                }
+                nextActive = null;
+                CopySync cs = ch.sync;
+                if (cs != null && cs.waiting && !ch.overlapsActiveWrite(cs.lo, cs.hi)) {
+                    cs.waiting = false;
+                    cs.run();
+                }
+            }
             if (bounce != null) {
                 if (st == 0 && r.op() == BdevOp.READ) {
                     iovCopy(r, bounce, false);
@@ -615,8 +774,9 @@ public final class RaidBdev extends BlockDevice {
                 }
                 geometry.map(up.offset() / SECTOR, c, ch.addr);
                 int d = ch.addr.disk;
-                if (!ok(d)) {
-                    triedMask |= 1 << c;
+                if (!ok(d) || (recovering & (1L << d)) != 0
+                        && (up.offset() + up.length() - 1) / syncUnitBytes() >= recoveryStripe) {
+                    triedMask |= 1 << c; // faulty, or not yet rebuilt here
                     continue;
                 }
                 triedMask |= 1 << c;
@@ -764,6 +924,155 @@ public final class RaidBdev extends BlockDevice {
     }
 
     // ------------------------------------------------------------------------------ stripe engine
+
+    /**
+     * One sync unit of a copy level (RAID1/10) on the home reactor: holds the unit's array range
+     * against writes (new ones park, running ones are waited for), reads every copy it can trust,
+     * then writes the first good copy where it is needed: to the roles being rebuilt (recover), or
+     * to copies that differ (repair; check only counts them). Management-rate work: allocated per unit.
+     */
+    private final class CopySync implements BdevCallback {
+        final Channel ch;
+        final long unit;
+        final int mode;
+        final CompletableFuture<Integer> done;
+        final long lo;
+        final long hi;
+        final int copies = geometry.copies();
+        final MemorySegment[] buf = new MemorySegment[copies];
+        final int[] disk = new int[copies];
+        final long[] sector = new long[copies];
+        final boolean[] readOk = new boolean[copies];
+        boolean waiting;
+        boolean writing;
+        int pending;
+        int result;
+        int status;
+
+        CopySync(Channel ch, long unit, int mode, CompletableFuture<Integer> done) {
+            this.ch = ch;
+            this.unit = unit;
+            this.mode = mode;
+            this.done = done;
+            this.lo = unit * syncUnitBytes();
+            this.hi = Math.min(lo + syncUnitBytes(), geometry.arraySectors() * SECTOR);
+        }
+
+        void begin() {
+            if (ch.sync != null) {
+                done.complete(-Errno.EBUSY); // one sync unit at a time per array
+                return;
+            }
+            ch.sync = this;
+            if (ch.overlapsActiveWrite(lo, hi)) {
+                waiting = true; // run() once the last overlapping write finishes
+                return;
+            }
+            run();
+        }
+
+        void run() {
+            long lost = failed.get() | (unit >= recoveryStripe ? recovering : 0);
+            pending = 1;
+            for (int c = 0; c < copies; c++) {
+                geometry.map(lo / SECTOR, c, ch.addr);
+                disk[c] = ch.addr.disk;
+                sector[c] = ch.addr.sector;
+                buf[c] = null;
+                readOk[c] = false;
+                if ((lost & (1L << disk[c])) != 0) {
+                    continue;
+                }
+                buf[c] = ch.ctx.buffers().allocate(hi - lo);
+                pending++;
+                BdevRequest m = ch.ctx.request();
+                m.prepareRead(memberOffset(sector[c]), hi - lo, buf[c], 0).callback(this, c);
+                members[disk[c]].submit(m);
+            }
+            step();
+        }
+
+        @Override
+        public void onComplete(BdevRequest m, int st) {
+            int c = (int) m.cookie();
+            m.release();
+            if (!writing) {
+                readOk[c] = st >= 0;
+            } else if (st < 0) {
+                markFailed(disk[c], "write error " + Errno.name(st) + " during sync");
+                status = -Errno.EIO;
+            }
+            step();
+        }
+
+        private void step() {
+            if (--pending > 0) {
+                return;
+            }
+            if (writing) {
+                finish(status);
+                return;
+            }
+            int src = -1;
+            for (int c = 0; c < copies && src < 0; c++) {
+                if (readOk[c]) {
+                    src = c;
+                }
+            }
+            if (src < 0) {
+                finish(-Errno.EIO);
+                return;
+            }
+            long targets = 0;
+            long rec = unit >= recoveryStripe ? recovering & ~failed.get() : 0;
+            for (int c = 0; c < copies; c++) {
+                boolean write = (rec & (1L << disk[c])) != 0 && mode == SYNC_RECOVER;
+                if (buf[c] != null && c != src && (!readOk[c] || buf[c].mismatch(buf[src]) >= 0)) {
+                    result = mode == SYNC_RECOVER ? result : 1;
+                    write |= mode == SYNC_REPAIR || !readOk[c]; // a failed read is rewritten, as md does
+                }
+                if (write) {
+                    targets |= 1L << c;
+                }
+            }
+            writing = true;
+            pending = 1;
+            for (int c = 0; c < copies; c++) {
+                if ((targets & (1L << c)) != 0) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareWrite(memberOffset(sector[c]), hi - lo, buf[src], 0, 0).callback(this, c);
+                    members[disk[c]].submit(m);
+                }
+            }
+            step();
+        }
+
+        private void finish(int st) {
+            for (int c = 0; c < copies; c++) {
+                if (buf[c] != null) {
+                    ch.ctx.buffers().release(buf[c]);
+                    buf[c] = null;
+                }
+            }
+            if (mode == SYNC_RECOVER && st == 0 && (recovering & failed.get()) != 0) {
+                st = -Errno.EIO; // the role being rebuilt failed
+            }
+            if (mode == SYNC_RECOVER && st == 0 && unit == recoveryStripe && recovering != 0) {
+                recoveryStripe = unit + 1; // before the unit's writes resume: they now find the role in sync
+            }
+            ch.sync = null;
+            Io p = ch.parked;
+            ch.parked = null;
+            while (p != null) {
+                Io next = p.nextActive;
+                p.nextActive = null;
+                p.resumeParked();
+                p = next;
+            }
+            done.complete(st < 0 ? st : result);
+        }
+    }
 
     /**
      * One RAID5/6 stripe operation on the home reactor: holds the stripe's lock, reads what it
