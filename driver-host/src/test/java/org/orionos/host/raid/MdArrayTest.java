@@ -16,6 +16,7 @@ import org.orionos.host.bdev.BdevClient;
 import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.Claim;
+import org.orionos.host.bdev.ModelWorkload;
 import org.orionos.host.bdev.backend.ErrorBdev;
 import org.orionos.host.bdev.backend.MemoryBdev;
 
@@ -121,6 +122,58 @@ class MdArrayTest {
                     assertEquals(-1L, q.mismatch(blocks[qd]), "Q of stripe " + s);
                 }
                 assertEquals(-1L, p.mismatch(blocks[pd]), "P of stripe " + s);
+            }
+        }
+    }
+
+    /** The byte-exact model on each reactor over its own 1 MiB region starting at {@code base}. */
+    private static void runModel(BdevHost host, BlockDevice dev, long base, long ops, long seed) throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            List<ModelWorkload> loads = new ArrayList<>();
+            for (int i = 0; i < host.reactorCount(); i++) {
+                loads.add(new ModelWorkload(host.context(i), dev, base + i * (1L << 20), 1L << 20, ops, 8, seed + i, false, arena));
+            }
+            loads.forEach(ModelWorkload::start);
+            for (ModelWorkload w : loads) {
+                assertNull(w.done.get(120, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    /**
+     * The rebuild racing foreground writes: a model workload runs on fresh regions while the
+     * rebuild (slowed to 2 MB/s) is known to be running, every round, every redundant level.
+     * {@code -Dorion.raid.rebuildRounds=N} runs more rounds.
+     */
+    @Test
+    void foregroundIoStaysExactWhileTheRebuildRuns() throws Exception {
+        int rounds = Integer.getInteger("orion.raid.rebuildRounds", 1);
+        for (int round = 0; round < rounds; round++) {
+            for (RaidLevel level : new RaidLevel[] {RaidLevel.RAID5, RaidLevel.RAID6, RaidLevel.RAID1, RaidLevel.RAID10}) {
+                int n = switch (level) {
+                    case RAID6 -> 5;
+                    case RAID1 -> 4; // a 4-way mirror, so its 2 MiB hold two model regions
+                    default -> 4;
+                };
+                long data = level == RaidLevel.RAID1 ? 4L << 20 : DATA;
+                try (BdevHost host = BdevHost.start(2, 32 << 20); Devs d = new Devs("w", n + 1, META + data)) {
+                    try (MdArray a = create(host, d, level, n, 1, 2L << 20)) {
+                        a.start();
+                        assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                        d.err[2].inject(new ErrorBdev.Rule(ErrorBdev.ALL_OPS, ErrorBdev.Kind.FAIL, Errno.EIO, -1, 1.0, 0));
+                        runModel(host, a.bdev(), 0, 500, 100 + round);
+                        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                        while (a.progress() == null || !a.progress().kind().equals("rebuild")) {
+                            assertTrue(System.nanoTime() < end, level + ": no rebuild started");
+                            Thread.sleep(5);
+                        }
+                        runModel(host, a.bdev(), 2L << 20, 2500, 200 + round);
+                        assertTrue(a.progress().running() || a.progress().percent() == 100.0);
+                        assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                        assertEquals(0, a.bdev().failedMask(), level + " round " + round);
+                        assertSynced(host, a.bdev());
+                    }
+                }
             }
         }
     }
