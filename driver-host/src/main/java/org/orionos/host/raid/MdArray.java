@@ -115,6 +115,13 @@ public final class MdArray implements AutoCloseable {
     private final long syncBytesPerSec;
     private volatile Progress progress;
     private volatile boolean closing;
+    /**
+     * While a host serves the array its superblocks say "not clean" (resync_offset 0, md's active
+     * state), written before the array is handed out; a clean close flushes every member and then
+     * records the real resync_offset. After a crash (kill -9) the next assembly resyncs, as md
+     * without a bitmap does, so parity torn by an interrupted stripe write is made consistent.
+     */
+    private volatile boolean dirty;
     /** Whether a failed member is rebuilt onto a spare right away (off in offline tools). */
     private volatile boolean autoRebuild = true;
     /** Events and dev_roles as last written: the array-wide part of every superblock (worker thread). */
@@ -509,8 +516,12 @@ public final class MdArray implements AutoCloseable {
                 a.addDevice(d, found.get(d));
             }
             a.untrusted.addAll(stale);
+            if (background && fresh.resyncOffset != MdSuperblock1.MAX_SECTOR) {
+                LOG.warn("{}: not shut down cleanly (or never resynced): resync from sector {}", name, fresh.resyncOffset);
+            }
             // Every start raises the event count, so a device absent now is recognisably stale next time.
             a.events++;
+            a.dirty = background;
             a.writeAll("assembled");
             for (BlockDevice d : spareList) {
                 a.addSpare(d);
@@ -567,6 +578,8 @@ public final class MdArray implements AutoCloseable {
 
     /** Starts background work (listener, initial resync) of a freshly created array. */
     public void start() {
+        dirty = true;
+        writeAll("in use");
         worker.execute(() -> startBackground(null, List.of()));
     }
 
@@ -733,18 +746,12 @@ public final class MdArray implements AutoCloseable {
                 return -Errno.EINTR;
             }
             int r = await(raid.syncStripe(ctx, s, mode), "raid " + kind, name);
-            long now = System.nanoTime();
-            progress = new Progress(kind, target, s + 1 - from, to - from, bytesPerStripe, start, now, s + 1 < to);
             if (r < 0) {
-                progress = new Progress(kind, target, s - from, to - from, bytesPerStripe, start, now, false);
+                progress = new Progress(kind, target, s - from, to - from, bytesPerStripe, start, System.nanoTime(), false);
                 LOG.warn("{}: {} stopped at stripe {}: {}", name, kind, s, Errno.name(r));
                 return r;
             }
             mismatches += r;
-            if (now - lastLog > 2_000_000_000L) {
-                LOG.info("{}: {}", name, progress);
-                lastLog = now;
-            }
             if (s + 1 - lastCheckpoint >= Math.max(1, (to - from) / 20)) {
                 checkpoint.at(s + 1);
                 lastCheckpoint = s + 1;
@@ -759,6 +766,12 @@ public final class MdArray implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     return -Errno.EINTR;
                 }
+            }
+            long now = System.nanoTime();
+            progress = new Progress(kind, target, s + 1 - from, to - from, bytesPerStripe, start, now, s + 1 < to);
+            if (now - lastLog > 2_000_000_000L) {
+                LOG.info("{}: {}", name, progress);
+                lastLog = now;
             }
         }
         return mismatches;
@@ -933,7 +946,7 @@ public final class MdArray implements AutoCloseable {
                 pos = bitmapPos(sb);
                 sb.events = events;
                 sb.devRoles = devRoles.clone();
-                sb.resyncOffset = resyncOffset;
+                sb.resyncOffset = dirty ? 0 : resyncOffset;
                 sb.utime = MdSuperblock1.mdTime(Instant.now());
                 sb.encode(buf);
             }
@@ -1080,10 +1093,42 @@ public final class MdArray implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (dirty) {
+            // Data first, then the clean mark: a clean superblock must never precede the writes it vouches for.
+            List<BlockDevice> targets;
+            synchronized (this) {
+                targets = new ArrayList<>(devices);
+            }
+            boolean flushed = true;
+            for (BlockDevice d : targets) {
+                if (raidMemberOrSpare(d)) {
+                    try {
+                        await(host.client().flush(d), "flush", d.name());
+                    } catch (ErrnoException e) {
+                        flushed = false;
+                        LOG.warn("{}: flush of {} at close failed: {}", name, d.name(), e.getMessage());
+                    }
+                }
+            }
+            if (flushed) {
+                synchronized (this) {
+                    dirty = false;
+                    events++;
+                }
+                writeAll("clean shutdown");
+            }
+        }
         synchronized (this) {
             spareClaims.forEach(Claim::close);
             spareClaims.clear();
         }
+    }
+
+    /** Whether {@code d} is a device whose superblock is kept current (not faulty, not stale). */
+    private synchronized boolean raidMemberOrSpare(BlockDevice d) {
+        MdSuperblock1 sb = sbs.get(d);
+        int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+        return role != MdSuperblock1.MD_DISK_ROLE_FAULTY && !untrusted.contains(d);
     }
 
     /** Human-readable state for {@code orion raid status} and the log. */
