@@ -676,7 +676,7 @@ public final class MdArray implements AutoCloseable {
     private void resync() {
         long from = raid.syncUnitOfMemberSector(resyncOffset);
         long stripes = raid.syncStripes();
-        LOG.info("{}: initial resync from stripe {} of {}", name, from, stripes);
+        LOG.info("{}: resync from stripe {} of {}", name, from, stripes);
         long r = runSync("resync", name, from, stripes, RaidBdev.SYNC_REPAIR, s -> {
             synchronized (this) {
                 resyncOffset = raid.syncUnitMemberSector(s);

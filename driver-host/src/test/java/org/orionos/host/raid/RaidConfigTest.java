@@ -71,6 +71,28 @@ class RaidConfigTest {
         assertTrue(refused(two).getMessage().contains("\"f1\" is already a member of [[raid]] \"md0\""));
     }
 
+    /** RAID50 as md nests it: a level-0 [[raid]] whose members are two level-5 [[raid]] arrays. */
+    @Test
+    void raid50IsARaid0TableOverRaid5Tables() throws Exception {
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            t.append("[[bdev]]\nname = \"m").append(i).append("\"\ntype = \"memory\"\nsize = \"4M\"\n");
+        }
+        t.append("[[raid]]\nname = \"g0\"\nlevel = 5\nmembers = [\"m0\", \"m1\", \"m2\"]\nchunk = \"64K\"\n");
+        t.append("[[raid]]\nname = \"g1\"\nlevel = 5\nmembers = [\"m3\", \"m4\", \"m5\"]\nchunk = \"64K\"\n");
+        t.append("[[raid]]\nname = \"md50\"\nlevel = 0\nmembers = [\"g0\", \"g1\"]\nchunk = \"64K\"\n");
+        try (BdevHost host = BdevHost.start(2, 16 << 20)) {
+            host.build(ConfigLoader.parse(t.toString(), "t.toml"));
+            BlockDevice md50 = host.registry().get("md50");
+            // Each group: 3 x (4 MiB - 1 MiB) with one for parity = 6 MiB; the outer array gives up 1 MiB of each.
+            assertEquals(2L * (6 - 1) << 20, md50.sizeBytes());
+            RaidBdevTest.runModel(host, md50, 1500, 8, 77);
+            MdSuperblock1 outer = MdArray.readSuperblock(host.client(), host.registry().get("g1"));
+            assertEquals(0, outer.level);
+            assertEquals(1, outer.role());
+        }
+    }
+
     @Test
     void firstStartCreatesLaterStartsAssembleFromTheSuperblocks() throws Exception {
         String four = "\"f0\", \"f1\", \"f2\", \"f3\"";
