@@ -952,11 +952,24 @@ public final class MdArray implements AutoCloseable {
             }
             await(c.write(d, SB_POS, buf, 0), "write md superblock", d.name());
             if (pos >= 0) {
-                MemorySegment bm = a.allocate(4096, 4096);
+                MemorySegment head = a.allocate(4096, 4096);
+                await(c.read(d, pos, head), "read md bitmap", d.name());
+                MdBitmap b = MdBitmap.decode(head, d.name());
+                MemorySegment bm = a.allocate((b.byteSize() + 4095) / 4096 * 4096, 4096);
                 await(c.read(d, pos, bm), "read md bitmap", d.name());
-                MdBitmap b = MdBitmap.decode(bm, d.name());
+                boolean inUse = dirty;
                 b.events = events; // md keeps the bitmap's event count with the superblock's; behind it means stale
+                if (!inUse) {
+                    b.eventsCleared = events;
+                }
                 b.encode(bm);
+                // Orion does not track regions yet, so while the array is in use every bit is dirty: md (or
+                // orion) assembling it after a crash resyncs everything instead of trusting clean bits.
+                bm.asSlice(MdBitmap.HEADER_BYTES, (b.bits() + 7) / 8).fill(inUse ? (byte) 0xff : 0);
+                long tail = b.bits() % 8;
+                if (inUse && tail != 0) {
+                    bm.set(ValueLayout.JAVA_BYTE, MdBitmap.HEADER_BYTES + b.bits() / 8, (byte) ((1 << tail) - 1));
+                }
                 await(c.write(d, pos, bm, 0), "write md bitmap", d.name());
             }
             await(c.flush(d), "flush", d.name());

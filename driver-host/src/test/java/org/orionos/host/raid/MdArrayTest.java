@@ -399,9 +399,22 @@ class MdArrayTest {
                         c.read(d.mem[i], 0, crash[i]).get(30, TimeUnit.SECONDS);
                         assertEquals(0, MdSuperblock1.decode(crash[i].asSlice(4096, 4096), "m").resyncOffset,
                                 "in use: not clean on disk");
+                        MemorySegment bitmap = crash[i].asSlice(8192, 4096);
+                        MdBitmap bh = MdBitmap.decode(bitmap, "m");
+                        for (long k = 0; k < bh.bits(); k++) {
+                            assertTrue(MdBitmap.isDirty(bitmap, k), "in use: every bitmap region dirty");
+                        }
                     }
                 }
                 assertEquals(MdSuperblock1.MAX_SECTOR, MdArray.readSuperblock(c, d.err[0]).resyncOffset, "clean close");
+                MemorySegment bitmap = arena.allocate(4096, 4096);
+                c.read(d.mem[0], 8192, bitmap).get(10, TimeUnit.SECONDS);
+                MdBitmap bh = MdBitmap.decode(bitmap, "m0");
+                assertEquals(bh.events, MdArray.readSuperblock(c, d.err[0]).events);
+                assertEquals(bh.events, bh.eventsCleared);
+                for (long k = 0; k < bh.bits(); k++) {
+                    assertFalse(MdBitmap.isDirty(bitmap, k), "clean close: every bitmap region clean");
+                }
                 // The torn stripe: for RAID5 the parity chunk of stripe 7 (member 7 % 4 from the end), for RAID1 copy 1.
                 int torn = level == RaidLevel.RAID5 ? ((ParityGeometry) geometryOf(level, n)).parityDisk(7) : 1;
                 long at = META + 7 * CHUNK * 512L;
