@@ -518,6 +518,11 @@ public final class MdArray implements AutoCloseable {
             a.untrusted.addAll(stale);
             if (background && fresh.resyncOffset != MdSuperblock1.MAX_SECTOR) {
                 LOG.warn("{}: not shut down cleanly (or never resynced): resync from sector {}", name, fresh.resyncOffset);
+                if (raid.failedMask() != 0 && g instanceof ParityGeometry) {
+                    // md refuses to start a dirty degraded RAID5/6 (start_dirty_degraded); orion starts it and says why it is risky.
+                    LOG.warn("{}: dirty AND degraded: a stripe torn by the crash cannot be resynced without the missing member;"
+                            + " its reconstructed data may be wrong until the member is back or rebuilt", name);
+                }
             }
             // Every start raises the event count, so a device absent now is recognisably stale next time.
             a.events++;
