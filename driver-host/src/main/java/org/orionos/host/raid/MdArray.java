@@ -64,8 +64,14 @@ public final class MdArray implements AutoCloseable {
     /** Default rebuild/resync rate limit (md's speed_limit_max is 200 MB/s). */
     public static final long DEFAULT_SYNC_BYTES_PER_SEC = 200L << 20;
 
-    /** What to create. {@code layout} is an mdadm layout name or null for md's default. */
-    public record CreateOptions(RaidLevel level, String layout, int chunkSectors, boolean assumeClean) {
+    /**
+     * What to create. {@code layout} is an mdadm layout name or null for md's default;
+     * {@code bitmapChunkBytes} the bytes per write-intent bit (0: orion's default, 64 MiB).
+     */
+    public record CreateOptions(RaidLevel level, String layout, int chunkSectors, boolean assumeClean, int bitmapChunkBytes) {
+        public CreateOptions(RaidLevel level, String layout, int chunkSectors, boolean assumeClean) {
+            this(level, layout, chunkSectors, assumeClean, 0);
+        }
     }
 
     /** What the config or command line expects of an existing array (null/0: anything). */
@@ -128,6 +134,10 @@ public final class MdArray implements AutoCloseable {
     private long events;
     private int[] devRoles;
     private long resyncOffset;
+    /** The write-intent bitmap while a host uses the array (null without one: RAID0, offline, md arrays without a bitmap). */
+    private volatile WriteIntent intent;
+    /** How long a region must see no write before its bit is cleared (md's daemon_sleep). */
+    private volatile long bitmapPeriodNanos = MdBitmap.DEFAULT_DAEMON_SLEEP * 1_000_000_000L;
 
     private MdArray(String name, BdevHost host, RaidBdev raid, long dataOffsetSectors, long syncBytesPerSec) {
         this.name = name;
@@ -383,9 +393,11 @@ public final class MdArray implements AutoCloseable {
                 a.addSpare(d);
             }
             if (level != RaidLevel.RAID0) {
-                MdBitmap bm = MdNewArray.bitmap(g, uuid, ev, dataOffset, MdNewArray.DEFAULT_BITMAP_CHUNK);
+                MdBitmap bm = MdNewArray.bitmap(g, uuid, ev, dataOffset,
+                        o.bitmapChunkBytes() > 0 ? o.bitmapChunkBytes() : MdNewArray.DEFAULT_BITMAP_CHUNK);
                 for (BlockDevice d : all) {
-                    writeBitmap(c, d, bm, BITMAP_POS);
+                    // Every bit set while the initial resync is owed, so a crash during it resumes from the bits.
+                    writeBitmap(c, d, bm, BITMAP_POS, needsSync);
                 }
             }
             a.writeAll("create");
@@ -524,6 +536,9 @@ public final class MdArray implements AutoCloseable {
                             + " its reconstructed data may be wrong until the member is back or rebuilt", name);
                 }
             }
+            if (background) {
+                a.startIntent(fresh.resyncOffset != MdSuperblock1.MAX_SECTOR);
+            }
             // Every start raises the event count, so a device absent now is recognisably stale next time.
             a.events++;
             a.dirty = background;
@@ -583,6 +598,7 @@ public final class MdArray implements AutoCloseable {
 
     /** Starts background work (listener, initial resync) of a freshly created array. */
     public void start() {
+        startIntent(resyncOffset != MdSuperblock1.MAX_SECTOR);
         dirty = true;
         writeAll("in use");
         worker.execute(() -> startBackground(null, List.of()));
@@ -677,8 +693,16 @@ public final class MdArray implements AutoCloseable {
         }
     }
 
-    /** Worker: the initial resync of a new array (parity made consistent with the data), from resync_offset. */
+    /**
+     * Worker: the resync after a crash or of a new array (parity made consistent with the data):
+     * with a write-intent bitmap only the regions whose bit is set, else everything from resync_offset.
+     */
     private void resync() {
+        WriteIntent w = intent;
+        if (w != null) {
+            resyncRegions(w);
+            return;
+        }
         long from = raid.syncUnitOfMemberSector(resyncOffset);
         long stripes = raid.syncStripes();
         LOG.info("{}: resync from stripe {} of {}", name, from, stripes);
@@ -688,6 +712,29 @@ public final class MdArray implements AutoCloseable {
             }
             writeAll(null);
         });
+        if (r >= 0) {
+            synchronized (this) {
+                resyncOffset = MdSuperblock1.MAX_SECTOR;
+                events++;
+            }
+            writeAll("resync done");
+            LOG.info("{}: resync complete: {}", name, progress);
+        }
+    }
+
+    /** Worker: resyncs the regions whose bit was set at assembly, releasing each region's bit once it is in sync. */
+    private void resyncRegions(WriteIntent w) {
+        long[] dirtyRegions = w.dirtyRegions();
+        long unit = raid.syncUnitSpaceSectors();
+        long stripes = raid.syncStripes();
+        long[] ranges = new long[dirtyRegions.length * 2];
+        for (int i = 0; i < dirtyRegions.length; i++) {
+            long r = dirtyRegions[i];
+            ranges[2 * i] = Math.min(stripes, r * w.regionSectors() / unit);
+            ranges[2 * i + 1] = Math.min(stripes, ((r + 1) * w.regionSectors() + unit - 1) / unit);
+        }
+        LOG.info("{}: resync of {} dirty bitmap region(s) of {}", name, dirtyRegions.length, w.regions());
+        long r = runSync("resync", name, ranges, RaidBdev.SYNC_REPAIR, i -> w.release((int) dirtyRegions[i]));
         if (r >= 0) {
             synchronized (this) {
                 resyncOffset = MdSuperblock1.MAX_SECTOR;
@@ -729,30 +776,55 @@ public final class MdArray implements AutoCloseable {
 
     /** Runs sync steps over [from, to) in order, rate-limited; returns mismatches, or a negative errno. */
     private long runSync(String kind, String target, long from, long to, int mode, Checkpoint checkpoint) {
+        return runSync(kind, target, new long[] {from, to}, mode, checkpoint, i -> { });
+    }
+
+    /** As above over the ranges [ranges[2i], ranges[2i+1]), calling {@code rangeDone} with i after each. */
+    private long runSync(String kind, String target, long[] ranges, int mode, java.util.function.IntConsumer rangeDone) {
+        return runSync(kind, target, ranges, mode, s -> { }, rangeDone);
+    }
+
+    private long runSync(String kind, String target, long[] ranges, int mode, Checkpoint checkpoint,
+                         java.util.function.IntConsumer rangeDone) {
         long bytesPerStripe = raid.syncUnitIoBytes();
         long start = System.nanoTime();
-        progress = new Progress(kind, target, 0, to - from, bytesPerStripe, start, start, true);
+        long total = 0;
+        for (int i = 0; i < ranges.length; i += 2) {
+            total += ranges[i + 1] - ranges[i];
+        }
+        progress = new Progress(kind, target, 0, total, bytesPerStripe, start, start, true);
         raid.enterHomeOnly();
         try {
-            return syncLoop(kind, target, from, to, mode, checkpoint, bytesPerStripe, start);
+            long mismatches = 0;
+            long done = 0;
+            for (int i = 0; i < ranges.length; i += 2) {
+                long r = syncLoop(kind, target, ranges[i], ranges[i + 1], mode, checkpoint, bytesPerStripe, start, done, total);
+                if (r < 0) {
+                    return r;
+                }
+                mismatches += r;
+                done += ranges[i + 1] - ranges[i];
+                rangeDone.accept(i / 2);
+            }
+            return mismatches;
         } finally {
             raid.leaveHomeOnly();
         }
     }
 
     private long syncLoop(String kind, String target, long from, long to, int mode, Checkpoint checkpoint,
-                          long bytesPerStripe, long start) {
+                          long bytesPerStripe, long start, long before, long total) {
         long lastLog = start;
         long lastCheckpoint = from;
         long mismatches = 0;
         for (long s = from; s < to; s++) {
             if (closing) {
-                progress = new Progress(kind, target, s - from, to - from, bytesPerStripe, start, System.nanoTime(), false);
+                progress = new Progress(kind, target, before + s - from, total, bytesPerStripe, start, System.nanoTime(), false);
                 return -Errno.EINTR;
             }
             int r = await(raid.syncStripe(ctx, s, mode), "raid " + kind, name);
             if (r < 0) {
-                progress = new Progress(kind, target, s - from, to - from, bytesPerStripe, start, System.nanoTime(), false);
+                progress = new Progress(kind, target, before + s - from, total, bytesPerStripe, start, System.nanoTime(), false);
                 LOG.warn("{}: {} stopped at stripe {}: {}", name, kind, s, Errno.name(r));
                 return r;
             }
@@ -762,7 +834,7 @@ public final class MdArray implements AutoCloseable {
                 lastCheckpoint = s + 1;
             }
             // Rate limit: sleep until the bytes done so far fit the allowed rate.
-            long due = start + (long) ((s + 1 - from) * (double) bytesPerStripe / syncBytesPerSec * 1e9);
+            long due = start + (long) ((before + s + 1 - from) * (double) bytesPerStripe / syncBytesPerSec * 1e9);
             long ahead = due - System.nanoTime();
             if (ahead > 0) {
                 try {
@@ -773,7 +845,8 @@ public final class MdArray implements AutoCloseable {
                 }
             }
             long now = System.nanoTime();
-            progress = new Progress(kind, target, s + 1 - from, to - from, bytesPerStripe, start, now, s + 1 < to);
+            progress = new Progress(kind, target, before + s + 1 - from, total, bytesPerStripe, start, now,
+                    before + s + 1 - from < total);
             if (now - lastLog > 2_000_000_000L) {
                 LOG.info("{}: {}", name, progress);
                 lastLog = now;
@@ -839,7 +912,7 @@ public final class MdArray implements AutoCloseable {
         long pos = bitmapPos(sb);
         if (pos >= 0) {
             MdBitmap bm = readBitmap(host.client(), devices.get(0), pos);
-            writeBitmap(host.client(), dev, bm, pos);
+            writeBitmap(host.client(), dev, bm, pos, false);
         }
         addSpare(dev);
         writeAll("spare " + dev.name() + " added");
@@ -918,18 +991,7 @@ public final class MdArray implements AutoCloseable {
 
     /** Writes every trusted device's superblock with the array-wide state; null reason: no log line. */
     private void writeAll(String reason) {
-        List<BlockDevice> targets = new ArrayList<>();
-        synchronized (this) {
-            for (BlockDevice d : devices) {
-                MdSuperblock1 sb = sbs.get(d);
-                int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
-                if (role == MdSuperblock1.MD_DISK_ROLE_FAULTY || untrusted.contains(d)) {
-                    continue; // md stops writing a faulty member's superblock; a stale one waits for its rebuild
-                }
-                targets.add(d);
-            }
-        }
-        for (BlockDevice d : targets) {
+        for (BlockDevice d : metadataTargets()) {
             try {
                 writeOne(d);
             } catch (ErrnoException e) {
@@ -939,6 +1001,87 @@ public final class MdArray implements AutoCloseable {
         if (reason != null) {
             LOG.info("{}: superblocks written ({}), events {}", name, reason, events);
         }
+    }
+
+    /** Devices whose superblock and bitmap are kept current. */
+    private synchronized List<BlockDevice> metadataTargets() {
+        List<BlockDevice> targets = new ArrayList<>();
+        for (BlockDevice d : devices) {
+            MdSuperblock1 sb = sbs.get(d);
+            int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+            if (role == MdSuperblock1.MD_DISK_ROLE_FAULTY || untrusted.contains(d)) {
+                continue; // md stops writing a faulty member's superblock; a stale one waits for its rebuild
+            }
+            targets.add(d);
+        }
+        return targets;
+    }
+
+    /**
+     * Loads the write-intent bitmap from a current member and installs it: from here every write
+     * into a clean region sets its bit on disk first. With {@code resyncOwed} the set bits are held
+     * until the resync has visited their regions; a bitmap older than the superblocks is not
+     * trusted and every bit is set (full resync).
+     */
+    private void startIntent(boolean resyncOwed) {
+        BlockDevice src = null;
+        long pos = -1;
+        synchronized (this) {
+            for (BlockDevice d : devices) {
+                MdSuperblock1 sb = sbs.get(d);
+                if (raid.geometry().level() != RaidLevel.RAID0 && bitmapPos(sb) >= 0 && !untrusted.contains(d)
+                        && sb.events == events && sb.devNumber < devRoles.length && devRoles[sb.devNumber] >= 0
+                        && devRoles[sb.devNumber] < raid.geometry().raidDisks()) {
+                    src = d;
+                    pos = bitmapPos(sb);
+                    break;
+                }
+            }
+        }
+        if (src == null) {
+            return;
+        }
+        BdevClient c = host.client();
+        try (Arena a = Arena.ofShared()) {
+            MdBitmap b = readBitmap(c, src, pos);
+            MemorySegment bits = a.allocate((b.byteSize() + 4095) / 4096 * 4096, 4096);
+            await(c.read(src, pos, bits), "read md bitmap", src.name());
+            if (Long.compareUnsigned(b.events, events) < 0 || (b.state & MdBitmap.BITMAP_STALE) != 0) {
+                LOG.warn("{}: bitmap on {} is stale (events {} < {}): every region is resynced", name, src.name(),
+                        b.events, events);
+                b.state &= ~MdBitmap.BITMAP_STALE;
+                for (long k = 0; k < b.bits(); k++) {
+                    MdBitmap.setDirty(bits, k, true);
+                }
+            }
+            WriteIntent w = new WriteIntent(name, b, bits, pos, c, this::metadataTargets,
+                    () -> raid.failedMask() == 0 && raid.recoveringMask() == 0, raid::intentReady, bitmapPeriodNanos);
+            if (resyncOwed) {
+                for (long k : w.dirtyRegions()) {
+                    w.hold((int) k);
+                }
+            }
+            intent = w;
+            raid.writeIntent(w);
+            w.start();
+            LOG.info("{}: write-intent bitmap: {} region(s) of {} KiB, {} dirty", name, w.regions(),
+                    w.regionSectors() / 2, w.dirtyRegions().length);
+        }
+    }
+
+    /** How long a region must see no write before its bitmap bit is cleared (md's daemon_sleep, default 5 s). */
+    public void bitmapPeriod(Duration d) {
+        bitmapPeriodNanos = d.toNanos();
+        WriteIntent w = intent;
+        if (w != null) {
+            w.period(d.toNanos());
+        }
+    }
+
+    /** Regions whose write-intent bit is set now (-1 without a bitmap in use). */
+    public long dirtyRegions() {
+        WriteIntent w = intent;
+        return w == null ? -1 : w.dirtyRegions().length;
     }
 
     private void writeOne(BlockDevice d) {
@@ -956,26 +1099,19 @@ public final class MdArray implements AutoCloseable {
                 sb.encode(buf);
             }
             await(c.write(d, SB_POS, buf, 0), "write md superblock", d.name());
-            if (pos >= 0) {
+            WriteIntent w = intent;
+            if (pos >= 0 && w != null) {
+                // md keeps the bitmap's event count with the superblock's (behind it means stale); a clean
+                // close clears every bit, the data having been flushed first.
+                w.writeTo(d, events, !dirty);
+            } else if (pos >= 0) {
+                // No bitmap in use (offline tools): only the event count moves, the bits keep what a resync owes.
                 MemorySegment head = a.allocate(4096, 4096);
                 await(c.read(d, pos, head), "read md bitmap", d.name());
                 MdBitmap b = MdBitmap.decode(head, d.name());
-                MemorySegment bm = a.allocate((b.byteSize() + 4095) / 4096 * 4096, 4096);
-                await(c.read(d, pos, bm), "read md bitmap", d.name());
-                boolean inUse = dirty;
-                b.events = events; // md keeps the bitmap's event count with the superblock's; behind it means stale
-                if (!inUse) {
-                    b.eventsCleared = events;
-                }
-                b.encode(bm);
-                // Orion does not track regions yet, so while the array is in use every bit is dirty: md (or
-                // orion) assembling it after a crash resyncs everything instead of trusting clean bits.
-                bm.asSlice(MdBitmap.HEADER_BYTES, (b.bits() + 7) / 8).fill(inUse ? (byte) 0xff : 0);
-                long tail = b.bits() % 8;
-                if (inUse && tail != 0) {
-                    bm.set(ValueLayout.JAVA_BYTE, MdBitmap.HEADER_BYTES + b.bits() / 8, (byte) ((1 << tail) - 1));
-                }
-                await(c.write(d, pos, bm, 0), "write md bitmap", d.name());
+                b.events = events;
+                b.encode(head);
+                await(c.write(d, pos, head, 0), "write md bitmap", d.name());
             }
             await(c.flush(d), "flush", d.name());
         }
@@ -989,13 +1125,16 @@ public final class MdArray implements AutoCloseable {
         }
     }
 
-    /** Writes a bitmap header with every bit clean. */
-    private static void writeBitmap(BdevClient c, BlockDevice d, MdBitmap b, long pos) {
+    /** Writes a bitmap header with every bit clean, or every bit set. */
+    private static void writeBitmap(BdevClient c, BlockDevice d, MdBitmap b, long pos, boolean allDirty) {
         try (Arena a = Arena.ofShared()) {
             long len = (b.byteSize() + 4095) / 4096 * 4096;
             MemorySegment bm = a.allocate(len, 4096);
             bm.fill((byte) 0);
             b.encode(bm);
+            for (long k = 0; allDirty && k < b.bits(); k++) {
+                MdBitmap.setDirty(bm, k, true);
+            }
             await(c.write(d, pos, bm, 0), "write md bitmap", d.name());
         }
     }
@@ -1110,6 +1249,10 @@ public final class MdArray implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        WriteIntent w = intent;
+        if (w != null) {
+            w.close(); // no bit changes from here; the clean close below clears them all after the flush
         }
         if (dirty) {
             // Data first, then the clean mark: a clean superblock must never precede the writes it vouches for.

@@ -81,6 +81,8 @@ public final class RaidBdev extends BlockDevice {
      * everything to the home reactor, where a sync unit can exclude the writes that overlap it.
      */
     private volatile boolean homeOnly;
+    /** md's write-intent bitmap while a host uses the array (null: none, e.g. offline tools or RAID0). */
+    private volatile WriteIntent intent;
     /** Channels, for the drain that follows setting {@link #homeOnly}. */
     private final java.util.concurrent.CopyOnWriteArrayList<Channel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -231,10 +233,16 @@ public final class RaidBdev extends BlockDevice {
         return (geometry.arraySectors() * SECTOR + syncUnitBytes() - 1) / syncUnitBytes();
     }
 
+    /** Resync-space sectors (md's bitmap space: member sectors, the array's for RAID10) per sync unit. */
+    long syncUnitSpaceSectors() {
+        return parity != null ? parity.chunkSectors() : syncUnitBytes() / SECTOR;
+    }
+
     /**
      * Copy levels: bytes of array space per sync unit (a chunk for RAID10, 1 MiB for RAID1); a unit
      * is contiguous on each copy's member. Parity levels sync whole chunk rows instead.
      */
+
     private long syncUnitBytes() {
         return chunkBytes > 0 ? chunkBytes : COPY_SYNC_UNIT;
     }
@@ -443,6 +451,34 @@ public final class RaidBdev extends BlockDevice {
         io.start(r);
     }
 
+    /** Installs (or with null removes) the write-intent bitmap every write must pass before it starts. */
+    void writeIntent(WriteIntent w) {
+        intent = w;
+    }
+
+    /** Bitmap thread: bits were written; every reactor resumes the writes parked waiting for them. */
+    void intentReady() {
+        for (Channel ch : channels) {
+            ch.ctx.reactor().execute(ch.resumeIntent);
+        }
+    }
+
+    /** The first resync-space sector a write at array bytes [off, off+len) touches (md's bitmap space). */
+    private long syncSpaceLo(long off) {
+        if (parity != null) {
+            return off / chunkBytes / parity.dataDisks() * parity.chunkSectors();
+        }
+        return off / SECTOR; // RAID1: member sectors are array sectors; RAID10: the bitmap covers the array
+    }
+
+    private long syncSpaceHi(long off, long len) {
+        long last = off + Math.max(1, len) - 1;
+        if (parity != null) {
+            return (last / chunkBytes / parity.dataDisks() + 1) * parity.chunkSectors() - 1;
+        }
+        return last / SECTOR;
+    }
+
     /** Runs {@code hook} when the array is closed, before its members are released (its manager stops there). */
     public void onClose(Runnable hook) {
         this.onClose = hook;
@@ -488,6 +524,28 @@ public final class RaidBdev extends BlockDevice {
         Io parked;
         /** The sync unit holding its lock (array bytes [syncLo, syncHi)), and whether it waits for writes to drain. */
         CopySync sync;
+        /** Writes waiting for their write-intent bits to reach the disk (linked by nextIntent). */
+        Io intentParked;
+        final Runnable resumeIntent = this::resumeIntent;
+
+        /** Reactor task: retries the writes parked for their bits; those still not ready park again. */
+        private void resumeIntent() {
+            Io list = intentParked;
+            intentParked = null;
+            while (list != null) {
+                Io io = list;
+                list = io.nextIntent;
+                io.nextIntent = null;
+                if (io.held.ready(io.regionLo, io.regionHi)) {
+                    io.submitting = true;
+                    io.dispatch();
+                    io.submitting = false;
+                } else {
+                    io.nextIntent = intentParked;
+                    intentParked = io;
+                }
+            }
+        }
 
         Channel(IoContext ctx) {
             this.ctx = ctx;
@@ -616,6 +674,11 @@ public final class RaidBdev extends BlockDevice {
         /** Copy levels during a sync: linked into the home channel's active writes, or parked behind the sync unit. */
         boolean tracked;
         Io nextActive;
+        /** The write-intent regions this write holds ([regionLo, regionHi]), and the bitmap it holds them in. */
+        WriteIntent held;
+        int regionLo;
+        int regionHi;
+        Io nextIntent;
         /** Background sync (no request): one of SYNC_*, the stripe, the result and who waits for it. */
         int sync;
         long syncStripe;
@@ -661,6 +724,28 @@ public final class RaidBdev extends BlockDevice {
                 }
             }
             submitting = true;
+            WriteIntent w = intent;
+            int op = r.op();
+            if (w != null && (op == BdevOp.WRITE || op == BdevOp.WRITE_ZEROES || op == BdevOp.TRIM)) {
+                long per = w.regionSectors();
+                held = w;
+                regionLo = (int) (syncSpaceLo(r.offset()) / per);
+                regionHi = (int) Math.min(w.regions() - 1, syncSpaceHi(r.offset(), r.length()) / per);
+                if (!w.enter(regionLo, regionHi)) {
+                    // A clean region: the bit must be on disk first; the bitmap thread resumes this write.
+                    nextIntent = ch.intentParked;
+                    ch.intentParked = this;
+                    submitting = false;
+                    return;
+                }
+            }
+            dispatch();
+            submitting = false;
+        }
+
+        /** Starts the request's member I/O (its write-intent bits, if any, are on disk). */
+        void dispatch() {
+            BdevRequest r = up;
             if (r.op() == BdevOp.FLUSH) {
                 flush();
             } else if (parity != null) {
@@ -680,7 +765,6 @@ public final class RaidBdev extends BlockDevice {
                 }
                 copyWrite();
             }
-            submitting = false;
         }
 
         /** A parked write whose sync unit completed. */
@@ -704,6 +788,10 @@ public final class RaidBdev extends BlockDevice {
                 return;
             }
             BdevRequest r = up;
+            if (held != null) {
+                held.exit(regionLo, regionHi); // every member write of this request has completed
+                held = null;
+            }
             if (direct) {
                 direct = false;
                 ch.directFinished++;
