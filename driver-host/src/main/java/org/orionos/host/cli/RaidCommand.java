@@ -1,6 +1,7 @@
 package org.orionos.host.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -13,10 +14,14 @@ import org.orionos.bindings.ErrnoException;
 import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.backend.FileBdev;
+import org.orionos.host.control.ControlClient;
+import org.orionos.host.control.ControlException;
 import org.orionos.host.raid.MdArray;
 import org.orionos.host.raid.MdSuperblock1;
 import org.orionos.host.raid.ParityLayout;
 import org.orionos.host.raid.RaidLevel;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -53,8 +58,17 @@ public final class RaidCommand implements Runnable {
             return spec.commandLine().getOut();
         }
 
+        /** A command that can ask a running host instead returns its exit code here; null: work offline. */
+        Integer live() {
+            return null;
+        }
+
         @Override
         public final Integer call() {
+            Integer l = live();
+            if (l != null) {
+                return l;
+            }
             try (BdevHost host = BdevHost.start(1, 16L << 20)) {
                 List<FileBdev> opened = new ArrayList<>();
                 try {
@@ -174,8 +188,72 @@ public final class RaidCommand implements Runnable {
 
     @Command(name = "status", description = "Show the array and each device's role and state, from the superblocks (mdadm --examine).")
     static final class Status extends Base {
-        @Parameters(arity = "1..*", paramLabel = "DEV")
+        @Parameters(arity = "1..*", paramLabel = "NAME|DEV",
+                description = "An array NAME on the running host, or the device paths of an array to examine offline.")
         List<Path> paths;
+
+        @Option(names = "--control-socket", paramLabel = "PATH",
+                description = "The running host's management socket (default: ${DEFAULT-VALUE}).")
+        Path controlSocket = ControlClient.DEFAULT_SOCKET;
+
+        @Option(names = "--json", description = "The running host's answer as JSON.")
+        boolean json;
+
+        /** One argument that is no file: the array of that name on the running host. */
+        @Override
+        Integer live() {
+            if (paths.size() != 1 || Files.exists(paths.get(0))) {
+                return null;
+            }
+            String name = paths.get(0).toString();
+            JsonNode s;
+            try {
+                s = ControlClient.call(controlSocket, "raid.status",
+                        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("name", name));
+            } catch (ControlException e) {
+                spec.commandLine().getErr().println("orion raid: " + name + " is no device path, and asking the host for"
+                        + " array " + name + " failed: " + e.getMessage());
+                spec.commandLine().getErr().flush();
+                return 1;
+            }
+            PrintWriter o = out();
+            if (json) {
+                o.println(s.toPrettyString());
+                o.flush();
+                return 0;
+            }
+            o.println("        Name : " + s.path("name").asText());
+            o.println("  Raid Level : " + s.path("level").asText());
+            o.println("Raid Devices : " + s.path("raid_devices").asInt());
+            if (!"raid1".equals(s.path("level").asText())) {
+                o.println("  Chunk Size : " + s.path("chunk_sectors").asInt() / 2 + "K");
+            }
+            o.println("  Array Size : " + s.path("size_bytes").asLong() + " bytes");
+            o.println("      Events : " + s.path("events").asLong());
+            o.println("       State : " + s.path("state").asText());
+            long dirty = s.path("bitmap_dirty_regions").asLong(-1);
+            o.println("      Bitmap : " + (dirty < 0 ? "none in use" : dirty + " dirty region(s)"));
+            JsonNode p = s.path("sync");
+            if (!p.isMissingNode()) {
+                long eta = p.path("eta_s").asLong();
+                String kind = p.path("kind").asText();
+                o.printf(Locale.ROOT, "%12s : %.1f%% complete (%d/%d units)%s, %.1f MB/s, ETA %d:%02d:%02d%s%n",
+                        Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + " Status", p.path("percent").asDouble(),
+                        p.path("done_units").asLong(), p.path("total_units").asLong(),
+                        "rebuild".equals(kind) ? " onto " + p.path("target").asText() : "", p.path("mb_per_s").asDouble(),
+                        eta / 3600, eta / 60 % 60, eta % 60, p.path("running").asBoolean() ? "" : " (finished or stopped)");
+            }
+            o.println("    Number   State");
+            for (JsonNode m : s.path("members")) {
+                o.printf(Locale.ROOT, "    %6d   %-10s %s%n", m.path("role").asInt(), m.path("state").asText(),
+                        m.path("device").isNull() ? "-" : m.path("device").asText());
+            }
+            for (JsonNode sp : s.path("spares")) {
+                o.printf(Locale.ROOT, "         -   %-10s %s%n", "spare", sp.asText());
+            }
+            o.flush();
+            return 0;
+        }
 
         @Override
         void run(BdevHost host, List<FileBdev> opened) {

@@ -161,6 +161,7 @@ public final class MdArray implements AutoCloseable {
             }
         });
         raid.onClose(this::stopBackground);
+        raid.array(this);
     }
 
     /** The array as a block device. */
@@ -1290,6 +1291,41 @@ public final class MdArray implements AutoCloseable {
         MdSuperblock1 sb = sbs.get(d);
         int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
         return role != MdSuperblock1.MD_DISK_ROLE_FAULTY && !untrusted.contains(d);
+    }
+
+    /** A member role's state: "active", "faulty", "rebuilding" or "missing". */
+    public record RoleState(int role, String device, String state) {
+    }
+
+    /** Per-role device and state, in role order. */
+    public List<RoleState> roles() {
+        RaidGeometry g = raid.geometry();
+        long failed = raid.failedMask();
+        long rec = raid.recoveringMask();
+        List<RoleState> out = new ArrayList<>();
+        for (int r = 0; r < g.raidDisks(); r++) {
+            BlockDevice d = raid.member(r);
+            String st = d == null ? "missing" : (failed & (1L << r)) != 0 ? "faulty" : (rec & (1L << r)) != 0 ? "rebuilding" : "active";
+            out.add(new RoleState(r, d == null ? null : d.name(), st));
+        }
+        return out;
+    }
+
+    /** md's array state words: "clean" or "active" (in use), plus "degraded", "recovering", "resyncing". */
+    public String state() {
+        StringBuilder b = new StringBuilder(dirty ? "active" : "clean");
+        if (raid.failedMask() != 0 && raid.recoveringMask() == 0) {
+            b.append(", degraded");
+        }
+        Progress p = progress;
+        if (p != null && p.running()) {
+            b.append(", ").append(switch (p.kind()) {
+                case "rebuild" -> "recovering";
+                case "resync" -> "resyncing";
+                default -> p.kind() + "ing";
+            });
+        }
+        return b.toString();
     }
 
     /** Human-readable state for {@code orion raid status} and the log. */

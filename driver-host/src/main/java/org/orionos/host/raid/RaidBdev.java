@@ -81,6 +81,8 @@ public final class RaidBdev extends BlockDevice {
      * everything to the home reactor, where a sync unit can exclude the writes that overlap it.
      */
     private volatile boolean homeOnly;
+    /** The md array this device belongs to (null for a bare RaidBdev). */
+    private volatile MdArray array;
     /** md's write-intent bitmap while a host uses the array (null: none, e.g. offline tools or RAID0). */
     private volatile WriteIntent intent;
     /** Channels, for the drain that follows setting {@link #homeOnly}. */
@@ -449,6 +451,15 @@ public final class RaidBdev extends BlockDevice {
         Io io = ch.io();
         io.direct = direct;
         io.start(r);
+    }
+
+    /** The md array (superblocks, background work) this device belongs to, or null. */
+    public MdArray array() {
+        return array;
+    }
+
+    void array(MdArray a) {
+        array = a;
     }
 
     /** Installs (or with null removes) the write-intent bitmap every write must pass before it starts. */

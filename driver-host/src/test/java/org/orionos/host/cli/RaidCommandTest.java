@@ -250,4 +250,56 @@ class RaidCommandTest {
     private static void assertFalse(boolean b) {
         assertTrue(!b);
     }
+    /**
+     * {@code orion raid status NAME} asks the running host over its management socket: state,
+     * roles and the rebuild's percent, rate and ETA while a rate-limited rebuild runs; an unknown
+     * name is refused naming the arrays there are.
+     */
+    @Test
+    void liveStatusOverTheManagementSocketShowsTheRebuild() throws Exception {
+        try (BdevHost host = BdevHost.start(1, 16L << 20);
+             org.orionos.host.control.ControlServer control = org.orionos.host.control.ControlServer.start(dir.resolve("c.sock"))) {
+            List<BlockDevice> devs = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                devs.add(new org.orionos.host.bdev.backend.MemoryBdev("f" + i, 9L << 20, 4096));
+            }
+            MdArray a = MdArray.create(host, "md0", new MdArray.CreateOptions(org.orionos.host.raid.RaidLevel.RAID5, null, 128, true),
+                    devs.subList(0, 4), devs.subList(4, 5), 4L << 20);
+            try {
+                host.registry().add(a.bdev());
+                control.publish(org.orionos.host.control.HostControl.handlers(host, null, "test"));
+                a.start();
+                a.fail(1);
+                long end = System.nanoTime() + 10_000_000_000L;
+                while ((a.progress() == null || !a.progress().running() || a.progress().doneStripes() == 0)
+                        && System.nanoTime() < end) {
+                    Thread.sleep(20);
+                }
+                Result r = orion("raid", "status", "md0", "--control-socket", dir.resolve("c.sock").toString());
+                assertEquals(0, r.rc(), r.err());
+                Map<String, String> f = fields(r.out());
+                assertEquals("raid5", f.get("Raid Level"), r.out());
+                assertEquals("active, recovering", f.get("State"), r.out());
+                assertTrue(f.get("Rebuild Status").matches("\\d+\\.\\d% complete \\(\\d+/128 units\\) onto f4, \\d+\\.\\d MB/s, ETA \\d+:\\d\\d:\\d\\d"),
+                        r.out());
+                assertTrue(r.out().contains("1   rebuilding f4"), r.out());
+                assertTrue(r.out().contains("0   active     f0"), r.out());
+                Result j = orion("raid", "status", "md0", "--json", "--control-socket", dir.resolve("c.sock").toString());
+                assertEquals(0, j.rc(), j.err());
+                com.fasterxml.jackson.databind.JsonNode s = new com.fasterxml.jackson.databind.ObjectMapper().readTree(j.out());
+                double pct = s.path("sync").path("percent").asDouble();
+                assertTrue(pct > 0 && pct < 100, j.out());
+                assertTrue(s.path("sync").path("mb_per_s").asDouble() > 0, j.out());
+                assertEquals("rebuild", s.path("sync").path("kind").asText(), j.out());
+                Result bad = orion("raid", "status", "md9", "--control-socket", dir.resolve("c.sock").toString());
+                assertEquals(1, bad.rc());
+                assertTrue(bad.err().contains("no RAID array named \"md9\" on this host (arrays: md0)"), bad.err());
+            } finally {
+                a.close();
+                for (BlockDevice d : devs) {
+                    d.close();
+                }
+            }
+        }
+    }
 }

@@ -545,6 +545,7 @@ class MdArrayTest {
                     reads[i] = d.err[i].count(BdevOp.READ);
                 }
                 try (MdArray a = MdArray.assemble(host, "md0", d.list(0, n), List.of(), null, FAST)) {
+                    a.bitmapPeriod(Duration.ofMillis(100));
                     assertTrue(a.awaitIdle(Duration.ofSeconds(30)));
                     assertEquals("resync", a.progress().kind(), level + ": " + a.progress());
                     assertEquals(1, a.progress().totalStripes(), level + ": one sync unit per region: " + a.progress());
