@@ -171,9 +171,9 @@ final class WriteIntent implements AutoCloseable {
     }
 
     private void loop() {
-        long nextSweep = System.nanoTime() + periodNanos;
+        long lastSweep = System.nanoTime();
         while (!closed) {
-            long wait = nextSweep - System.nanoTime();
+            long wait = lastSweep + periodNanos - System.nanoTime(); // re-read: the period may change
             if (!wanted && wait > 0) {
                 LockSupport.parkNanos(this, wait);
             }
@@ -182,9 +182,9 @@ final class WriteIntent implements AutoCloseable {
                     wanted = false;
                     setWanted();
                 }
-                if (System.nanoTime() - nextSweep >= 0) {
+                if (System.nanoTime() - (lastSweep + periodNanos) >= 0) {
                     sweep();
-                    nextSweep = System.nanoTime() + periodNanos;
+                    lastSweep = System.nanoTime();
                 }
             } catch (ErrnoException e) {
                 LOG.warn("{}: bitmap write failed: {}; retrying", name, e.getMessage());
