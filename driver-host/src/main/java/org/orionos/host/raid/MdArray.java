@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What md can express and orion does too: superblock at 4 KiB, internal bitmap 4 KiB after it,
  * roles and event counts, a spare's {@code recovery_offset} while it is being rebuilt, and
- * {@code resync_offset} while a new array is not yet in sync. Orion does not yet clean or use the
- * bitmap's bits (a stale member is rebuilt completely, never from the bitmap).
+ * {@code resync_offset} while a new array is not yet in sync, and the write-intent bitmap's bits
+ * while a host uses the array ({@link WriteIntent}): after a crash only dirty regions are resynced.
+ * A stale member is still rebuilt completely, never from the bitmap.
  */
 public final class MdArray implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MdArray.class);
@@ -124,8 +125,9 @@ public final class MdArray implements AutoCloseable {
     /**
      * While a host serves the array its superblocks say "not clean" (resync_offset 0, md's active
      * state), written before the array is handed out; a clean close flushes every member and then
-     * records the real resync_offset. After a crash (kill -9) the next assembly resyncs, as md
-     * without a bitmap does, so parity torn by an interrupted stripe write is made consistent.
+     * records the real resync_offset. After a crash (kill -9) the next assembly resyncs the regions
+     * the bitmap marks (everything without a bitmap, as md does), so parity torn by an interrupted
+     * stripe write is made consistent.
      */
     private volatile boolean dirty;
     /** Whether a failed member is rebuilt onto a spare right away (off in offline tools). */
@@ -530,7 +532,8 @@ public final class MdArray implements AutoCloseable {
             }
             a.untrusted.addAll(stale);
             if (background && fresh.resyncOffset != MdSuperblock1.MAX_SECTOR) {
-                LOG.warn("{}: not shut down cleanly (or never resynced): resync from sector {}", name, fresh.resyncOffset);
+                LOG.warn("{}: not shut down cleanly (or never resynced): {}", name, bitmapPos(fresh) >= 0
+                        ? "the write-intent bitmap's dirty regions are resynced" : "resync from sector " + fresh.resyncOffset);
                 if (raid.failedMask() != 0 && g instanceof ParityGeometry) {
                     // md refuses to start a dirty degraded RAID5/6 (start_dirty_degraded); orion starts it and says why it is risky.
                     LOG.warn("{}: dirty AND degraded: a stripe torn by the crash cannot be resynced without the missing member;"

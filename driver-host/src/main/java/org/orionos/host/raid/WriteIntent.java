@@ -257,19 +257,39 @@ final class WriteIntent implements AutoCloseable {
             }
             // The cleared regions' data must be durable before a clean bit vouches for it.
             for (BlockDevice d : targets.get()) {
-                MdArray.await(client.flush(d), "flush", d.name());
+                try {
+                    MdArray.await(client.flush(d), "flush", d.name());
+                } catch (ErrnoException e) {
+                    // Unflushed data must stay covered by its bit: keep every bit of this sweep set.
+                    LOG.warn("{}: flush of {} before clearing bits failed: {}", name, d.name(), e.getMessage());
+                    keepClearing();
+                    return;
+                }
             }
             header.eventsCleared = header.events;
             header.encode(image);
-            writeBlocks(0, lastBlock);
+            try {
+                writeBlocks(0, lastBlock);
+            } catch (ErrnoException e) {
+                keepClearing();
+                throw e;
+            }
             for (int r = 0; r < regions; r++) {
                 if (state.get(r) == CLEARING) {
                     state.set(r, CLEAN);
                 }
             }
         }
-        if (wanted) {
-            LockSupport.unpark(thread); // writes that saw CLEARING wait for the next loop turn
+        // Writes that saw CLEARING asked for their bits: the loop's next turn sets them.
+    }
+
+    /** Undoes a sweep that could not complete: its regions stay dirty (caller holds this). */
+    private void keepClearing() {
+        for (int r = 0; r < regions; r++) {
+            if (state.get(r) == CLEARING) {
+                MdBitmap.setDirty(image, r, true);
+                state.set(r, DIRTY);
+            }
         }
     }
 
@@ -277,12 +297,27 @@ final class WriteIntent implements AutoCloseable {
         return (MdBitmap.HEADER_BYTES + r / 8) / 4096;
     }
 
-    /** Writes image blocks [first, last] to every member and flushes them (caller holds this). */
+    /**
+     * Writes image blocks [first, last] to every member and flushes them (caller holds this). A
+     * member that fails it is left to the data path, which fails it on its own I/O; the bits must
+     * reach at least one member.
+     */
     private void writeBlocks(long first, long last) {
         MemorySegment part = image.asSlice(first * 4096, (last - first + 1) * 4096);
+        ErrnoException last0 = null;
+        int ok = 0;
         for (BlockDevice d : targets.get()) {
-            MdArray.await(client.write(d, pos + first * 4096, part, 0), "write md bitmap", d.name());
-            MdArray.await(client.flush(d), "flush md bitmap", d.name());
+            try {
+                MdArray.await(client.write(d, pos + first * 4096, part, 0), "write md bitmap", d.name());
+                MdArray.await(client.flush(d), "flush md bitmap", d.name());
+                ok++;
+            } catch (ErrnoException e) {
+                LOG.warn("{}: bitmap write to {} failed: {}", name, d.name(), e.getMessage());
+                last0 = e;
+            }
+        }
+        if (ok == 0 && last0 != null) {
+            throw last0;
         }
     }
 
