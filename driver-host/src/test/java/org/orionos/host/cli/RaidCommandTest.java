@@ -302,4 +302,118 @@ class RaidCommandTest {
             }
         }
     }
+    /**
+     * kill -9 of {@code orion serve} with a RAID5 in use: the write through NBD set the region's bit
+     * on disk (live status showed it) and the crash left it set; the next serve resyncs exactly the
+     * dirty regions and a clean stop leaves every bit clear.
+     */
+    @Test
+    void killMinus9LeavesTheWrittenRegionDirtyAndTheNextServeResyncsIt() throws Exception {
+        Path cfg = dir.resolve("orion.toml");
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            t.append("[[bdev]]\nname = \"f").append(i).append("\"\ntype = \"file\"\npath = \"")
+                    .append(dir.resolve("f" + i + ".img")).append("\"\nsize = \"8M\"\n");
+        }
+        t.append("[[raid]]\nname = \"md0\"\nlevel = 5\nmembers = [\"f0\", \"f1\", \"f2\", \"f3\"]\nchunk = \"64K\"\n");
+        t.append("[[nbd.listen]]\naddress = \"unix:").append(dir.resolve("nbd.sock")).append("\"\n");
+        t.append("[[nbd.export]]\nname = \"md0\"\n");
+        Files.writeString(cfg, t.toString());
+        Path sock = dir.resolve("control.sock");
+
+        Process p = serve(cfg, sock);
+        try {
+            awaitLine(p, "ready;");
+            // The initial resync's bits clear after md's daemon_sleep (5 s) without writes.
+            awaitDirty(sock, 0, 30);
+            Process io = new ProcessBuilder("qemu-io", "-f", "raw", "-c", "write -P 0x5a 1M 64k",
+                    "nbd+unix:///md0?socket=" + dir.resolve("nbd.sock")).redirectErrorStream(true).start();
+            String ioOut = new String(io.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(io.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, io.exitValue(), ioOut);
+            com.fasterxml.jackson.databind.JsonNode st = awaitDirty(sock, 1, 5);
+            assertEquals("active", st.path("state").asText(), st.toString());
+        } finally {
+            p.destroyForcibly(); // SIGKILL: no clean close
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        }
+        Map<String, String> x = examineBitmap(dir.resolve("f0.img"));
+        assertTrue(x.get("Bitmap").contains("1 dirty"), x.get(""));
+        assertEquals(examine(dir.resolve("f0.img")).get("Events"), x.get("Events"), x.get(""));
+
+        Process again = serve(cfg, sock);
+        try {
+            String log = awaitLine(again, "resync complete");
+            assertTrue(log.contains("md0: resync of 1 dirty bitmap region(s) of 1"), log);
+        } finally {
+            again.toHandle().destroy(); // SIGTERM: clean close
+            assertTrue(again.waitFor(60, TimeUnit.SECONDS));
+        }
+        x = examineBitmap(dir.resolve("f0.img"));
+        assertTrue(x.get("Bitmap").contains("0 dirty"), x.get(""));
+        Result check = orion("raid", "check", "md0", "--devices", dir.resolve("f0.img") + "," + dir.resolve("f1.img") + ","
+                + dir.resolve("f2.img") + "," + dir.resolve("f3.img"));
+        assertEquals(0, check.rc(), check.err());
+        assertTrue(check.out().contains("mismatch_cnt 0"), check.out());
+    }
+
+    private Process serve(Path cfg, Path sock) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                OrionMain.class.getName(), "serve", "--config", cfg.toString(), "--reactors", "1", "--control-socket",
+                sock.toString()).directory(dir.toFile()).redirectErrorStream(true).start();
+    }
+
+    /** Reads {@code p}'s output up to the first line containing {@code marker}; returns all of it. */
+    private static String awaitLine(Process p, String marker) throws IOException {
+        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder all = new StringBuilder();
+        String line;
+        while ((line = r.readLine()) != null) {
+            all.append(line).append('\n');
+            if (line.contains(marker)) {
+                Thread drain = new Thread(() -> {
+                    try {
+                        r.transferTo(java.io.Writer.nullWriter());
+                    } catch (IOException e) {
+                        // the process ended
+                    }
+                });
+                drain.setDaemon(true);
+                drain.start();
+                return all.toString();
+            }
+        }
+        throw new AssertionError("serve ended before \"" + marker + "\":\n" + all);
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode awaitDirty(Path sock, long dirty, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        com.fasterxml.jackson.databind.JsonNode s;
+        do {
+            s = org.orionos.host.control.ControlClient.call(sock, "raid.status",
+                    com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("name", "md0"));
+            if (s.path("bitmap_dirty_regions").asLong() == dirty) {
+                return s;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < end);
+        throw new AssertionError("bitmap never had " + dirty + " dirty region(s): " + s);
+    }
+
+    private Map<String, String> examineBitmap(Path member) throws IOException, InterruptedException {
+        Path bm = dir.resolve(member.getFileName() + ".bitmap");
+        try (FileChannel in = FileChannel.open(member, StandardOpenOption.READ);
+             FileChannel o = FileChannel.open(bm, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     StandardOpenOption.TRUNCATE_EXISTING)) {
+            in.transferTo(8192, (1 << 20) - 8192, o); // mdadm 4.2 -X wants the bitmap area as a file of its own
+        }
+        Process pr = new ProcessBuilder("mdadm", "-X", bm.toString()).redirectErrorStream(true).start();
+        String out = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(pr.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, pr.exitValue(), out);
+        Map<String, String> m = fields(out);
+        m.put("", out);
+        return m;
+    }
 }
