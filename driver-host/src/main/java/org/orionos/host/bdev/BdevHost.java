@@ -19,6 +19,8 @@ import org.orionos.host.config.BdevSpec;
 import org.orionos.host.config.LvmSpec;
 import org.orionos.host.lvm.LvmActivation;
 import org.orionos.host.config.OrionConfig;
+import org.orionos.host.config.RaidSpec;
+import org.orionos.host.raid.MdArray;
 import org.orionos.host.nvme.NvmeMultipathBdev;
 import org.orionos.host.nvme.NvmeNamespaceBdev;
 import org.orionos.uring.Reactor;
@@ -188,6 +190,7 @@ public final class BdevHost implements AutoCloseable {
             case BdevSpec.Delay d -> new DelayBdev(d.name(), registry.get(d.base()), d.readLatencyMicros(),
                     d.writeLatencyMicros(), d.flushLatencyMicros());
             case BdevSpec.Nvme v -> NvmeNamespaceBdev.open(v.name(), v.path());
+            case RaidSpec r -> MdArray.open(this, r).bdev();
             case BdevSpec.NvmeMultipath m -> NvmeMultipathBdev.open(m.name(), m.paths(),
                     NvmeMultipathBdev.Policy.parse(m.policy()));
         };

@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** A {@code [[bdev]]} entry: which backend, with what parameters. Validated when read. */
-public sealed interface BdevSpec {
+public sealed interface BdevSpec permits BdevSpec.Memory, BdevSpec.File, BdevSpec.Null, BdevSpec.Error,
+        BdevSpec.Delay, BdevSpec.Nvme, BdevSpec.NvmeMultipath, RaidSpec {
     /** Unique device name. */
     String name();
 

@@ -27,7 +27,7 @@ import org.orionos.bindings.ErrnoException;
  */
 public final class ConfigLoader {
     /** Top-level tables this version understands. */
-    private static final Set<String> TOP_LEVEL = Set.of("bdev", "nvme", "nbd", "lvm");
+    private static final Set<String> TOP_LEVEL = Set.of("bdev", "nvme", "nbd", "lvm", "raid");
 
     /** What {@code orion serve} runs without {@code --config}: a sparse file-backed disk under ./orion-data. */
     public static final String EMBEDDED_DEFAULT = """
@@ -90,6 +90,7 @@ public final class ConfigLoader {
         });
         List<BdevSpec> bdevs = readNvme(root.get("nvme"), source);
         bdevs.addAll(readBdevs(root.get("bdev"), source));
+        bdevs.addAll(RaidConfigReader.read(root.get("raid"), source));
         Map<String, Long> counts = new HashMap<>();
         bdevs.forEach(b -> counts.merge(b.name(), 1L, Long::sum));
         for (Map.Entry<String, Long> e : counts.entrySet()) {

@@ -10,6 +10,8 @@ import org.orionos.host.nbd.server.ListenAddress;
 import org.orionos.host.nbd.server.NbdServer;
 import org.orionos.host.nbd.server.NbdStats;
 import org.orionos.host.nbd.server.ServerExport;
+import org.orionos.host.raid.MdArray;
+import org.orionos.host.raid.RaidBdev;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -21,7 +23,8 @@ public final class HostControl {
 
     /**
      * {@code status}: the host (pid, version, reactors), its block devices with their claims,
-     * and the NBD server's listeners and exports with their counters.
+     * and the NBD server's listeners and exports with their counters; {@code raid.status}: one md
+     * array's state, members and rebuild/resync progress.
      *
      * @param nbd the NBD server, or null when none runs
      */
@@ -30,7 +33,55 @@ public final class HostControl {
         Map<String, ControlHandler> h = new LinkedHashMap<>();
         h.put("status", args -> status(host, nbd, version, started));
         h.putAll(org.orionos.host.lvm.LvmControl.handlers(host));
+        h.put("raid.status", args -> raidStatus(host, args.path("name").asText("")));
         return h;
+    }
+
+    /** {@code raid.status {name}}: an md array's state, roles, spares and background sync progress. */
+    static JsonNode raidStatus(BdevHost host, String name) {
+        MdArray a = host.registry().find(name).filter(d -> d instanceof RaidBdev r && r.array() != null)
+                .map(d -> ((RaidBdev) d).array()).orElse(null);
+        if (a == null) {
+            StringBuilder names = new StringBuilder();
+            for (BlockDevice d : host.registry().all()) {
+                if (d instanceof RaidBdev r && r.array() != null) {
+                    names.append(names.isEmpty() ? "" : ", ").append(d.name());
+                }
+            }
+            throw new IllegalArgumentException("no RAID array named \"" + name + "\" on this host (arrays: "
+                    + (names.isEmpty() ? "none" : names) + ")");
+        }
+        RaidBdev raid = a.bdev();
+        ObjectNode o = ControlServer.JSON.createObjectNode();
+        o.put("name", a.name());
+        o.put("level", raid.geometry().level().mdadmName());
+        o.put("raid_devices", raid.geometry().raidDisks());
+        o.put("chunk_sectors", raid.geometry().chunkSectors());
+        o.put("size_bytes", raid.sizeBytes());
+        o.put("events", a.events());
+        o.put("state", a.state());
+        o.put("bitmap_dirty_regions", a.dirtyRegions());
+        ArrayNode members = o.putArray("members");
+        for (MdArray.RoleState r : a.roles()) {
+            members.addObject().put("role", r.role()).put("device", r.device()).put("state", r.state());
+        }
+        ArrayNode spares = o.putArray("spares");
+        for (BlockDevice d : a.spares()) {
+            spares.add(d.name());
+        }
+        MdArray.Progress p = a.progress();
+        if (p != null) {
+            ObjectNode s = o.putObject("sync");
+            s.put("kind", p.kind());
+            s.put("target", p.target());
+            s.put("running", p.running());
+            s.put("done_units", p.doneStripes());
+            s.put("total_units", p.totalStripes());
+            s.put("percent", Math.round(p.percent() * 10) / 10.0);
+            s.put("mb_per_s", Math.round(p.mbPerSec() * 10) / 10.0);
+            s.put("eta_s", p.eta().toSeconds());
+        }
+        return o;
     }
 
     private static JsonNode status(BdevHost host, NbdServer nbd, String version, long started) {

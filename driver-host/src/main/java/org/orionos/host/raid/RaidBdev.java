@@ -1,6 +1,7 @@
 package org.orionos.host.raid;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
@@ -48,6 +49,7 @@ public final class RaidBdev extends BlockDevice {
 
     private final RaidGeometry geometry;
     private final ParityGeometry parity;
+    /** Per role; parity levels swap a role's device (a spare taking it over) on the home reactor only. */
     private final BlockDevice[] members;
     private final Claim[] claims;
     private final long dataOffset;
@@ -57,6 +59,34 @@ public final class RaidBdev extends BlockDevice {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicReference<IoContext> home = new AtomicReference<>();
     private volatile IntConsumer onMemberFailed = d -> { };
+    private volatile Runnable onClose;
+    /** Per role, bumped when a new device takes the role (home reactor only): tags member I/O with its device. */
+    private final int[] generation;
+    /**
+     * Roles being rebuilt (parity levels; written on the home reactor only): in sync in stripes below
+     * {@link #recoveryStripe}, lost at and above it. Every stripe operation reads both on the home
+     * reactor under the stripe's lock, so a rebuild step and a foreground write to one stripe never interleave.
+     */
+    private volatile long recovering;
+    /** First stripe not yet rebuilt on the {@link #recovering} roles; volatile so status readers see progress. */
+    private volatile long recoveryStripe;
+    /** Sync operations a {@link #syncStripe} request runs. */
+    public static final int SYNC_RECOVER = 1;
+    public static final int SYNC_CHECK = 2;
+    public static final int SYNC_REPAIR = 3;
+    /** RAID1's sync unit. */
+    private static final long COPY_SYNC_UNIT = 1 << 20;
+    /**
+     * Copy levels normally serve I/O on whichever reactor submits it; while a sync runs they route
+     * everything to the home reactor, where a sync unit can exclude the writes that overlap it.
+     */
+    private volatile boolean homeOnly;
+    /** The md array this device belongs to (null for a bare RaidBdev). */
+    private volatile MdArray array;
+    /** md's write-intent bitmap while a host uses the array (null: none, e.g. offline tools or RAID0). */
+    private volatile WriteIntent intent;
+    /** Channels, for the drain that follows setting {@link #homeOnly}. */
+    private final java.util.concurrent.CopyOnWriteArrayList<Channel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param members         one per md role; null for a missing member
@@ -72,6 +102,7 @@ public final class RaidBdev extends BlockDevice {
         this.geometry = geometry;
         this.parity = geometry instanceof ParityGeometry p ? p : null;
         this.members = members.clone();
+        this.generation = new int[members.length];
         this.dataOffset = dataOffsetBytes;
         this.chunkBytes = (long) geometry.chunkSectors() * SECTOR;
         this.redundancy = switch (geometry.level()) {
@@ -180,6 +211,205 @@ public final class RaidBdev extends BlockDevice {
         return (failed.get() & (1L << d)) == 0;
     }
 
+    /** Roles whose blocks in {@code stripe} cannot be trusted because they are still being rebuilt. */
+    private long recoveringAt(long stripe) {
+        long r = recovering;
+        return r != 0 && stripe >= recoveryStripe ? r : 0;
+    }
+
+    /** Roles being rebuilt (bit mask). */
+    public long recoveringMask() {
+        return recovering;
+    }
+
+    /** The first stripe (chunk row) not yet rebuilt on the recovering roles. */
+    public long recoveryStripe() {
+        return recoveryStripe;
+    }
+
+    /** Stripes (chunk rows) of each member: the unit of rebuild, check and repair. */
+    public long syncStripes() {
+        if (parity != null) {
+            return geometry.memberSectors() / geometry.chunkSectors();
+        }
+        return (geometry.arraySectors() * SECTOR + syncUnitBytes() - 1) / syncUnitBytes();
+    }
+
+    /** Resync-space sectors (md's bitmap space: member sectors, the array's for RAID10) per sync unit. */
+    long syncUnitSpaceSectors() {
+        return parity != null ? parity.chunkSectors() : syncUnitBytes() / SECTOR;
+    }
+
+    /**
+     * Copy levels: bytes of array space per sync unit (a chunk for RAID10, 1 MiB for RAID1); a unit
+     * is contiguous on each copy's member. Parity levels sync whole chunk rows instead.
+     */
+
+    private long syncUnitBytes() {
+        return chunkBytes > 0 ? chunkBytes : COPY_SYNC_UNIT;
+    }
+
+    /** Bytes one sync unit reads or writes over all members (for rates and progress). */
+    public long syncUnitIoBytes() {
+        return parity != null ? chunkBytes * members.length : syncUnitBytes() * geometry.copies();
+    }
+
+    /** The member sector below which sync units before {@code unit} lie on every member (md's recovery_offset). */
+    public long syncUnitMemberSector(long unit) {
+        return switch (geometry) {
+            case ParityGeometry p -> unit * p.chunkSectors();
+            case Raid10Geometry r -> unit * r.nearCopies() / r.raidDisks() * r.chunkSectors();
+            default -> unit * (COPY_SYNC_UNIT / SECTOR);
+        };
+    }
+
+    /** The first sync unit that may lie at or above member sector {@code sector} (rounded down: redoing is safe). */
+    public long syncUnitOfMemberSector(long sector) {
+        return switch (geometry) {
+            case ParityGeometry p -> sector / p.chunkSectors();
+            case Raid10Geometry r -> sector / r.chunkSectors() * r.raidDisks() / r.nearCopies();
+            default -> sector / (COPY_SYNC_UNIT / SECTOR);
+        };
+    }
+
+    /**
+     * Puts {@code dev} into role {@code role} (faulty or missing) and starts treating it as being
+     * rebuilt from stripe {@code fromStripe}: reads of later stripes reconstruct it, writes keep it
+     * current; {@link #syncStripe} with {@link #SYNC_RECOVER} rebuilds it stripe by stripe, in order.
+     * Parity levels only. Runs on the array's home reactor; the future completes there.
+     */
+    public CompletableFuture<Void> startRecovery(IoContext fallback, int role, BlockDevice dev, long fromStripe) {
+        if (redundancy == 0) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "raid rebuild", name(), "raid0 has no redundancy to rebuild from");
+        }
+        enterHomeOnly();
+        if (dev.sizeBytes() < dataOffset + geometry.memberSectors() * SECTOR) {
+            throw new ErrnoException(Errno.EINVAL, "raid add", dev.name(), dev.name() + " holds " + dev.sizeBytes()
+                    + " bytes; a member of " + name() + " needs " + (dataOffset + geometry.memberSectors() * SECTOR));
+        }
+        Claim c = dev.claim("raid " + name(), true, () -> markFailed(role, "member removed"));
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        IoContext h = homeOr(fallback);
+        h.reactor().execute(() -> {
+            if ((failed.get() & (1L << role)) == 0 || recovering != 0) {
+                c.close();
+                leaveHomeOnly();
+                f.completeExceptionally(new ErrnoException(Errno.EBUSY, "raid rebuild", name(), recovering != 0
+                        ? "a rebuild is already running; wait for it to finish" : "role " + role + " is not faulty"));
+                return;
+            }
+            if (claims[role] != null) {
+                claims[role].close();
+            }
+            claims[role] = c;
+            members[role] = dev;
+            generation[role]++;
+            recoveryStripe = fromStripe;
+            recovering = 1L << role;
+            // The role is lost above recoveryStripe through 'recovering' from here on, so it can leave 'failed'.
+            long cur;
+            do {
+                cur = failed.get();
+            } while (!failed.compareAndSet(cur, cur & ~(1L << role)));
+            f.complete(null);
+        });
+        return f;
+    }
+
+    /**
+     * Ends a rebuild: completes with true when it reached the last stripe (the roles are in sync
+     * everywhere), false when it stopped early (a rebuilt role failed, or the rebuild was abandoned):
+     * such a role stays, or becomes, faulty.
+     */
+    public CompletableFuture<Boolean> endRecovery(IoContext fallback) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        homeOr(fallback).reactor().execute(() -> {
+            long r = recovering;
+            boolean complete = recoveryStripe >= syncStripes() && (r & failed.get()) == 0;
+            recovering = 0;
+            leaveHomeOnly();
+            if (!complete) {
+                for (int d = 0; d < n(); d++) {
+                    if ((r & (1L << d)) != 0) {
+                        markFailed(d, "rebuild stopped at stripe " + recoveryStripe + " of " + syncStripes());
+                    }
+                }
+            }
+            f.complete(complete);
+        });
+        return f;
+    }
+
+    private int n() {
+        return members.length;
+    }
+
+    /**
+     * One background sync step on stripe (chunk row) {@code stripe}, under the stripe's lock on the
+     * home reactor: {@link #SYNC_RECOVER} rebuilds the recovering roles (the next stripe in order),
+     * {@link #SYNC_CHECK} compares P (and Q) with the data and completes with 1 on a mismatch,
+     * {@link #SYNC_REPAIR} also rewrites them. Completes with 0/1, or a negative errno.
+     */
+    public CompletableFuture<Integer> syncStripe(IoContext fallback, long stripe, int mode) {
+        if (redundancy == 0) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "raid sync", name(), "raid0 has no redundancy to check or rebuild");
+        }
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        IoContext h = homeOr(fallback);
+        h.reactor().execute(() -> {
+            Channel ch = (Channel) channel(h);
+            if (parity != null) {
+                ch.io().startSync(stripe, mode, f);
+            } else {
+                new CopySync(ch, stripe, mode, f).begin();
+            }
+        });
+        return f;
+    }
+
+    /**
+     * Copy levels: routes new I/O to the home reactor and waits until every I/O started on the
+     * direct path has finished, so a sync unit only ever races writes it can see. Management thread.
+     */
+    public void enterHomeOnly() {
+        if (parity != null) {
+            return;
+        }
+        homeOnly = true;
+        // Pairs with the reactors' started++ then homeOnly read (both volatile): either the reactor saw
+        // homeOnly and takes the home path, or its started count is visible here and is waited for.
+        long end = System.nanoTime() + 30_000_000_000L;
+        for (Channel ch : channels) {
+            while (ch.directStarted != ch.directFinished) {
+                if (System.nanoTime() > end) {
+                    throw new ErrnoException(Errno.ETIMEDOUT, "raid sync", name(), "I/O did not drain within 30 s");
+                }
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+    }
+
+    /** Copy levels: lets I/O run on any reactor again once no sync needs it on the home reactor. */
+    public void leaveHomeOnly() {
+        if (parity == null && recovering == 0) {
+            homeOnly = false;
+        }
+    }
+
+    private IoContext homeOr(IoContext fallback) {
+        IoContext h = home.get();
+        if (h == null && home.compareAndSet(null, fallback)) {
+            return fallback;
+        }
+        return home.get();
+    }
+
+    /** A stripe operation's member I/O cookie: the role and the generation of the device holding it. */
+    private long tag(int d) {
+        return d | (long) generation[d] << 8;
+    }
+
     private long memberOffset(long sector) {
         return dataOffset + sector * SECTOR;
     }
@@ -204,12 +434,74 @@ public final class RaidBdev extends BlockDevice {
                 return;
             }
         }
+        boolean direct = false;
+        if (parity == null) {
+            ch.directStarted++;
+            if (homeOnly) {
+                ch.directFinished++; // not on the direct path after all: balance the count the drain waits on
+                IoContext h = homeOr(r.context());
+                if (h != r.context()) {
+                    ch.handoff(r, h);
+                    return;
+                }
+            } else {
+                direct = true;
+            }
+        }
         Io io = ch.io();
+        io.direct = direct;
         io.start(r);
+    }
+
+    /** The md array (superblocks, background work) this device belongs to, or null. */
+    public MdArray array() {
+        return array;
+    }
+
+    void array(MdArray a) {
+        array = a;
+    }
+
+    /** Installs (or with null removes) the write-intent bitmap every write must pass before it starts. */
+    void writeIntent(WriteIntent w) {
+        intent = w;
+    }
+
+    /** Bitmap thread: bits were written; every reactor resumes the writes parked waiting for them. */
+    void intentReady() {
+        for (Channel ch : channels) {
+            ch.ctx.reactor().execute(ch.resumeIntent);
+        }
+    }
+
+    /** The first resync-space sector a write at array bytes [off, off+len) touches (md's bitmap space). */
+    private long syncSpaceLo(long off) {
+        if (parity != null) {
+            return off / chunkBytes / parity.dataDisks() * parity.chunkSectors();
+        }
+        return off / SECTOR; // RAID1: member sectors are array sectors; RAID10: the bitmap covers the array
+    }
+
+    private long syncSpaceHi(long off, long len) {
+        long last = off + Math.max(1, len) - 1;
+        if (parity != null) {
+            return (last / chunkBytes / parity.dataDisks() + 1) * parity.chunkSectors() - 1;
+        }
+        return last / SECTOR;
+    }
+
+    /** Runs {@code hook} when the array is closed, before its members are released (its manager stops there). */
+    public void onClose(Runnable hook) {
+        this.onClose = hook;
     }
 
     @Override
     public void close() {
+        Runnable h = onClose;
+        onClose = null;
+        if (h != null) {
+            h.run();
+        }
         releaseClaims();
     }
 
@@ -235,9 +527,49 @@ public final class RaidBdev extends BlockDevice {
         ParityEngine engine;
         MemorySegment zero;
         final MemberAddress addr = new MemberAddress();
+        /** Copy levels: I/Os started and finished on the direct path (written by this reactor only). */
+        volatile long directStarted;
+        volatile long directFinished;
+        /** Copy levels on the home reactor during a sync: writes in flight, and writes waiting for the sync unit. */
+        Io activeWrites;
+        Io parked;
+        /** The sync unit holding its lock (array bytes [syncLo, syncHi)), and whether it waits for writes to drain. */
+        CopySync sync;
+        /** Writes waiting for their write-intent bits to reach the disk (linked by nextIntent). */
+        Io intentParked;
+        final Runnable resumeIntent = this::resumeIntent;
+
+        /** Reactor task: retries the writes parked for their bits; those still not ready park again. */
+        private void resumeIntent() {
+            Io list = intentParked;
+            intentParked = null;
+            while (list != null) {
+                Io io = list;
+                list = io.nextIntent;
+                io.nextIntent = null;
+                if (io.held.ready(io.regionLo, io.regionHi)) {
+                    io.submitting = true;
+                    io.dispatch();
+                    io.submitting = false;
+                } else {
+                    io.nextIntent = intentParked;
+                    intentParked = io;
+                }
+            }
+        }
 
         Channel(IoContext ctx) {
             this.ctx = ctx;
+            channels.add(this);
+        }
+
+        boolean overlapsActiveWrite(long lo, long hi) {
+            for (Io w = activeWrites; w != null; w = w.nextActive) {
+                if (w.up.offset() < hi && w.up.offset() + w.up.length() > lo) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         Io io() {
@@ -348,13 +680,43 @@ public final class RaidBdev extends BlockDevice {
         int triedMask; // copy levels: copies already tried for this read
         /** Parity reads: members whose direct read failed; the stripe path reconstructs and repairs them. */
         long badMask;
+        /** Copy levels: started on the direct path (counted for the home-only drain). */
+        boolean direct;
+        /** Copy levels during a sync: linked into the home channel's active writes, or parked behind the sync unit. */
+        boolean tracked;
+        Io nextActive;
+        /** The write-intent regions this write holds ([regionLo, regionHi]), and the bitmap it holds them in. */
+        WriteIntent held;
+        int regionLo;
+        int regionHi;
+        Io nextIntent;
+        /** Background sync (no request): one of SYNC_*, the stripe, the result and who waits for it. */
+        int sync;
+        long syncStripe;
+        int syncResult;
+        CompletableFuture<Integer> syncDone;
 
         Io(Channel ch) {
             this.ch = ch;
         }
 
+        void startSync(long stripe, int mode, CompletableFuture<Integer> f) {
+            up = null;
+            sync = mode;
+            syncStripe = stripe;
+            syncResult = 0;
+            syncDone = f;
+            badMask = 0;
+            bounce = null;
+            data = null;
+            submitting = true;
+            parityStripe();
+            submitting = false;
+        }
+
         void start(BdevRequest r) {
             up = r;
+            sync = 0;
             status = 0;
             badMask = 0;
             triedMask = 0;
@@ -373,20 +735,98 @@ public final class RaidBdev extends BlockDevice {
                 }
             }
             submitting = true;
+            WriteIntent w = intent;
+            int op = r.op();
+            if (w != null && (op == BdevOp.WRITE || op == BdevOp.WRITE_ZEROES || op == BdevOp.TRIM)) {
+                long per = w.regionSectors();
+                held = w;
+                regionLo = (int) (syncSpaceLo(r.offset()) / per);
+                regionHi = (int) Math.min(w.regions() - 1, syncSpaceHi(r.offset(), r.length()) / per);
+                if (!w.enter(regionLo, regionHi)) {
+                    // A clean region: the bit must be on disk first; the bitmap thread resumes this write.
+                    nextIntent = ch.intentParked;
+                    ch.intentParked = this;
+                    submitting = false;
+                    return;
+                }
+            }
+            dispatch();
+            submitting = false;
+        }
+
+        /** Starts the request's member I/O (its write-intent bits, if any, are on disk). */
+        void dispatch() {
+            BdevRequest r = up;
             if (r.op() == BdevOp.FLUSH) {
                 flush();
             } else if (parity != null) {
                 parityStart();
             } else if (r.op() == BdevOp.READ) {
                 copyRead();
+            } else if (!direct && r.op() == BdevOp.WRITE && ch.sync != null
+                    && r.offset() < ch.sync.hi && r.offset() + r.length() > ch.sync.lo) {
+                // A sync unit holds this range: wait behind it (restarted when it completes).
+                nextActive = ch.parked;
+                ch.parked = this;
             } else {
+                if (!direct && r.op() == BdevOp.WRITE) {
+                    tracked = true;
+                    nextActive = ch.activeWrites;
+                    ch.activeWrites = this;
+                }
                 copyWrite();
             }
-            submitting = false;
+        }
+
+        /** A parked write whose sync unit completed. */
+        void resumeParked() {
+            tracked = true;
+            nextActive = ch.activeWrites;
+            ch.activeWrites = this;
+            copyWrite();
         }
 
         void finish(int st) {
+            if (sync != 0) {
+                CompletableFuture<Integer> f = syncDone;
+                int result = syncResult;
+                syncDone = null;
+                sync = 0;
+                nextFree = ch.freeIo;
+                ch.freeIo = this;
+                // Futures run their dependants inline: complete after the Io is back in the pool.
+                f.complete(st < 0 ? st : result);
+                return;
+            }
             BdevRequest r = up;
+            if (held != null) {
+                held.exit(regionLo, regionHi); // every member write of this request has completed
+                held = null;
+            }
+            if (direct) {
+                direct = false;
+                ch.directFinished++;
+            }
+            if (tracked) {
+                tracked = false;
+                Io prev = null;
+                for (Io w = ch.activeWrites; w != null; prev = w, w = w.nextActive) {
+                    if (w == this) {
+                        if (prev == null) {
+                            ch.activeWrites = nextActive;
+                        } else {
+                            prev.nextActive = nextActive;
+                        }
+                        break;
+                    }
+                }
+                nextActive = null;
+                CopySync cs = ch.sync;
+                if (cs != null && cs.waiting && !ch.overlapsActiveWrite(cs.lo, cs.hi)) {
+                    cs.waiting = false;
+                    cs.run();
+                }
+            }
             if (bounce != null) {
                 if (st == 0 && r.op() == BdevOp.READ) {
                     iovCopy(r, bounce, false);
@@ -433,8 +873,9 @@ public final class RaidBdev extends BlockDevice {
                 }
                 geometry.map(up.offset() / SECTOR, c, ch.addr);
                 int d = ch.addr.disk;
-                if (!ok(d)) {
-                    triedMask |= 1 << c;
+                if (!ok(d) || (recovering & (1L << d)) != 0
+                        && (up.offset() + up.length() - 1) / syncUnitBytes() >= recoveryStripe) {
+                    triedMask |= 1 << c; // faulty, or not yet rebuilt here
                     continue;
                 }
                 triedMask |= 1 << c;
@@ -530,9 +971,10 @@ public final class RaidBdev extends BlockDevice {
                 long pos = up.offset();
                 long end = pos + up.length();
                 MemberAddress a = ch.addr;
+                long lost = failed.get() | recoveringAt(pos / (parity.dataDisks() * chunkBytes));
                 for (long p = pos; p < end; ) {
                     parity.map(p / SECTOR, a);
-                    if (!ok(a.disk)) {
+                    if ((lost & (1L << a.disk)) != 0) {
                         parityStripe();
                         return;
                     }
@@ -583,6 +1025,155 @@ public final class RaidBdev extends BlockDevice {
     // ------------------------------------------------------------------------------ stripe engine
 
     /**
+     * One sync unit of a copy level (RAID1/10) on the home reactor: holds the unit's array range
+     * against writes (new ones park, running ones are waited for), reads every copy it can trust,
+     * then writes the first good copy where it is needed: to the roles being rebuilt (recover), or
+     * to copies that differ (repair; check only counts them). Management-rate work: allocated per unit.
+     */
+    private final class CopySync implements BdevCallback {
+        final Channel ch;
+        final long unit;
+        final int mode;
+        final CompletableFuture<Integer> done;
+        final long lo;
+        final long hi;
+        final int copies = geometry.copies();
+        final MemorySegment[] buf = new MemorySegment[copies];
+        final int[] disk = new int[copies];
+        final long[] sector = new long[copies];
+        final boolean[] readOk = new boolean[copies];
+        boolean waiting;
+        boolean writing;
+        int pending;
+        int result;
+        int status;
+
+        CopySync(Channel ch, long unit, int mode, CompletableFuture<Integer> done) {
+            this.ch = ch;
+            this.unit = unit;
+            this.mode = mode;
+            this.done = done;
+            this.lo = unit * syncUnitBytes();
+            this.hi = Math.min(lo + syncUnitBytes(), geometry.arraySectors() * SECTOR);
+        }
+
+        void begin() {
+            if (ch.sync != null) {
+                done.complete(-Errno.EBUSY); // one sync unit at a time per array
+                return;
+            }
+            ch.sync = this;
+            if (ch.overlapsActiveWrite(lo, hi)) {
+                waiting = true; // run() once the last overlapping write finishes
+                return;
+            }
+            run();
+        }
+
+        void run() {
+            long lost = failed.get() | (unit >= recoveryStripe ? recovering : 0);
+            pending = 1;
+            for (int c = 0; c < copies; c++) {
+                geometry.map(lo / SECTOR, c, ch.addr);
+                disk[c] = ch.addr.disk;
+                sector[c] = ch.addr.sector;
+                buf[c] = null;
+                readOk[c] = false;
+                if ((lost & (1L << disk[c])) != 0) {
+                    continue;
+                }
+                buf[c] = ch.ctx.buffers().allocate(hi - lo);
+                pending++;
+                BdevRequest m = ch.ctx.request();
+                m.prepareRead(memberOffset(sector[c]), hi - lo, buf[c], 0).callback(this, c);
+                members[disk[c]].submit(m);
+            }
+            step();
+        }
+
+        @Override
+        public void onComplete(BdevRequest m, int st) {
+            int c = (int) m.cookie();
+            m.release();
+            if (!writing) {
+                readOk[c] = st >= 0;
+            } else if (st < 0) {
+                markFailed(disk[c], "write error " + Errno.name(st) + " during sync");
+                status = -Errno.EIO;
+            }
+            step();
+        }
+
+        private void step() {
+            if (--pending > 0) {
+                return;
+            }
+            if (writing) {
+                finish(status);
+                return;
+            }
+            int src = -1;
+            for (int c = 0; c < copies && src < 0; c++) {
+                if (readOk[c]) {
+                    src = c;
+                }
+            }
+            if (src < 0) {
+                finish(-Errno.EIO);
+                return;
+            }
+            long targets = 0;
+            long rec = unit >= recoveryStripe ? recovering & ~failed.get() : 0;
+            for (int c = 0; c < copies; c++) {
+                boolean write = (rec & (1L << disk[c])) != 0 && mode == SYNC_RECOVER;
+                if (buf[c] != null && c != src && (!readOk[c] || buf[c].mismatch(buf[src]) >= 0)) {
+                    result = mode == SYNC_RECOVER ? result : 1;
+                    write |= mode == SYNC_REPAIR || !readOk[c]; // a failed read is rewritten, as md does
+                }
+                if (write) {
+                    targets |= 1L << c;
+                }
+            }
+            writing = true;
+            pending = 1;
+            for (int c = 0; c < copies; c++) {
+                if ((targets & (1L << c)) != 0) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareWrite(memberOffset(sector[c]), hi - lo, buf[src], 0, 0).callback(this, c);
+                    members[disk[c]].submit(m);
+                }
+            }
+            step();
+        }
+
+        private void finish(int st) {
+            for (int c = 0; c < copies; c++) {
+                if (buf[c] != null) {
+                    ch.ctx.buffers().release(buf[c]);
+                    buf[c] = null;
+                }
+            }
+            if (mode == SYNC_RECOVER && st == 0 && (recovering & failed.get()) != 0) {
+                st = -Errno.EIO; // the role being rebuilt failed
+            }
+            if (mode == SYNC_RECOVER && st == 0 && unit == recoveryStripe && recovering != 0) {
+                recoveryStripe = unit + 1; // before the unit's writes resume: they now find the role in sync
+            }
+            ch.sync = null;
+            Io p = ch.parked;
+            ch.parked = null;
+            while (p != null) {
+                Io next = p.nextActive;
+                p.nextActive = null;
+                p.resumeParked();
+                p = next;
+            }
+            done.complete(st < 0 ? st : result);
+        }
+    }
+
+    /**
      * One RAID5/6 stripe operation on the home reactor: holds the stripe's lock, reads what it
      * needs, reconstructs, computes parity, writes. Buffers cover the chunk rows {@code [lo, hi)}
      * the request touches and come from the reactor's buffer pool (recycled, never allocated per I/O).
@@ -613,6 +1204,13 @@ public final class RaidBdev extends BlockDevice {
         long writeMask;
         /** Members that failed I/O in this operation, and had not been marked faulty before. */
         long badMask;
+        /**
+         * Members whose blocks this operation does not hold valid bytes of: faulty when the plan was
+         * made, or whose read failed. Never widened by a member failing later: bytes read from a member
+         * that was in sync at planning time are still the stripe's truth, while the parity that would
+         * rebuild them may not have been read at all (reconstruct-write skips it).
+         */
+        long lost;
         boolean rmw;
 
         Stripe(Channel ch) {
@@ -623,9 +1221,13 @@ public final class RaidBdev extends BlockDevice {
 
         void begin(Io io) {
             this.io = io;
-            long pos = io.up.offset() / SECTOR;
-            long dataSectors = (long) parity.dataDisks() * parity.chunkSectors();
-            stripe = pos / dataSectors;
+            if (io.sync != 0) {
+                stripe = io.syncStripe;
+            } else {
+                long pos = io.up.offset() / SECTOR;
+                long dataSectors = (long) parity.dataDisks() * parity.chunkSectors();
+                stripe = pos / dataSectors;
+            }
             nextWaiter = null;
             for (Stripe s = ch.active; s != null; s = s.nextActive) {
                 if (s.stripe == stripe) {
@@ -667,6 +1269,10 @@ public final class RaidBdev extends BlockDevice {
 
         private void run() {
             Io o = io;
+            if (o.sync != 0) {
+                runSync(o);
+                return;
+            }
             int dd = parity.dataDisks();
             long chunk = chunkBytes;
             long stripeStart = stripe * dd * chunk;
@@ -695,14 +1301,14 @@ public final class RaidBdev extends BlockDevice {
             }
             badMask = o.badMask;
             rmw = false;
-            long bad = failed.get() | badMask;
+            lost = failed.get() | badMask | recoveringAt(stripe);
             readMask = 0;
-            if (Long.bitCount(bad) > redundancy) {
+            if (Long.bitCount(lost) > redundancy) {
                 done(-Errno.EIO);
                 return;
             }
-            if (!write || bad != 0) {
-                readMask = ~bad & ((1L << n) - 1); // reconstruct: read every survivor
+            if (!write || lost != 0) {
+                readMask = ~lost & ((1L << n) - 1); // reconstruct: read every survivor
             } else {
                 long rcw = 0;
                 long rmwMask = 0;
@@ -739,7 +1345,7 @@ public final class RaidBdev extends BlockDevice {
                     pending++;
                     BdevRequest m = ch.ctx.request();
                     m.prepareRead(memberOffset(stripe * parity.chunkSectors()) + lo, len, rmw ? old[d] : blk[d], 0)
-                            .callback(this, d);
+                            .callback(this, tag(d));
                     members[d].submit(m);
                 }
             }
@@ -748,8 +1354,12 @@ public final class RaidBdev extends BlockDevice {
 
         @Override
         public void onComplete(BdevRequest m, int st) {
-            int d = (int) m.cookie();
+            long cookie = m.cookie();
+            int d = (int) (cookie & 0xff);
             m.release();
+            if (st < 0 && phase == WRITING && (cookie >>> 8) != generation[d]) {
+                st = 0; // a write to the device that held this role before a spare took it over: no longer a member
+            }
             if (st < 0) {
                 if (phase == READING) {
                     badMask |= 1L << d; // reconstructed below, then rewritten
@@ -765,20 +1375,100 @@ public final class RaidBdev extends BlockDevice {
                 return;
             }
             if (phase == READING) {
-                long bad = failed.get() | badMask;
-                if (Long.bitCount(bad) > redundancy) {
+                lost |= badMask;
+                if (Long.bitCount(lost) > redundancy) {
                     done(-Errno.EIO);
                     return;
                 }
-                long survivors = ~bad & ((1L << n) - 1);
+                long survivors = ~lost & ((1L << n) - 1);
                 if ((readMask & badMask) != 0 && (rmw || (readMask & survivors) != survivors)) {
                     restartDegraded(); // the plan read too little to reconstruct the member that failed
+                    return;
+                }
+                if (io.sync != 0) {
+                    computeSync(io);
                     return;
                 }
                 compute();
                 return;
             }
             done(Long.bitCount(failed.get()) > redundancy ? -Errno.EIO : 0);
+        }
+
+        /** A sync step reads the whole chunk row of every member it can trust. */
+        private void runSync(Io o) {
+            phase = READING;
+            lo = 0;
+            hi = chunkBytes;
+            for (int d = 0; d < n; d++) {
+                wStart[d] = 0;
+                wEnd[d] = 0;
+                blk[d] = ch.ctx.buffers().allocate(chunkBytes);
+                old[d] = null;
+            }
+            rmw = false;
+            badMask = o.badMask;
+            lost = failed.get() | badMask | recoveringAt(stripe);
+            if (Long.bitCount(lost) > redundancy || (o.sync != SYNC_RECOVER && lost != 0)) {
+                done(-Errno.EIO); // check/repair need every member; a rebuild needs enough of them
+                return;
+            }
+            readMask = ~lost & ((1L << n) - 1);
+            phase = READING;
+            pending = 1;
+            for (int d = 0; d < n; d++) {
+                if ((readMask & (1L << d)) != 0) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareRead(memberOffset(stripe * parity.chunkSectors()), chunkBytes, blk[d], 0).callback(this, tag(d));
+                    members[d].submit(m);
+                }
+            }
+            step();
+        }
+
+        /** After a sync step's reads: rebuild lost roles, or compare (and fix) the parity. */
+        private void computeSync(Io o) {
+            long len = chunkBytes;
+            int pd = parity.parityDisk(stripe);
+            int qd = parity.qDisk(stripe);
+            writeMask = 0;
+            if (lost != 0) {
+                reconstruct(lost, len);
+                writeMask = lost & ~failed.get(); // the roles being rebuilt, and members whose read failed
+            } else {
+                MemorySegment p = ch.ctx.buffers().allocate(len);
+                MemorySegment q = qd >= 0 ? ch.ctx.buffers().allocate(len) : null;
+                MemorySegment oldP = blk[pd];
+                MemorySegment oldQ = qd >= 0 ? blk[qd] : null;
+                blk[pd] = p;
+                if (qd >= 0) {
+                    blk[qd] = q;
+                }
+                generate(len, pd, qd);
+                boolean mismatch = p.mismatch(oldP) >= 0 || (q != null && q.mismatch(oldQ) >= 0);
+                ch.ctx.buffers().release(oldP);
+                if (oldQ != null) {
+                    ch.ctx.buffers().release(oldQ);
+                }
+                if (mismatch) {
+                    o.syncResult = 1;
+                    if (o.sync == SYNC_REPAIR) {
+                        writeMask = (1L << pd) | (qd >= 0 ? 1L << qd : 0);
+                    }
+                }
+            }
+            phase = WRITING;
+            pending = 1;
+            for (int d = 0; d < n; d++) {
+                if ((writeMask & (1L << d)) != 0) {
+                    pending++;
+                    BdevRequest m = ch.ctx.request();
+                    m.prepareWrite(memberOffset(stripe * parity.chunkSectors()), len, blk[d], 0, 0).callback(this, tag(d));
+                    members[d].submit(m);
+                }
+            }
+            step();
         }
 
         /** A read failed during a partial read plan: read every survivor and reconstruct instead. */
@@ -792,7 +1482,6 @@ public final class RaidBdev extends BlockDevice {
         private void compute() {
             Io o = io;
             long len = hi - lo;
-            long bad = failed.get() | badMask;
             boolean write = o.up.op() == BdevOp.WRITE;
             int pd = parity.parityDisk(stripe);
             int qd = parity.qDisk(stripe);
@@ -800,8 +1489,8 @@ public final class RaidBdev extends BlockDevice {
             if (rmw) {
                 rmwCompute(o, len, pd, qd, rel0);
             } else {
-                if (bad != 0) {
-                    reconstruct(bad, len);
+                if (lost != 0) {
+                    reconstruct(lost, len);
                 }
                 if (!write) {
                     copyOut(o, rel0);
@@ -829,7 +1518,7 @@ public final class RaidBdev extends BlockDevice {
                     pending++;
                     BdevRequest m = ch.ctx.request();
                     m.prepareWrite(memberOffset(stripe * parity.chunkSectors()) + lo, len, blk[d], 0, fua)
-                            .callback(this, d);
+                            .callback(this, tag(d));
                     members[d].submit(m);
                 }
             }
@@ -987,6 +1676,12 @@ public final class RaidBdev extends BlockDevice {
             }
             releaseBuffers();
             Io o = io;
+            if (o.sync == SYNC_RECOVER && st == 0 && (recovering & failed.get()) != 0) {
+                st = -Errno.EIO; // the role being rebuilt failed a write: this rebuild is over
+            }
+            if (o.sync == SYNC_RECOVER && st == 0 && stripe == recoveryStripe && recovering != 0) {
+                recoveryStripe = stripe + 1; // under the stripe's lock: later operations on it trust the rebuilt role
+            }
             io = null;
             unlock();
             nextFree = ch.freeStripe;

@@ -1,0 +1,1362 @@
+package org.orionos.host.raid;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.BdevClient;
+import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.Claim;
+import org.orionos.host.bdev.IoContext;
+import org.orionos.host.config.RaidSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One md array on a running host: its {@link RaidBdev}, the md v1.2 superblock of every device
+ * (members and spares), and the background work md's kernel thread does: raising the event count
+ * and marking a member faulty when it fails, rebuilding onto a spare (or a member whose event count
+ * was stale at assembly), and the initial resync of a new array; plus {@code check}/{@code repair}.
+ *
+ * <p>Threads: everything here runs off the reactors. Metadata writes and the rebuild loop run on
+ * the array's own worker thread (one per array), which blocks on the block layer's futures; the
+ * reactors only post to it.
+ *
+ * <p>What md can express and orion does too: superblock at 4 KiB, internal bitmap 4 KiB after it,
+ * roles and event counts, a spare's {@code recovery_offset} while it is being rebuilt, and
+ * {@code resync_offset} while a new array is not yet in sync, and the write-intent bitmap's bits
+ * while a host uses the array ({@link WriteIntent}): after a crash only dirty regions are resynced.
+ * A stale member is still rebuilt completely, never from the bitmap.
+ */
+public final class MdArray implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MdArray.class);
+    private static final long SB_BYTES = MdSuperblock1.MAX_SB_SIZE;
+    private static final long SB_POS = MdSuperblock1.SUPER_OFFSET_1_2 * 512;
+    private static final long BITMAP_POS = (MdSuperblock1.SUPER_OFFSET_1_2 + MdNewArray.BITMAP_OFFSET) * 512;
+
+    /** Where {@code sb}'s internal bitmap starts (bytes), or -1 without one (md arrays may have none). */
+    private static long bitmapPos(MdSuperblock1 sb) {
+        if ((sb.featureMap & MdSuperblock1.MD_FEATURE_BITMAP_OFFSET) == 0) {
+            return -1;
+        }
+        return (MdSuperblock1.SUPER_OFFSET_1_2 + sb.bitmapOffset) * 512;
+    }
+    /** Default rebuild/resync rate limit (md's speed_limit_max is 200 MB/s). */
+    public static final long DEFAULT_SYNC_BYTES_PER_SEC = 200L << 20;
+
+    /**
+     * What to create. {@code layout} is an mdadm layout name or null for md's default;
+     * {@code bitmapChunkBytes} the bytes per write-intent bit (0: orion's default, 64 MiB).
+     */
+    public record CreateOptions(RaidLevel level, String layout, int chunkSectors, boolean assumeClean, int bitmapChunkBytes) {
+        public CreateOptions(RaidLevel level, String layout, int chunkSectors, boolean assumeClean) {
+            this(level, layout, chunkSectors, assumeClean, 0);
+        }
+    }
+
+    /** What the config or command line expects of an existing array (null/0: anything). */
+    public record Expect(RaidLevel level, int raidDisks, int chunkSectors) {
+    }
+
+    /** A background sync's progress: kind is "rebuild", "resync", "check" or "repair". */
+    public record Progress(String kind, String target, long doneStripes, long totalStripes, long bytesPerStripe,
+                           long startNanos, long nowNanos, boolean running) {
+        public double percent() {
+            return totalStripes == 0 ? 100 : 100.0 * doneStripes / totalStripes;
+        }
+
+        public double mbPerSec() {
+            double s = Math.max(1e-9, (nowNanos - startNanos) / 1e9);
+            return doneStripes * (double) bytesPerStripe / 1e6 / s;
+        }
+
+        /** Remaining time at the current rate. */
+        public Duration eta() {
+            double rate = doneStripes / Math.max(1e-9, (nowNanos - startNanos) / 1e9);
+            return rate <= 0 ? Duration.ZERO : Duration.ofMillis((long) ((totalStripes - doneStripes) / rate * 1000));
+        }
+
+        @Override
+        public String toString() {
+            Duration e = eta();
+            return String.format("%s onto %s: %.1f%% (%d/%d stripes), %.1f MB/s, ETA %d:%02d:%02d%s", kind, target,
+                    percent(), doneStripes, totalStripes, mbPerSec(), e.toHours(), e.toMinutesPart(), e.toSecondsPart(),
+                    running ? "" : " (stopped)");
+        }
+    }
+
+    private final String name;
+    private final BdevHost host;
+    private final IoContext ctx;
+    private final RaidBdev raid;
+    private final long dataOffsetSectors;
+    /** Every device carrying this array's superblock, with its own superblock (dev_number, device UUID). */
+    private final Map<BlockDevice, MdSuperblock1> sbs = new IdentityHashMap<>();
+    private final List<BlockDevice> devices = new ArrayList<>();
+    /** Devices whose superblock must not be brought up to date yet: stale members until their rebuild starts. */
+    private final List<BlockDevice> untrusted = new ArrayList<>();
+    private final Deque<BlockDevice> spares = new ArrayDeque<>();
+    private final List<Claim> spareClaims = new ArrayList<>();
+    private final ExecutorService worker;
+    private final long syncBytesPerSec;
+    private volatile Progress progress;
+    private volatile boolean closing;
+    /**
+     * While a host serves the array its superblocks say "not clean" (resync_offset 0, md's active
+     * state), written before the array is handed out; a clean close flushes every member and then
+     * records the real resync_offset. After a crash (kill -9) the next assembly resyncs the regions
+     * the bitmap marks (everything without a bitmap, as md does), so parity torn by an interrupted
+     * stripe write is made consistent.
+     */
+    private volatile boolean dirty;
+    /** Whether a failed member is rebuilt onto a spare right away (off in offline tools). */
+    private volatile boolean autoRebuild = true;
+    /** Events and dev_roles as last written: the array-wide part of every superblock (worker thread). */
+    private long events;
+    private int[] devRoles;
+    private long resyncOffset;
+    /** The write-intent bitmap while a host uses the array (null without one: RAID0, offline, md arrays without a bitmap). */
+    private volatile WriteIntent intent;
+    /** How long a region must see no write before its bit is cleared (md's daemon_sleep). */
+    private volatile long bitmapPeriodNanos = MdBitmap.DEFAULT_DAEMON_SLEEP * 1_000_000_000L;
+
+    private MdArray(String name, BdevHost host, RaidBdev raid, long dataOffsetSectors, long syncBytesPerSec) {
+        this.name = name;
+        this.host = host;
+        this.ctx = host.context(0);
+        this.raid = raid;
+        this.dataOffsetSectors = dataOffsetSectors;
+        this.syncBytesPerSec = syncBytesPerSec;
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "raid-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+        raid.onMemberFailed(role -> {
+            if (!closing) {
+                try {
+                    worker.execute(() -> memberFailed(role));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    LOG.debug("{}: closing; role {} failure not recorded", name, role);
+                }
+            }
+        });
+        raid.onClose(this::stopBackground);
+        raid.array(this);
+    }
+
+    /** The array as a block device. */
+    public RaidBdev bdev() {
+        return raid;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The current or last background sync, or null if none ran. */
+    public Progress progress() {
+        return progress;
+    }
+
+    /** Event count as last written to the superblocks. */
+    public synchronized long events() {
+        return events;
+    }
+
+    /** Devices waiting as hot spares. */
+    public synchronized List<BlockDevice> spares() {
+        return List.copyOf(spares);
+    }
+
+    // ------------------------------------------------------------------------------ reading metadata
+
+    /** The md v1.2 superblock of {@code dev}, or null when there is none (wrong magic). Throws when one is damaged. */
+    public static MdSuperblock1 readSuperblock(BdevClient c, BlockDevice dev) {
+        try (Arena a = Arena.ofShared()) {
+            MemorySegment buf = a.allocate(SB_BYTES, 4096);
+            await(c.read(dev, SB_POS, buf), "read md superblock", dev.name());
+            if (buf.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0) != MdSuperblock1.MD_SB_MAGIC) {
+                return null;
+            }
+            return MdSuperblock1.decode(buf, dev.name());
+        }
+    }
+
+    /** A description of another format's signature at the start of {@code dev}, or null (for refusing to overwrite). */
+    static String foreignSignature(BdevClient c, BlockDevice dev) {
+        try (Arena a = Arena.ofShared()) {
+            MemorySegment buf = a.allocate(4096, 4096);
+            await(c.read(dev, 0, buf), "read", dev.name());
+            ValueLayout.OfInt le32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            ValueLayout.OfShort le16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            if (buf.get(le32, 0) == MdSuperblock1.MD_SB_MAGIC) {
+                return "an md 1.1 superblock";
+            }
+            for (int s = 0; s < 4; s++) {
+                if (new String(buf.asSlice(s * 512L, 8).toArray(ValueLayout.JAVA_BYTE), java.nio.charset.StandardCharsets.US_ASCII)
+                        .equals("LABELONE")) {
+                    return "an LVM2 physical volume label";
+                }
+            }
+            if (buf.get(le16, 1024 + 56) == (short) 0xef53) {
+                return "an ext2/3/4 file system";
+            }
+            if (buf.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 0) == 0x58465342) {
+                return "an XFS file system";
+            }
+            if (buf.get(le16, 510) == (short) 0xaa55) {
+                return "a partition table (MBR/GPT)";
+            }
+            return null;
+        }
+    }
+
+    // ------------------------------------------------------------------------------ from the config
+
+    /**
+     * Brings up a {@code [[raid]]} table's array: assembled from its superblocks when its members
+     * carry them (the table must agree with them), created when none of its devices carries any;
+     * spares without a superblock are added. Background work (rebuild, resync) starts.
+     */
+    public static MdArray open(BdevHost host, RaidSpec spec) {
+        RaidLevel level = RaidLevel.ofMdLevel(spec.level());
+        BdevClient c = host.client();
+        List<BlockDevice> members = new ArrayList<>();
+        List<BlockDevice> spareDevs = new ArrayList<>();
+        List<BlockDevice> withSb = new ArrayList<>();
+        List<BlockDevice> newSpares = new ArrayList<>();
+        for (String m : spec.members()) {
+            BlockDevice d = host.registry().get(m);
+            members.add(d);
+            if (readSuperblock(c, d) != null) {
+                withSb.add(d);
+            }
+        }
+        for (String m : spec.spares()) {
+            BlockDevice d = host.registry().get(m);
+            spareDevs.add(d);
+            if (readSuperblock(c, d) != null) {
+                withSb.add(d);
+            } else {
+                newSpares.add(d);
+            }
+        }
+        if (withSb.isEmpty()) {
+            MdArray a = create(host, spec.name(), new CreateOptions(level, spec.layout(), spec.chunkSectors(), false),
+                    members, spareDevs, spec.syncBytesPerSec());
+            a.start();
+            return a;
+        }
+        for (BlockDevice d : members) {
+            if (!withSb.contains(d)) {
+                throw new ErrnoException(Errno.EINVAL, "raid assemble", spec.name(), "member " + d.name()
+                        + " carries no md superblock but other devices of " + spec.name() + " do; to rebuild onto a new"
+                        + " device list it under spares instead of members");
+            }
+        }
+        return assemble(host, spec.name(), withSb, newSpares, new Expect(level, spec.members().size(), spec.chunkSectors()),
+                spec.syncBytesPerSec());
+    }
+
+    // ------------------------------------------------------------------------------ create
+
+    /**
+     * Creates a new array: every request md would refuse (too few members, sizes that differ by more
+     * than 1%, a device already claimed, one carrying md metadata or another format's signature)
+     * is refused before anything is written; then superblocks (and bitmaps) go to members and spares.
+     */
+    public static MdArray create(BdevHost host, String name, CreateOptions o, List<BlockDevice> members,
+                                 List<BlockDevice> spareDevs, long syncBytesPerSec) {
+        int n = members.size();
+        RaidLevel level = o.level();
+        int min = switch (level) {
+            case RAID0 -> 1;
+            case RAID1, RAID10 -> 2;
+            case RAID5 -> 3;
+            case RAID6 -> 4;
+        };
+        if (n < min) {
+            throw new ErrnoException(Errno.EINVAL, "raid create", name, level.mdadmName() + " needs at least " + min
+                    + " members, " + n + " given");
+        }
+        if (level == RaidLevel.RAID0 && !spareDevs.isEmpty()) {
+            throw new ErrnoException(Errno.EINVAL, "raid create", name, "raid0 has no redundancy, so spares are useless; drop them");
+        }
+        List<BlockDevice> all = new ArrayList<>(members);
+        all.addAll(spareDevs);
+        for (int i = 0; i < all.size(); i++) {
+            for (int j = i + 1; j < all.size(); j++) {
+                if (all.get(i) == all.get(j)) {
+                    throw new ErrnoException(Errno.EINVAL, "raid create", name, all.get(i).name() + " is listed twice");
+                }
+            }
+            requireUnclaimed(all.get(i), name);
+        }
+        long dataOffset = MdNewArray.DEFAULT_DATA_OFFSET;
+        long smallest = Long.MAX_VALUE;
+        BlockDevice smallestDev = null;
+        for (BlockDevice d : members) {
+            long s = d.sizeBytes() / 512 - dataOffset;
+            if (s < smallest) {
+                smallest = s;
+                smallestDev = d;
+            }
+        }
+        if (smallest < 8) {
+            throw new ErrnoException(Errno.EINVAL, "raid create", smallestDev.name(), smallestDev.name() + " holds "
+                    + smallestDev.sizeBytes() + " bytes; a member needs more than the " + dataOffset * 512
+                    + "-byte metadata area");
+        }
+        for (BlockDevice d : members) {
+            long s = d.sizeBytes() / 512 - dataOffset;
+            if (s > smallest + smallest / 100) {
+                throw new ErrnoException(Errno.EINVAL, "raid create", name, "member sizes differ: " + d.name() + " has "
+                        + s + " data sectors, " + smallestDev.name() + " " + smallest
+                        + "; md would waste the difference; use members of equal size");
+            }
+        }
+        long[] sizes = new long[n];
+        Arrays.fill(sizes, smallest);
+        int chunk = level == RaidLevel.RAID1 ? 0 : o.chunkSectors();
+        RaidGeometry g = geometry(level, layoutNumber(level, o.layout()), chunk, sizes);
+        for (BlockDevice d : spareDevs) {
+            if (d.sizeBytes() / 512 - dataOffset < g.memberSectors()) {
+                throw new ErrnoException(Errno.EINVAL, "raid create", d.name(), "spare " + d.name() + " holds "
+                        + d.sizeBytes() + " bytes; members of this array need " + (dataOffset + g.memberSectors()) * 512);
+            }
+        }
+        BdevClient c = host.client();
+        for (BlockDevice d : all) {
+            MdSuperblock1 old = readSuperblock(c, d);
+            if (old != null) {
+                throw new ErrnoException(Errno.EBUSY, "raid create", d.name(), d.name() + " already carries an md superblock"
+                        + " of array " + old.setName + " (UUID " + HexFormat.of().formatHex(old.setUuid)
+                        + "); assemble that array, or wipe the device (mdadm --zero-superblock) before reusing it");
+            }
+            String sig = foreignSignature(c, d);
+            if (sig != null) {
+                throw new ErrnoException(Errno.EBUSY, "raid create", d.name(), d.name() + " holds " + sig
+                        + "; wipe it first (wipefs -a) if its contents are no longer needed");
+            }
+        }
+        BlockDevice[] roleDevs = members.toArray(new BlockDevice[0]);
+        RaidBdev raid = new RaidBdev(name, g, roleDevs, dataOffset * 512); // claims the members (refused if taken)
+        MdArray a = new MdArray(name, host, raid, dataOffset, syncBytesPerSec);
+        try {
+            SecureRandom rnd = new SecureRandom();
+            byte[] uuid = new byte[16];
+            rnd.nextBytes(uuid);
+            long[] dataSectors = new long[n];
+            for (int i = 0; i < n; i++) {
+                dataSectors[i] = members.get(i).sizeBytes() / 512 - dataOffset;
+            }
+            long ev = 1;
+            MdSuperblock1[] made = MdNewArray.superblocks(g, name, uuid, dataSectors, dataOffset, ev, Instant.now(), rnd);
+            int[] roles = new int[n + spareDevs.size()];
+            Arrays.fill(roles, MdSuperblock1.MD_DISK_ROLE_SPARE);
+            for (int i = 0; i < n; i++) {
+                roles[i] = i;
+            }
+            boolean needsSync = level != RaidLevel.RAID0 && !o.assumeClean();
+            a.events = ev;
+            a.devRoles = roles;
+            a.resyncOffset = needsSync ? 0 : MdSuperblock1.MAX_SECTOR;
+            for (int i = 0; i < n; i++) {
+                a.addDevice(members.get(i), made[i]);
+            }
+            for (int i = 0; i < spareDevs.size(); i++) {
+                BlockDevice d = spareDevs.get(i);
+                MdSuperblock1 sb = copyOf(made[0]);
+                sb.devNumber = n + i;
+                sb.dataSize = d.sizeBytes() / 512 - dataOffset;
+                rnd.nextBytes(sb.deviceUuid);
+                a.addDevice(d, sb);
+                a.addSpare(d);
+            }
+            if (level != RaidLevel.RAID0) {
+                MdBitmap bm = MdNewArray.bitmap(g, uuid, ev, dataOffset,
+                        o.bitmapChunkBytes() > 0 ? o.bitmapChunkBytes() : MdNewArray.DEFAULT_BITMAP_CHUNK);
+                for (BlockDevice d : all) {
+                    // Every bit set while the initial resync is owed, so a crash during it resumes from the bits.
+                    writeBitmap(c, d, bm, BITMAP_POS, needsSync);
+                }
+            }
+            a.writeAll("create");
+            LOG.info("{}: created {} over {} member(s) and {} spare(s), chunk {} KiB, {} bytes{}", name, level.mdadmName(), n,
+                    spareDevs.size(), chunk / 2, raid.sizeBytes(), needsSync ? "; initial resync pending" : "");
+            return a;
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------------------ assemble
+
+    /**
+     * Assembles the array whose superblocks {@code devs} carry. Roles come from the freshest
+     * superblock (highest event count); a device whose event count is behind it is not trusted: it
+     * is rebuilt into its role (or becomes a spare). {@code newSpares} without any superblock are
+     * added as spares. Refuses, naming the device, superblocks of different arrays, an array that
+     * differs from {@code expect}, two devices claiming one role, and too many missing roles.
+     */
+    public static MdArray assemble(BdevHost host, String name, List<BlockDevice> devs, List<BlockDevice> newSpares,
+                                   Expect expect, long syncBytesPerSec) {
+        return assemble(host, name, devs, newSpares, expect, syncBytesPerSec, true);
+    }
+
+    /**
+     * As {@link #assemble(BdevHost, String, List, List, Expect, long)}; without {@code background}
+     * no rebuild or resync starts (offline tools record state in the superblocks and leave the work
+     * to the next host that assembles the array).
+     */
+    public static MdArray assemble(BdevHost host, String name, List<BlockDevice> devs, List<BlockDevice> newSpares,
+                                   Expect expect, long syncBytesPerSec, boolean background) {
+        BdevClient c = host.client();
+        Map<BlockDevice, MdSuperblock1> found = new IdentityHashMap<>();
+        MdSuperblock1 fresh = null;
+        for (BlockDevice d : devs) {
+            requireUnclaimed(d, name);
+            MdSuperblock1 sb = readSuperblock(c, d);
+            if (sb == null) {
+                throw new ErrnoException(Errno.EINVAL, "raid assemble", d.name(), d.name() + " carries no md superblock,"
+                        + " but the other devices of " + name + " do; list it under spares to add it as a spare, or leave it out");
+            }
+            if (fresh != null && !Arrays.equals(sb.setUuid, fresh.setUuid)) {
+                throw new ErrnoException(Errno.EINVAL, "raid assemble", d.name(), d.name() + " belongs to array "
+                        + sb.setName + " (UUID " + HexFormat.of().formatHex(sb.setUuid) + "), not to "
+                        + fresh.setName + " (UUID " + HexFormat.of().formatHex(fresh.setUuid) + ")");
+            }
+            found.put(d, sb);
+            if (fresh == null || Long.compareUnsigned(sb.events, fresh.events) > 0) {
+                fresh = sb;
+            }
+        }
+        if (fresh == null) {
+            throw new ErrnoException(Errno.EINVAL, "raid assemble", name, "no devices given");
+        }
+        RaidLevel level = RaidLevel.ofMdLevel(fresh.level);
+        if (level == null) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "raid assemble", name, "md level " + fresh.level
+                    + " is not one orion builds (0, 1, 4/5, 6, 10)");
+        }
+        if (expect != null) {
+            if (expect.level() != null && expect.level() != level) {
+                throw new ErrnoException(Errno.EINVAL, "raid assemble", name, "the config says " + expect.level().mdadmName()
+                        + " but the superblocks say " + level.mdadmName() + "; fix the config");
+            }
+            if (expect.raidDisks() > 0 && expect.raidDisks() != fresh.raidDisks) {
+                throw new ErrnoException(Errno.EINVAL, "raid assemble", name, "the config lists " + expect.raidDisks()
+                        + " members but the superblocks say raid_disks = " + fresh.raidDisks + "; fix the config");
+            }
+            if (expect.chunkSectors() > 0 && level != RaidLevel.RAID1 && expect.chunkSectors() != fresh.chunksize) {
+                throw new ErrnoException(Errno.EINVAL, "raid assemble", name, "the config says chunk " + expect.chunkSectors() / 2
+                        + "K but the superblocks say " + fresh.chunksize / 2 + "K; fix the config");
+            }
+        }
+        int raidDisks = fresh.raidDisks;
+        BlockDevice[] roleDev = new BlockDevice[raidDisks];
+        List<BlockDevice> stale = new ArrayList<>();
+        List<BlockDevice> spareList = new ArrayList<>();
+        BlockDevice recoveringDev = null;
+        for (BlockDevice d : devs) {
+            MdSuperblock1 sb = found.get(d);
+            if (sb.dataOffset != fresh.dataOffset) {
+                throw new ErrnoException(Errno.EOPNOTSUPP, "raid assemble", d.name(), d.name() + " has data_offset "
+                        + sb.dataOffset + ", the array " + fresh.dataOffset + "; orion needs one data offset for all members");
+            }
+            int role = sb.devNumber < fresh.devRoles.length ? fresh.devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+            if (sb.events != fresh.events && role < raidDisks) {
+                LOG.warn("{}: {} has event count {}, the array {}: stale, it will be rebuilt, never trusted", name, d.name(),
+                        sb.events, fresh.events);
+                stale.add(d);
+                continue;
+            }
+            if (role == MdSuperblock1.MD_DISK_ROLE_FAULTY) {
+                LOG.warn("{}: {} is marked faulty in the array; left out (orion raid remove, then add, to reuse it)", name, d.name());
+                continue;
+            }
+            if (role >= raidDisks) {
+                spareList.add(d);
+                continue;
+            }
+            if (roleDev[role] != null) {
+                throw new ErrnoException(Errno.EINVAL, "raid assemble", name, d.name() + " and " + roleDev[role].name()
+                        + " both claim role " + role);
+            }
+            if ((sb.featureMap & MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET) != 0) {
+                recoveringDev = d; // was being rebuilt: resume where it stopped
+                continue;
+            }
+            roleDev[role] = d;
+        }
+        long[] sizes = new long[raidDisks];
+        Arrays.fill(sizes, fresh.size);
+        if (level == RaidLevel.RAID0) {
+            for (BlockDevice d : devs) {
+                MdSuperblock1 sb = found.get(d);
+                sizes[fresh.devRoles[sb.devNumber]] = sb.dataSize;
+            }
+        }
+        RaidGeometry g = geometry(level, fresh.layout, fresh.chunksize, sizes);
+        RaidBdev raid = new RaidBdev(name, g, roleDev, fresh.dataOffset * 512); // refuses too many missing roles
+        MdArray a = new MdArray(name, host, raid, fresh.dataOffset, syncBytesPerSec);
+        try {
+            a.events = fresh.events;
+            a.devRoles = fresh.devRoles.clone();
+            a.resyncOffset = fresh.resyncOffset;
+            for (BlockDevice d : devs) {
+                a.addDevice(d, found.get(d));
+            }
+            a.untrusted.addAll(stale);
+            if (background && fresh.resyncOffset != MdSuperblock1.MAX_SECTOR) {
+                LOG.warn("{}: not shut down cleanly (or never resynced): {}", name, bitmapPos(fresh) >= 0
+                        ? "the write-intent bitmap's dirty regions are resynced" : "resync from sector " + fresh.resyncOffset);
+                if (raid.failedMask() != 0 && g instanceof ParityGeometry) {
+                    // md refuses to start a dirty degraded RAID5/6 (start_dirty_degraded); orion starts it and says why it is risky.
+                    LOG.warn("{}: dirty AND degraded: a stripe torn by the crash cannot be resynced without the missing member;"
+                            + " its reconstructed data may be wrong until the member is back or rebuilt", name);
+                }
+            }
+            if (background) {
+                a.startIntent(fresh.resyncOffset != MdSuperblock1.MAX_SECTOR);
+            }
+            // Every start raises the event count, so a device absent now is recognisably stale next time.
+            a.events++;
+            a.dirty = background;
+            a.writeAll("assembled");
+            for (BlockDevice d : spareList) {
+                a.addSpare(d);
+            }
+            for (BlockDevice d : newSpares) {
+                a.addNewSpare(d);
+            }
+            BlockDevice resume = recoveringDev;
+            List<BlockDevice> staleDevs = List.copyOf(stale);
+            if (background) {
+                a.worker.execute(() -> a.startBackground(resume, staleDevs));
+            } else {
+                a.autoRebuild = false;
+            }
+            LOG.info("{}: assembled {} from {} device(s), events {}, roles {}, failed mask 0x{}", name, level.mdadmName(),
+                    devs.size(), fresh.events, rolesOf(fresh.devRoles), Long.toHexString(raid.failedMask()));
+            return a;
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+    }
+
+    /** Worker: after assembly, resume an interrupted rebuild, rebuild stale members, or fill missing roles from spares. */
+    private void startBackground(BlockDevice resume, List<BlockDevice> stale) {
+        try {
+            if (resume != null) {
+                MdSuperblock1 sb = sbs.get(resume);
+                rebuild(devRoles[sb.devNumber], resume, raid.syncUnitOfMemberSector(sb.recoveryOffset));
+            }
+            for (BlockDevice d : stale) {
+                int role = devRoles[sbs.get(d).devNumber];
+                if ((raid.failedMask() & (1L << role)) != 0 && raid.member(role) == null
+                        && raid.geometry().level() != RaidLevel.RAID0) {
+                    rebuild(role, d, 0);
+                } else {
+                    synchronized (this) {
+                        devRoles[sbs.get(d).devNumber] = MdSuperblock1.MD_DISK_ROLE_SPARE;
+                        untrusted.remove(d);
+                    }
+                    addSpare(d);
+                    writeAll(d.name() + " becomes a spare");
+                }
+            }
+            fillFromSpares();
+            if (resyncOffset != MdSuperblock1.MAX_SECTOR && raid.geometry().level() != RaidLevel.RAID0
+                    && raid.failedMask() == 0) {
+                resync();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("{}: background work stopped: {}", name, e.getMessage());
+        }
+    }
+
+    /** Starts background work (listener, initial resync) of a freshly created array. */
+    public void start() {
+        startIntent(resyncOffset != MdSuperblock1.MAX_SECTOR);
+        dirty = true;
+        writeAll("in use");
+        worker.execute(() -> startBackground(null, List.of()));
+    }
+
+    // ------------------------------------------------------------------------------ failures and spares
+
+    /** Worker: a member failed; record it in every superblock and rebuild onto a spare if there is one. */
+    private void memberFailed(int role) {
+        // Recorded even while closing: a failure seen just before close must reach the superblocks.
+        BlockDevice dev = deviceInRole(role);
+        synchronized (this) {
+            events++;
+            if (dev != null) {
+                devRoles[sbs.get(dev).devNumber] = MdSuperblock1.MD_DISK_ROLE_FAULTY;
+            }
+        }
+        writeAll("member " + (dev == null ? "role " + role : dev.name()) + " faulty");
+        LOG.warn("{}: role {} ({}) faulty; events now {}", name, role, dev == null ? "missing" : dev.name(), events);
+        fillFromSpares();
+    }
+
+    private void fillFromSpares() {
+        RaidGeometry g = raid.geometry();
+        while (!closing && autoRebuild) {
+            long failed = raid.failedMask();
+            if (failed == 0 || g.level() == RaidLevel.RAID0 || raid.recoveringMask() != 0) {
+                return;
+            }
+            BlockDevice spare;
+            synchronized (this) {
+                spare = spares.poll();
+            }
+            if (spare == null) {
+                return;
+            }
+            releaseSpareClaim(spare);
+            rebuild(Long.numberOfTrailingZeros(failed), spare, 0);
+        }
+    }
+
+    private BlockDevice deviceInRole(int role) {
+        synchronized (this) {
+            for (BlockDevice d : devices) {
+                MdSuperblock1 sb = sbs.get(d);
+                if (sb.devNumber < devRoles.length && devRoles[sb.devNumber] == role) {
+                    return d;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Worker: rebuilds role {@code role} onto {@code dev} from stripe {@code from}, rate-limited, recording progress. */
+    private void rebuild(int role, BlockDevice dev, long from) {
+        RaidGeometry g = raid.geometry();
+        long stripes = raid.syncStripes();
+        MdSuperblock1 sb = sbs.get(dev);
+        await(raid.startRecovery(ctx, role, dev, from), "raid rebuild", name);
+        synchronized (this) {
+            events++;
+            devRoles[sb.devNumber] = role;
+            sb.featureMap |= MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
+            sb.recoveryOffset = raid.syncUnitMemberSector(from);
+            untrusted.remove(dev); // from here its superblock says how far it is in sync
+        }
+        writeAll("rebuild of role " + role + " onto " + dev.name() + " started");
+        LOG.info("{}: rebuilding role {} onto {} from stripe {} of {}, at most {} MB/s", name, role, dev.name(), from,
+                stripes, syncBytesPerSec / 1_000_000);
+        boolean ok = runSync("rebuild", dev.name(), from, stripes, RaidBdev.SYNC_RECOVER, s -> {
+            synchronized (this) {
+                sb.recoveryOffset = raid.syncUnitMemberSector(s);
+            }
+            writeOne(dev);
+        }) >= 0;
+        if (closing) {
+            return; // the superblock's recovery_offset says where to resume
+        }
+        boolean complete = await(raid.endRecovery(ctx), "raid rebuild", name);
+        synchronized (this) {
+            events++;
+            if (complete && ok) {
+                sb.featureMap &= ~MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
+                sb.recoveryOffset = 0;
+            }
+        }
+        writeAll(complete ? "rebuild done" : "rebuild stopped");
+        if (complete) {
+            LOG.info("{}: rebuild of role {} onto {} complete: {}", name, role, dev.name(), progress);
+        } else {
+            LOG.warn("{}: rebuild of role {} onto {} stopped: {}", name, role, dev.name(), progress);
+        }
+    }
+
+    /**
+     * Worker: the resync after a crash or of a new array (parity made consistent with the data):
+     * with a write-intent bitmap only the regions whose bit is set, else everything from resync_offset.
+     */
+    private void resync() {
+        WriteIntent w = intent;
+        if (w != null) {
+            resyncRegions(w);
+            return;
+        }
+        long from = raid.syncUnitOfMemberSector(resyncOffset);
+        long stripes = raid.syncStripes();
+        LOG.info("{}: resync from stripe {} of {}", name, from, stripes);
+        long r = runSync("resync", name, from, stripes, RaidBdev.SYNC_REPAIR, s -> {
+            synchronized (this) {
+                resyncOffset = raid.syncUnitMemberSector(s);
+            }
+            writeAll(null);
+        });
+        if (r >= 0) {
+            synchronized (this) {
+                resyncOffset = MdSuperblock1.MAX_SECTOR;
+                events++;
+            }
+            writeAll("resync done");
+            LOG.info("{}: resync complete: {}", name, progress);
+        }
+    }
+
+    /** Worker: resyncs the regions whose bit was set at assembly, releasing each region's bit once it is in sync. */
+    private void resyncRegions(WriteIntent w) {
+        long[] dirtyRegions = w.dirtyRegions();
+        long unit = raid.syncUnitSpaceSectors();
+        long stripes = raid.syncStripes();
+        long[] ranges = new long[dirtyRegions.length * 2];
+        for (int i = 0; i < dirtyRegions.length; i++) {
+            long r = dirtyRegions[i];
+            ranges[2 * i] = Math.min(stripes, r * w.regionSectors() / unit);
+            ranges[2 * i + 1] = Math.min(stripes, ((r + 1) * w.regionSectors() + unit - 1) / unit);
+        }
+        LOG.info("{}: resync of {} dirty bitmap region(s) of {}", name, dirtyRegions.length, w.regions());
+        long r = runSync("resync", name, ranges, RaidBdev.SYNC_REPAIR, i -> w.release((int) dirtyRegions[i]));
+        if (r >= 0) {
+            synchronized (this) {
+                resyncOffset = MdSuperblock1.MAX_SECTOR;
+                events++;
+            }
+            writeAll("resync done");
+            LOG.info("{}: resync complete: {}", name, progress);
+        }
+    }
+
+    /**
+     * Scrub: reads every stripe and compares parity with the data (md's {@code check}); with
+     * {@code repair}, rewrites parity that does not match. Returns the number of mismatched
+     * stripes. Runs on the caller's thread; refused while degraded or rebuilding.
+     */
+    public long scrub(boolean repair) {
+        if (raid.geometry().level() == RaidLevel.RAID0) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "raid " + (repair ? "repair" : "check"), name,
+                    "raid0 has no redundancy to check");
+        }
+        if (raid.failedMask() != 0 || raid.recoveringMask() != 0) {
+            throw new ErrnoException(Errno.EBUSY, "raid " + (repair ? "repair" : "check"), name,
+                    "the array is degraded or rebuilding; check it once it is in sync");
+        }
+        long r = runSync(repair ? "repair" : "check", name, 0, raid.syncStripes(),
+                repair ? RaidBdev.SYNC_REPAIR : RaidBdev.SYNC_CHECK, s -> { });
+        if (r < 0) {
+            throw new ErrnoException((int) -r, "raid " + (repair ? "repair" : "check"), name, "stopped by an I/O error: "
+                    + progress);
+        }
+        LOG.info("{}: {} found {} mismatched stripe(s) ({} sectors)", name, repair ? "repair" : "check", r,
+                raid.syncUnitMemberSector(r));
+        return r;
+    }
+
+    private interface Checkpoint {
+        void at(long stripe);
+    }
+
+    /** Runs sync steps over [from, to) in order, rate-limited; returns mismatches, or a negative errno. */
+    private long runSync(String kind, String target, long from, long to, int mode, Checkpoint checkpoint) {
+        return runSync(kind, target, new long[] {from, to}, mode, checkpoint, i -> { });
+    }
+
+    /** As above over the ranges [ranges[2i], ranges[2i+1]), calling {@code rangeDone} with i after each. */
+    private long runSync(String kind, String target, long[] ranges, int mode, java.util.function.IntConsumer rangeDone) {
+        return runSync(kind, target, ranges, mode, s -> { }, rangeDone);
+    }
+
+    private long runSync(String kind, String target, long[] ranges, int mode, Checkpoint checkpoint,
+                         java.util.function.IntConsumer rangeDone) {
+        long bytesPerStripe = raid.syncUnitIoBytes();
+        long start = System.nanoTime();
+        long total = 0;
+        for (int i = 0; i < ranges.length; i += 2) {
+            total += ranges[i + 1] - ranges[i];
+        }
+        progress = new Progress(kind, target, 0, total, bytesPerStripe, start, start, true);
+        raid.enterHomeOnly();
+        try {
+            long mismatches = 0;
+            long done = 0;
+            for (int i = 0; i < ranges.length; i += 2) {
+                long r = syncLoop(kind, target, ranges[i], ranges[i + 1], mode, checkpoint, bytesPerStripe, start, done, total);
+                if (r < 0) {
+                    return r;
+                }
+                mismatches += r;
+                done += ranges[i + 1] - ranges[i];
+                rangeDone.accept(i / 2);
+            }
+            return mismatches;
+        } finally {
+            raid.leaveHomeOnly();
+        }
+    }
+
+    private long syncLoop(String kind, String target, long from, long to, int mode, Checkpoint checkpoint,
+                          long bytesPerStripe, long start, long before, long total) {
+        long lastLog = start;
+        long lastCheckpoint = from;
+        long mismatches = 0;
+        for (long s = from; s < to; s++) {
+            if (closing) {
+                progress = new Progress(kind, target, before + s - from, total, bytesPerStripe, start, System.nanoTime(), false);
+                return -Errno.EINTR;
+            }
+            int r = await(raid.syncStripe(ctx, s, mode), "raid " + kind, name);
+            if (r < 0) {
+                progress = new Progress(kind, target, before + s - from, total, bytesPerStripe, start, System.nanoTime(), false);
+                LOG.warn("{}: {} stopped at stripe {}: {}", name, kind, s, Errno.name(r));
+                return r;
+            }
+            mismatches += r;
+            if (s + 1 - lastCheckpoint >= Math.max(1, (to - from) / 20)) {
+                checkpoint.at(s + 1);
+                lastCheckpoint = s + 1;
+            }
+            // Rate limit: sleep until the bytes done so far fit the allowed rate.
+            long due = start + (long) ((before + s + 1 - from) * (double) bytesPerStripe / syncBytesPerSec * 1e9);
+            long ahead = due - System.nanoTime();
+            if (ahead > 0) {
+                try {
+                    Thread.sleep(ahead / 1_000_000, (int) (ahead % 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -Errno.EINTR;
+                }
+            }
+            long now = System.nanoTime();
+            progress = new Progress(kind, target, before + s + 1 - from, total, bytesPerStripe, start, now,
+                    before + s + 1 - from < total);
+            if (now - lastLog > 2_000_000_000L) {
+                LOG.info("{}: {}", name, progress);
+                lastLog = now;
+            }
+        }
+        return mismatches;
+    }
+
+    /** Marks the member in role {@code role} faulty, as mdadm --fail does (superblocks updated by the worker). */
+    public void fail(int role) {
+        raid.markFailed(role, "failed by request");
+    }
+
+    /** Adds {@code dev} as a hot spare (superblock written); a degraded array starts rebuilding onto it. */
+    public void addSpare(BlockDevice dev, boolean wait) {
+        Future<?> f = worker.submit(() -> {
+            addNewSpare(dev);
+            fillFromSpares();
+        });
+        if (wait) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void addNewSpare(BlockDevice dev) {
+        requireUnclaimed(dev, name);
+        if (sbs.containsKey(dev)) {
+            throw new ErrnoException(Errno.EBUSY, "raid add", dev.name(), dev.name() + " is already part of " + name);
+        }
+        if (dev.sizeBytes() / 512 - dataOffsetSectors < raid.geometry().memberSectors()) {
+            throw new ErrnoException(Errno.EINVAL, "raid add", dev.name(), dev.name() + " holds " + dev.sizeBytes()
+                    + " bytes; members of " + name + " need " + (dataOffsetSectors + raid.geometry().memberSectors()) * 512);
+        }
+        MdSuperblock1 sb;
+        synchronized (this) {
+            MdSuperblock1 any = sbs.values().iterator().next();
+            sb = copyOf(any);
+            int num = devRoles.length;
+            for (int i = 0; i < devRoles.length; i++) {
+                if (devRoles[i] == MdSuperblock1.MD_DISK_ROLE_SPARE && !numberInUse(i)) {
+                    num = i; // md reuses a free dev_number
+                    break;
+                }
+            }
+            if (num == devRoles.length) {
+                devRoles = Arrays.copyOf(devRoles, num + 1);
+                devRoles[num] = MdSuperblock1.MD_DISK_ROLE_SPARE;
+            }
+            sb.devNumber = num;
+            sb.dataSize = dev.sizeBytes() / 512 - dataOffsetSectors;
+            sb.featureMap &= ~MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
+            sb.recoveryOffset = 0;
+            new SecureRandom().nextBytes(sb.deviceUuid);
+            events++;
+            addDevice(dev, sb);
+        }
+        long pos = bitmapPos(sb);
+        if (pos >= 0) {
+            MdBitmap bm = readBitmap(host.client(), devices.get(0), pos);
+            writeBitmap(host.client(), dev, bm, pos, false);
+        }
+        addSpare(dev);
+        writeAll("spare " + dev.name() + " added");
+    }
+
+    /**
+     * Removes a spare or a faulty member from the array (mdadm --remove): its dev_roles entry is
+     * marked faulty so it is never assembled again without being added anew. Active members are refused.
+     */
+    public void remove(BlockDevice dev) {
+        Future<?> f = worker.submit(() -> {
+            synchronized (this) {
+                MdSuperblock1 sb = sbs.get(dev);
+                if (sb == null) {
+                    throw new ErrnoException(Errno.EINVAL, "raid remove", dev.name(), dev.name() + " is not part of " + name);
+                }
+                int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+                boolean spare = spares.remove(dev);
+                if (!spare && role != MdSuperblock1.MD_DISK_ROLE_FAULTY) {
+                    throw new ErrnoException(Errno.EBUSY, "raid remove", dev.name(), dev.name() + " is an active member"
+                            + " of " + name + " (role " + role + "); fail it first (orion raid fail)");
+                }
+                devRoles[sb.devNumber] = MdSuperblock1.MD_DISK_ROLE_FAULTY;
+                devices.remove(dev);
+                sbs.remove(dev);
+                events++;
+            }
+            releaseSpareClaim(dev);
+            writeAll(dev.name() + " removed");
+        });
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean numberInUse(int num) {
+        for (MdSuperblock1 s : sbs.values()) {
+            if (s.devNumber == num) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private synchronized void addDevice(BlockDevice d, MdSuperblock1 sb) {
+        sbs.put(d, sb);
+        devices.add(d);
+    }
+
+    private void addSpare(BlockDevice d) {
+        Claim c = d.claim("raid " + name + " spare", true, () -> {
+            synchronized (this) {
+                spares.remove(d);
+            }
+        });
+        synchronized (this) {
+            spares.add(d);
+            spareClaims.add(c);
+        }
+    }
+
+    private synchronized void releaseSpareClaim(BlockDevice d) {
+        for (int i = 0; i < spareClaims.size(); i++) {
+            if (spareClaims.get(i).device() == d) {
+                spareClaims.remove(i).close();
+                return;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ writing metadata
+
+    /** Writes every trusted device's superblock with the array-wide state; null reason: no log line. */
+    private void writeAll(String reason) {
+        for (BlockDevice d : metadataTargets()) {
+            try {
+                writeOne(d);
+            } catch (ErrnoException e) {
+                LOG.warn("{}: superblock write to {} failed: {}", name, d.name(), e.getMessage());
+            }
+        }
+        if (reason != null) {
+            LOG.info("{}: superblocks written ({}), events {}", name, reason, events);
+        }
+    }
+
+    /** Devices whose superblock and bitmap are kept current. */
+    private synchronized List<BlockDevice> metadataTargets() {
+        List<BlockDevice> targets = new ArrayList<>();
+        for (BlockDevice d : devices) {
+            MdSuperblock1 sb = sbs.get(d);
+            int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+            if (role == MdSuperblock1.MD_DISK_ROLE_FAULTY || untrusted.contains(d)) {
+                continue; // md stops writing a faulty member's superblock; a stale one waits for its rebuild
+            }
+            targets.add(d);
+        }
+        return targets;
+    }
+
+    /**
+     * Loads the write-intent bitmap from a current member and installs it: from here every write
+     * into a clean region sets its bit on disk first. With {@code resyncOwed} the set bits are held
+     * until the resync has visited their regions; a bitmap older than the superblocks is not
+     * trusted and every bit is set (full resync).
+     */
+    private void startIntent(boolean resyncOwed) {
+        BlockDevice src = null;
+        long pos = -1;
+        synchronized (this) {
+            for (BlockDevice d : devices) {
+                MdSuperblock1 sb = sbs.get(d);
+                if (raid.geometry().level() != RaidLevel.RAID0 && bitmapPos(sb) >= 0 && !untrusted.contains(d)
+                        && sb.events == events && sb.devNumber < devRoles.length && devRoles[sb.devNumber] >= 0
+                        && devRoles[sb.devNumber] < raid.geometry().raidDisks()) {
+                    src = d;
+                    pos = bitmapPos(sb);
+                    break;
+                }
+            }
+        }
+        if (src == null) {
+            return;
+        }
+        BdevClient c = host.client();
+        try (Arena a = Arena.ofShared()) {
+            MdBitmap b = readBitmap(c, src, pos);
+            MemorySegment bits = a.allocate((b.byteSize() + 4095) / 4096 * 4096, 4096);
+            await(c.read(src, pos, bits), "read md bitmap", src.name());
+            if (Long.compareUnsigned(b.events, events) < 0 || (b.state & MdBitmap.BITMAP_STALE) != 0) {
+                LOG.warn("{}: bitmap on {} is stale (events {} < {}): every region is resynced", name, src.name(),
+                        b.events, events);
+                b.state &= ~MdBitmap.BITMAP_STALE;
+                for (long k = 0; k < b.bits(); k++) {
+                    MdBitmap.setDirty(bits, k, true);
+                }
+            }
+            WriteIntent w = new WriteIntent(name, b, bits, pos, c, this::metadataTargets,
+                    () -> raid.failedMask() == 0 && raid.recoveringMask() == 0, raid::intentReady, bitmapPeriodNanos);
+            if (resyncOwed) {
+                for (long k : w.dirtyRegions()) {
+                    w.hold((int) k);
+                }
+            }
+            intent = w;
+            raid.writeIntent(w);
+            w.start();
+            LOG.info("{}: write-intent bitmap: {} region(s) of {} KiB, {} dirty", name, w.regions(),
+                    w.regionSectors() / 2, w.dirtyRegions().length);
+        }
+    }
+
+    /** How long a region must see no write before its bitmap bit is cleared (md's daemon_sleep, default 5 s). */
+    public void bitmapPeriod(Duration d) {
+        bitmapPeriodNanos = d.toNanos();
+        WriteIntent w = intent;
+        if (w != null) {
+            w.period(d.toNanos());
+        }
+    }
+
+    /** Regions whose write-intent bit is set now (-1 without a bitmap in use). */
+    public long dirtyRegions() {
+        WriteIntent w = intent;
+        return w == null ? -1 : w.dirtyRegions().length;
+    }
+
+    private void writeOne(BlockDevice d) {
+        BdevClient c = host.client();
+        try (Arena a = Arena.ofShared()) {
+            MemorySegment buf = a.allocate(SB_BYTES, 4096);
+            long pos;
+            synchronized (this) {
+                MdSuperblock1 sb = sbs.get(d);
+                pos = bitmapPos(sb);
+                sb.events = events;
+                sb.devRoles = devRoles.clone();
+                sb.resyncOffset = dirty ? 0 : resyncOffset;
+                sb.utime = MdSuperblock1.mdTime(Instant.now());
+                sb.encode(buf);
+            }
+            await(c.write(d, SB_POS, buf, 0), "write md superblock", d.name());
+            WriteIntent w = intent;
+            if (pos >= 0 && w != null) {
+                // md keeps the bitmap's event count with the superblock's (behind it means stale); a clean
+                // close clears every bit, the data having been flushed first.
+                w.writeTo(d, events, !dirty);
+            } else if (pos >= 0) {
+                // No bitmap in use (offline tools): only the event count moves, the bits keep what a resync owes.
+                MemorySegment head = a.allocate(4096, 4096);
+                await(c.read(d, pos, head), "read md bitmap", d.name());
+                MdBitmap b = MdBitmap.decode(head, d.name());
+                b.events = events;
+                b.encode(head);
+                await(c.write(d, pos, head, 0), "write md bitmap", d.name());
+            }
+            await(c.flush(d), "flush", d.name());
+        }
+    }
+
+    private static MdBitmap readBitmap(BdevClient c, BlockDevice d, long pos) {
+        try (Arena a = Arena.ofShared()) {
+            MemorySegment bm = a.allocate(4096, 4096);
+            await(c.read(d, pos, bm), "read md bitmap", d.name());
+            return MdBitmap.decode(bm, d.name());
+        }
+    }
+
+    /** Writes a bitmap header with every bit clean, or every bit set. */
+    private static void writeBitmap(BdevClient c, BlockDevice d, MdBitmap b, long pos, boolean allDirty) {
+        try (Arena a = Arena.ofShared()) {
+            long len = (b.byteSize() + 4095) / 4096 * 4096;
+            MemorySegment bm = a.allocate(len, 4096);
+            bm.fill((byte) 0);
+            b.encode(bm);
+            for (long k = 0; allDirty && k < b.bits(); k++) {
+                MdBitmap.setDirty(bm, k, true);
+            }
+            await(c.write(d, pos, bm, 0), "write md bitmap", d.name());
+        }
+    }
+
+    // ------------------------------------------------------------------------------ helpers
+
+    /** The geometry md's level/layout/chunk describe, over members of {@code sizes} data sectors. */
+    static RaidGeometry geometry(RaidLevel level, int layout, int chunkSectors, long[] sizes) {
+        return switch (level) {
+            case RAID0 -> Raid0Geometry.withLayout(chunkSectors, layout, sizes);
+            case RAID1 -> Raid1Geometry.of(sizes);
+            case RAID10 -> Raid10Geometry.ofMdLayout(layout, chunkSectors, sizes);
+            case RAID5, RAID6 -> ParityGeometry.of(level, ParityLayout.ofMdNumber(layout), chunkSectors, sizes);
+        };
+    }
+
+    /** md's layout number for an mdadm layout name (null: md's default at that level). */
+    static int layoutNumber(RaidLevel level, String layout) {
+        return switch (level) {
+            case RAID0, RAID1 -> {
+                if (layout != null) {
+                    throw new ErrnoException(Errno.EINVAL, "raid create", "layout", level.mdadmName()
+                            + " takes no layout (orion creates single-zone raid0 over equal members)");
+                }
+                yield 0;
+            }
+            case RAID10 -> {
+                String l = layout == null ? "n2" : layout;
+                if (!l.matches("n[2-9]")) {
+                    throw new ErrnoException(Errno.EINVAL, "raid create", "layout", "raid10 layout \"" + l
+                            + "\": orion builds near layouts n2..n9 (far and offset layouts are not implemented)");
+                }
+                yield (l.charAt(1) - '0') | 1 << 8;
+            }
+            case RAID5, RAID6 -> {
+                ParityLayout p = layout == null ? ParityLayout.DEFAULT : ParityLayout.ofMdadmName(layout);
+                if (level == RaidLevel.RAID5 && p.raid6Only()) {
+                    throw new ErrnoException(Errno.EINVAL, "raid create", "layout", "layout " + layout + " exists only for raid6");
+                }
+                yield p.mdNumber();
+            }
+        };
+    }
+
+    /** dev_roles without the trailing unused entries md pads max_dev with. */
+    private static String rolesOf(int[] roles) {
+        int end = roles.length;
+        while (end > 0 && roles[end - 1] == MdSuperblock1.MD_DISK_ROLE_SPARE) {
+            end--;
+        }
+        return Arrays.toString(Arrays.copyOf(roles, end));
+    }
+
+    private static void requireUnclaimed(BlockDevice d, String array) {
+        for (Claim c : d.claims()) {
+            if (c.write()) {
+                throw new ErrnoException(Errno.EBUSY, "raid " + array, d.name(), d.name() + " is already claimed by "
+                        + c.owner() + "; release it there first");
+            }
+        }
+    }
+
+    private static MdSuperblock1 copyOf(MdSuperblock1 sb) {
+        try (Arena a = Arena.ofShared()) {
+            MemorySegment buf = a.allocate(SB_BYTES, 8);
+            sb.encode(buf);
+            return MdSuperblock1.decode(buf, "copy", MdSuperblock1.MD_FEATURE_ALL);
+        }
+    }
+
+    static <T> T await(java.util.concurrent.CompletableFuture<T> f, String op, String target) {
+        try {
+            return f.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ErrnoException x) {
+                throw x;
+            }
+            throw new ErrnoException(Errno.EIO, op, target, String.valueOf(e.getCause()));
+        } catch (TimeoutException e) {
+            throw new ErrnoException(Errno.ETIMEDOUT, op, target, "no answer within 60 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ErrnoException(Errno.EINTR, op, target, "interrupted");
+        }
+    }
+
+    /** Waits for background work queued so far (rebuild, resync) to finish; for tools and tests. */
+    public boolean awaitIdle(Duration limit) throws InterruptedException {
+        Future<?> f = worker.submit(() -> { });
+        try {
+            f.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        }
+    }
+
+    /** Stops background work (a rebuild resumes from its recovery offset next time) and releases every device. */
+    @Override
+    public void close() {
+        raid.close(); // runs stopBackground
+    }
+
+    private void stopBackground() {
+        closing = true;
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("{}: background work did not stop within 30 s", name);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        WriteIntent w = intent;
+        if (w != null) {
+            w.close(); // no bit changes from here; the clean close below clears them all after the flush
+        }
+        if (dirty) {
+            // Data first, then the clean mark: a clean superblock must never precede the writes it vouches for.
+            List<BlockDevice> targets;
+            synchronized (this) {
+                targets = new ArrayList<>(devices);
+            }
+            boolean flushed = true;
+            for (BlockDevice d : targets) {
+                if (raidMemberOrSpare(d)) {
+                    try {
+                        await(host.client().flush(d), "flush", d.name());
+                    } catch (ErrnoException e) {
+                        flushed = false;
+                        LOG.warn("{}: flush of {} at close failed: {}", name, d.name(), e.getMessage());
+                    }
+                }
+            }
+            if (flushed) {
+                synchronized (this) {
+                    dirty = false;
+                    events++;
+                }
+                writeAll("clean shutdown");
+            }
+        }
+        synchronized (this) {
+            spareClaims.forEach(Claim::close);
+            spareClaims.clear();
+        }
+    }
+
+    /** Whether {@code d} is a device whose superblock is kept current (not faulty, not stale). */
+    private synchronized boolean raidMemberOrSpare(BlockDevice d) {
+        MdSuperblock1 sb = sbs.get(d);
+        int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+        return role != MdSuperblock1.MD_DISK_ROLE_FAULTY && !untrusted.contains(d);
+    }
+
+    /** A member role's state: "active", "faulty", "rebuilding" or "missing". */
+    public record RoleState(int role, String device, String state) {
+    }
+
+    /** Per-role device and state, in role order. */
+    public List<RoleState> roles() {
+        RaidGeometry g = raid.geometry();
+        long failed = raid.failedMask();
+        long rec = raid.recoveringMask();
+        List<RoleState> out = new ArrayList<>();
+        for (int r = 0; r < g.raidDisks(); r++) {
+            BlockDevice d = raid.member(r);
+            String st = d == null ? "missing" : (failed & (1L << r)) != 0 ? "faulty" : (rec & (1L << r)) != 0 ? "rebuilding" : "active";
+            out.add(new RoleState(r, d == null ? null : d.name(), st));
+        }
+        return out;
+    }
+
+    /** md's array state words: "clean" or "active" (in use), plus "degraded", "recovering", "resyncing". */
+    public String state() {
+        StringBuilder b = new StringBuilder(dirty ? "active" : "clean");
+        if (raid.failedMask() != 0 && raid.recoveringMask() == 0) {
+            b.append(", degraded");
+        }
+        Progress p = progress;
+        if (p != null && p.running()) {
+            b.append(", ").append(switch (p.kind()) {
+                case "rebuild" -> "recovering";
+                case "resync" -> "resyncing";
+                default -> p.kind() + "ing";
+            });
+        }
+        return b.toString();
+    }
+
+    /** Human-readable state for {@code orion raid status} and the log. */
+    public synchronized String describe() {
+        StringBuilder b = new StringBuilder();
+        RaidGeometry g = raid.geometry();
+        b.append(name).append(": ").append(g.level().mdadmName()).append(", ").append(g.raidDisks()).append(" devices, ")
+                .append(raid.sizeBytes()).append(" bytes, events ").append(events);
+        long failed = raid.failedMask();
+        b.append(failed == 0 && raid.recoveringMask() == 0 ? ", clean" : raid.recoveringMask() != 0 ? ", recovering" : ", degraded");
+        b.append('\n');
+        for (int r = 0; r < g.raidDisks(); r++) {
+            BlockDevice d = raid.member(r);
+            String st = (failed & (1L << r)) != 0 ? "faulty" : (raid.recoveringMask() & (1L << r)) != 0 ? "rebuilding" : "active";
+            b.append("  role ").append(r).append(": ").append(d == null ? "missing" : d.name()).append(' ').append(st).append('\n');
+        }
+        for (BlockDevice s : spares) {
+            b.append("  spare: ").append(s.name()).append('\n');
+        }
+        Progress p = progress;
+        if (p != null) {
+            b.append("  ").append(p).append('\n');
+        }
+        return b.toString();
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + raid + ")";
+    }
+}
