@@ -139,7 +139,7 @@ public final class KernelAttacher implements AutoCloseable {
                                     + ": pick another device (--device /dev/nbdN, see `./orion devices`)"
                                     + " or disconnect it first (`nbd-client -d " + NbdNetlink.device(spec.device()) + "`)");
                 }
-                return reattach(spec, e);
+                return reattach(spec, e, backend);
             }
         }
         long clientFlags = spec.device() < 0 ? NbdH.NBD_CFLAG_DESTROY_ON_DISCONNECT : 0;
@@ -161,10 +161,10 @@ public final class KernelAttacher implements AutoCloseable {
     }
 
     /** Hands a device still held by the kernel (our earlier run) fresh connections. */
-    private Attachment reattach(Spec spec, KernelExport e) {
+    private Attachment reattach(Spec spec, KernelExport e, String backend) {
         int[] kernelEnds = servedPairs(spec.export(), spec.connections());
         try {
-            netlink.reconfigure(spec.device(), e.sizeBytes(), e.blockSize(), spec.timeoutSeconds(),
+            netlink.reconfigure(spec.device(), backend, e.sizeBytes(), e.blockSize(), spec.timeoutSeconds(),
                     spec.deadConnTimeoutSeconds(), kernelEnds);
         } finally {
             closeAll(kernelEnds);
@@ -192,7 +192,7 @@ public final class KernelAttacher implements AutoCloseable {
     public synchronized void resized(String export, long sizeBytes) {
         for (Attachment a : attached.values()) {
             if (a.export().equals(export)) {
-                netlink.reconfigure(a.index(), sizeBytes, 0, -1, -1, null);
+                netlink.reconfigure(a.index(), backendIdentifier(export), sizeBytes, 0, -1, -1, null);
                 LOG.info("{}: size now {} bytes", a.path(), sizeBytes);
             }
         }
@@ -284,7 +284,7 @@ public final class KernelAttacher implements AutoCloseable {
             LOG.warn("{}: the kernel reports a dead connection; replacing it", a.path());
             int[] kernelEnd = servedPairs(a.export(), 1);
             try {
-                netlink.reconfigure(index, -1, 0, -1, -1, kernelEnd);
+                netlink.reconfigure(index, backendIdentifier(a.export()), -1, 0, -1, -1, kernelEnd);
             } catch (ErrnoException e) {
                 LOG.warn("{}: could not replace the dead connection: {}", a.path(), e.getMessage());
             } finally {

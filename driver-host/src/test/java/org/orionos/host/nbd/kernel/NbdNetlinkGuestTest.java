@@ -13,7 +13,6 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.orionos.bindings.Errno;
@@ -99,7 +98,6 @@ class NbdNetlinkGuestTest {
         }
     }
 
-    @Disabled("Open in issue 6: the guest's 6.1 kernel refuses NBD_CMD_RECONFIGURE with EINVAL on a device this attacher connected; cause not found yet")
     @Test
     @Order(3)
     void restartedHostReattachesWhileIoWaits() throws Exception {
@@ -124,7 +122,6 @@ class NbdNetlinkGuestTest {
         }
     }
 
-    @Disabled("Open in issue 6: the guest's 6.1 kernel refuses NBD_CMD_RECONFIGURE with EINVAL on a device this attacher connected; cause not found yet")
     @Test
     @Order(4)
     void deadConnectionIsReplaced() throws Exception {
@@ -162,7 +159,6 @@ class NbdNetlinkGuestTest {
         }
     }
 
-    @Disabled("Open in issue 6: the guest's 6.1 kernel refuses NBD_CMD_RECONFIGURE with EINVAL on a device this attacher connected; cause not found yet")
     @Test
     @Order(6)
     void resizeReachesTheKernel() throws Exception {
