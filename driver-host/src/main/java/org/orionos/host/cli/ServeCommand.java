@@ -9,7 +9,11 @@ import org.orionos.host.ShutdownSignal;
 import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.config.ConfigLoader;
+import org.orionos.host.config.NbdAttachSpec;
 import org.orionos.host.config.OrionConfig;
+import org.orionos.host.nbd.kernel.KernelAttacher;
+import org.orionos.host.nbd.kernel.NbdNetlink;
+import org.orionos.host.nbd.kernel.ServerEndpoint;
 import org.orionos.host.nbd.server.JsseTlsFilter;
 import org.orionos.host.nbd.server.ListenAddress;
 import org.orionos.host.nbd.server.NbdServer;
@@ -37,6 +41,9 @@ public final class ServeCommand implements Callable<Integer> {
                     + "tcp:[IPv6]:PORT or unix:PATH; port 0 picks a free port.")
     List<String> nbdListen;
 
+    /** One more attachment than the config has ({@code orion attach}). */
+    NbdAttachSpec extraAttach;
+
     @Override
     public Integer call() throws Exception {
         ShutdownSignal signal = new ShutdownSignal(60_000).install();
@@ -58,6 +65,15 @@ public final class ServeCommand implements Callable<Integer> {
         if (nbdListen != null && !nbdListen.isEmpty()) {
             try {
                 cfg = ConfigLoader.withNbdListeners(cfg, nbdListen);
+            } catch (ErrnoException e) {
+                LOG.error("{}", e.getMessage());
+                signal.finished(2);
+                return 2;
+            }
+        }
+        if (extraAttach != null) {
+            try {
+                cfg = ConfigLoader.withNbdAttach(cfg, extraAttach);
             } catch (ErrnoException e) {
                 LOG.error("{}", e.getMessage());
                 signal.finished(2);
@@ -92,8 +108,23 @@ public final class ServeCommand implements Callable<Integer> {
                 }
             }
         }
+        KernelAttacher kernel = null;
+        if (!cfg.nbd().attach().isEmpty()) {
+            try {
+                kernel = attachAll(nbd, cfg.nbd().attach());
+            } catch (ErrnoException e) {
+                LOG.error("{}", e.getMessage());
+                nbd.close();
+                host.close();
+                signal.finished(1);
+                return 1;
+            }
+        }
         LOG.info("ready; stop with SIGINT (Ctrl-C) or SIGTERM");
         signal.awaitRequested();
+        if (kernel != null) {
+            detachAll(kernel);
+        }
         if (nbd != null) {
             LOG.info("stop requested: closing NBD listeners and draining connections");
             nbd.close();
@@ -103,5 +134,39 @@ public final class ServeCommand implements Callable<Integer> {
         LOG.info("stopped cleanly");
         signal.finished(0);
         return 0;
+    }
+
+    /**
+     * Attaches every {@code [[nbd.attach]]} export to a kernel device. A device still held by the
+     * kernel for the same export (this host was killed) is taken back with RECONFIGURE. All or
+     * nothing: on a refusal the ones attached so far are detached again.
+     */
+    static KernelAttacher attachAll(NbdServer nbd, List<NbdAttachSpec> specs) {
+        KernelAttacher k = KernelAttacher.open(new ServerEndpoint(nbd));
+        try {
+            for (NbdAttachSpec a : specs) {
+                int index = a.device() == null ? -1 : NbdNetlink.parseDevice(a.device());
+                KernelAttacher.Attachment at = k.attach(new KernelAttacher.Spec(a.export(), index, a.connections(),
+                        a.timeoutSeconds(), a.deadConnTimeoutSeconds()));
+                LOG.info("nbd: export {} is {} ({} connection(s){})", a.export(), at.path(), a.connections(),
+                        at.reattached() ? ", taken back from the previous run" : "");
+            }
+            return k;
+        } catch (RuntimeException e) {
+            detachAll(k);
+            throw e;
+        }
+    }
+
+    /** Detaches what this host attached (queued I/O fails; unmount first), then stops watching. */
+    static void detachAll(KernelAttacher k) {
+        for (KernelAttacher.Attachment a : k.attachments()) {
+            try {
+                k.detach(a.index());
+            } catch (ErrnoException e) {
+                LOG.warn("{}", e.getMessage());
+            }
+        }
+        k.close();
     }
 }
