@@ -139,6 +139,13 @@ public final class KernelAttacher implements AutoCloseable {
                                     + ": pick another device (--device /dev/nbdN, see `./orion devices`)"
                                     + " or disconnect it first (`nbd-client -d " + NbdNetlink.device(spec.device()) + "`)");
                 }
+                long holder = processOf(pidOf(spec.device()));
+                if (holder > 0 && holder != ProcessHandle.current().pid()) {
+                    // Its connections are alive: RECONFIGURE would only replace dead ones and drop ours.
+                    throw new ErrnoException(Errno.EBUSY, "nbd attach", NbdNetlink.device(spec.device()),
+                            NbdNetlink.device(spec.device()) + " is served by another running process (pid " + holder
+                                    + ") for export " + spec.export() + ": stop that host first, or pick another device");
+                }
                 return reattach(spec, e, backend);
             }
         }
@@ -236,6 +243,35 @@ public final class KernelAttacher implements AutoCloseable {
     private static void closeAll(int[] fds) {
         for (int fd : fds) {
             Libc.close(fd);
+        }
+    }
+
+    /**
+     * The live process a task id belongs to (its thread group), or -1 when no such task runs now.
+     * The kernel records the connecting <em>thread</em> in {@code /sys/block/nbdN/pid}.
+     */
+    static long processOf(long tid) {
+        if (tid <= 0) {
+            return -1;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + tid + "/status"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("Tgid:")) {
+                    return Long.parseLong(line.substring(5).strip());
+                }
+            }
+            return -1;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** {@code /sys/block/nbdN/pid}: the task that connected the device, or -1. */
+    static long pidOf(int index) {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/sys/block/nbd" + index + "/pid"), StandardCharsets.UTF_8).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
         }
     }
 

@@ -70,6 +70,15 @@ class NbdNetlinkHostTest {
     }
 
     @Test
+    void theConnectingThreadIsMappedToItsProcess() {
+        // The kernel records the thread that connected a device; a restarted host checks its process.
+        assertEquals(ProcessHandle.current().pid(), KernelAttacher.processOf(org.orionos.bindings.Libc.gettid()));
+        assertEquals(ProcessHandle.current().pid(), KernelAttacher.processOf(ProcessHandle.current().pid()));
+        assertEquals(-1, KernelAttacher.processOf(Integer.MAX_VALUE));
+        assertEquals(-1, KernelAttacher.processOf(-1));
+    }
+
+    @Test
     void deviceNames() {
         assertEquals(0, NbdNetlink.parseDevice("/dev/nbd0"));
         assertEquals(12, NbdNetlink.parseDevice("nbd12"));
