@@ -10,9 +10,8 @@
 # --guest boots the test guest with the guest-run recipe ($GUEST_RUN, default /work/shared/vm/guest-run)
 # and runs this script inside it: this machine's kernel has no nbd module. Build first
 # (mvn -pl driver-host -am package): the guest sees the host's / read-only and cannot rebuild the jar.
-# Workloads: 4K randread and randwrite at --qd. nbdkit is reached over TCP loopback (nbd-client's
-# usual path); on this machine kind nbdkit is no slower over TCP than over a Unix socket
-# (see benchmarks/nbd-vs-nbdkit.sh).
+# Workloads: 4K randread and randwrite at --qd. nbd-client reaches nbdkit over a Unix socket, the
+# closest to orion's socketpair (and the guest has no network, not even loopback, up).
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 size=512M; secs=10; rounds=2; qd=32; guest=0; args=("$@")
@@ -68,15 +67,15 @@ TOML
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" serve --config "$work/orion.toml" \
   >"$work/orion.log" 2>&1 &
 orion_pid=$!
-port=10810
-nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p "$port" memory "$size" &
+nbdkit --foreground --exit-with-parent --unix "$work/kit.sock" memory "$size" &
 kit_pid=$!
 for i in $(seq 1 1200); do grep -q "ready;" "$work/orion.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "nbd: export mem0 is /dev/nbd0" "$work/orion.log" || { cat "$work/orion.log" >&2; exit 1; }
-for i in $(seq 1 100); do nbd-client 127.0.0.1 "$port" /dev/nbd1 -b 4096 -N bench >/dev/null 2>&1 && break; sleep 0.1; done
-[ "$(cat /sys/block/nbd1/size)" -gt 0 ] || { echo "nbd-client did not connect /dev/nbd1 to nbdkit" >&2; exit 1; }
+for i in $(seq 1 100); do [ -S "$work/kit.sock" ] && break; sleep 0.1; done
+nbd-client -unix "$work/kit.sock" /dev/nbd1 -b 4096 -N bench >"$work/nbd-client.log" 2>&1 \
+  || { cat "$work/nbd-client.log" >&2; echo "nbd-client did not connect /dev/nbd1 to nbdkit" >&2; exit 1; }
 echo "orion:  /dev/nbd0 <- orion serve (memory $size, [[nbd.attach]], 1 connection)"
-echo "nbdkit: /dev/nbd1 <- nbd-client 127.0.0.1:$port <- nbdkit memory $size"
+echo "nbdkit: /dev/nbd1 <- nbd-client -unix <- nbdkit memory $size"
 # Fill both once so reads touch written memory on both sides, not holes.
 for d in /dev/nbd0 /dev/nbd1; do
   fio --name=fill --filename=$d --direct=1 --ioengine=libaio --rw=write --bs=1M --iodepth=8 --size="$size" \

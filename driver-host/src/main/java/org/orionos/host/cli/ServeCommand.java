@@ -1,7 +1,9 @@
 package org.orionos.host.cli;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.orionos.bindings.ErrnoException;
@@ -12,11 +14,9 @@ import org.orionos.host.config.ConfigLoader;
 import org.orionos.host.config.NbdAttachSpec;
 import org.orionos.host.config.OrionConfig;
 import org.orionos.host.control.ControlClient;
+import org.orionos.host.control.ControlHandler;
 import org.orionos.host.control.ControlServer;
 import org.orionos.host.control.HostControl;
-import org.orionos.host.nbd.kernel.KernelAttacher;
-import org.orionos.host.nbd.kernel.NbdNetlink;
-import org.orionos.host.nbd.kernel.ServerEndpoint;
 import org.orionos.host.nbd.server.JsseTlsFilter;
 import org.orionos.host.nbd.server.ListenAddress;
 import org.orionos.host.nbd.server.NbdServer;
@@ -126,10 +126,10 @@ public final class ServeCommand implements Callable<Integer> {
                 }
             }
         }
-        KernelAttacher kernel = null;
+        KernelAttachments kernel = new KernelAttachments(nbd);
         if (!cfg.nbd().attach().isEmpty()) {
             try {
-                kernel = attachAll(nbd, cfg.nbd().attach());
+                kernel.attachAll(cfg.nbd().attach());
             } catch (ErrnoException e) {
                 LOG.error("{}", e.getMessage());
                 nbd.close();
@@ -140,14 +140,14 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         if (control != null) {
-            control.publish(HostControl.handlers(host, nbd, OrionMain.version()));
+            Map<String, ControlHandler> ops = new LinkedHashMap<>(HostControl.handlers(host, nbd, OrionMain.version()));
+            ops.putAll(kernel.handlers());
+            control.publish(ops);
         }
         LOG.info("ready; stop with SIGINT (Ctrl-C) or SIGTERM");
         signal.awaitRequested();
         closeControl(control);
-        if (kernel != null) {
-            detachAll(kernel);
-        }
+        kernel.detachAll();
         if (nbd != null) {
             LOG.info("stop requested: closing NBD listeners and draining connections");
             nbd.close();
@@ -157,40 +157,6 @@ public final class ServeCommand implements Callable<Integer> {
         LOG.info("stopped cleanly");
         signal.finished(0);
         return 0;
-    }
-
-    /**
-     * Attaches every {@code [[nbd.attach]]} export to a kernel device. A device still held by the
-     * kernel for the same export (this host was killed) is taken back with RECONFIGURE. All or
-     * nothing: on a refusal the ones attached so far are detached again.
-     */
-    static KernelAttacher attachAll(NbdServer nbd, List<NbdAttachSpec> specs) {
-        KernelAttacher k = KernelAttacher.open(new ServerEndpoint(nbd));
-        try {
-            for (NbdAttachSpec a : specs) {
-                int index = a.device() == null ? -1 : NbdNetlink.parseDevice(a.device());
-                KernelAttacher.Attachment at = k.attach(new KernelAttacher.Spec(a.export(), index, a.connections(),
-                        a.timeoutSeconds(), a.deadConnTimeoutSeconds()));
-                LOG.info("nbd: export {} is {} ({} connection(s){})", a.export(), at.path(), a.connections(),
-                        at.reattached() ? ", taken back from the previous run" : "");
-            }
-            return k;
-        } catch (RuntimeException e) {
-            detachAll(k);
-            throw e;
-        }
-    }
-
-    /** Detaches what this host attached (queued I/O fails; unmount first), then stops watching. */
-    static void detachAll(KernelAttacher k) {
-        for (KernelAttacher.Attachment a : k.attachments()) {
-            try {
-                k.detach(a.index());
-            } catch (ErrnoException e) {
-                LOG.warn("{}", e.getMessage());
-            }
-        }
-        k.close();
     }
 
     private static void closeControl(ControlServer control) {

@@ -122,6 +122,11 @@ public final class KernelAttacher implements AutoCloseable {
      */
     public synchronized Attachment attach(Spec spec) {
         KernelExport e = endpoint.describe(spec.export());
+        if (spec.connections() > 1 && !e.multiConn()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "nbd attach", spec.export(), "export " + spec.export()
+                    + " cannot take several connections: the kernel sends each flush on one of them, and its device"
+                    + " does not make a flush cover writes from the others; attach it with 1 connection");
+        }
         String backend = backendIdentifier(spec.export());
         if (spec.device() >= 0) {
             if (attached.containsKey(spec.device())) {

@@ -30,7 +30,8 @@ public final class ServerEndpoint implements ExportEndpoint {
         NbdExport x = e.export();
         int f = x.transmissionFlags(false);
         return new KernelExport(name, x.size(), e.device().blockSize(), (f & NbdWire.FLAG_READ_ONLY) != 0,
-                (f & NbdWire.FLAG_SEND_FLUSH) != 0, (f & NbdWire.FLAG_SEND_FUA) != 0, (f & NbdWire.FLAG_SEND_TRIM) != 0);
+                (f & NbdWire.FLAG_SEND_FLUSH) != 0, (f & NbdWire.FLAG_SEND_FUA) != 0, (f & NbdWire.FLAG_SEND_TRIM) != 0,
+                (f & NbdWire.FLAG_CAN_MULTI_CONN) != 0);
     }
 
     @Override

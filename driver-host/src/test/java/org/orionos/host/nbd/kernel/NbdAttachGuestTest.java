@@ -143,6 +143,13 @@ class NbdAttachGuestTest {
                 connections = 2
                 timeout = 5
                 dead_conn_timeout = 120
+                [[bdev]]
+                name = "extra"
+                type = "memory"
+                size = "32M"
+                [[nbd.export]]
+                name = "extra"
+                bdev = "extra"
                 """.formatted(dir.resolve("disk.img")));
         Serve first = Serve.start(cfg);
         first.await("nbd: export vol is /dev/nbd10 (2 connection(s))");
@@ -171,10 +178,17 @@ class NbdAttachGuestTest {
                 String out = fioOut.join();
                 assertEquals(0, fio.exitValue(), out);
                 assertFalse(out.contains("verify: bad"), out);
-                // SIGTERM: the host detaches and exits 0.
+                // `orion attach` asks the running host (its management socket) for one more device.
+                String attached = Serve.cli("attach", "extra", "--device", "/dev/nbd11", "--connections", "2");
+                assertTrue(attached.contains("attached export extra as /dev/nbd11"), attached);
+                assertEquals(String.valueOf((32L << 20) / 512), NbdNetlinkGuestTest.sysfs(11, "size"));
+                assertTrue(Serve.cli("devices").contains("orion:extra"));
+                // SIGTERM: the host detaches both and exits 0.
                 assertEquals(0, second.stop(), second.log());
                 assertTrue(second.log().contains("detached /dev/nbd10"), second.log());
+                assertTrue(second.log().contains("detached /dev/nbd11"), second.log());
                 assertFalse(new NbdNetlinkGuestTest.NbdNetlinkProbe().connected(10), "SIGTERM detached nbd10");
+                assertFalse(new NbdNetlinkGuestTest.NbdNetlinkProbe().connected(11), "SIGTERM detached nbd11");
             } finally {
                 second.kill();
             }
@@ -217,12 +231,24 @@ class NbdAttachGuestTest {
         }
 
         static Serve start(Path cfg) throws Exception {
+            return new Serve(new ProcessBuilder(orion("serve", "--config", cfg.toString(), "--reactors", "2"))
+                    .redirectErrorStream(true).start());
+        }
+
+        /** {@code java -jar orion.jar ARGS} with the guest's lean JVM flags. */
+        static List<String> orion(String... args) {
             String jar = System.getProperty("orion.jar");
             assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "orion.jar not passed or missing: " + jar);
-            return new Serve(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-XX:-UsePerfData",
-                    "--enable-native-access=ALL-UNNAMED", "-jar", jar, "serve", "--config", cfg.toString(),
-                    "--reactors", "2").redirectErrorStream(true).start());
+                    "--enable-native-access=ALL-UNNAMED", "-jar", jar));
+            cmd.addAll(List.of(args));
+            return cmd;
+        }
+
+        /** A one-shot orion command; its output (exit status 0 asserted). */
+        static String cli(String... args) throws Exception {
+            return run(orion(args).toArray(String[]::new));
         }
 
         String log() {

@@ -60,12 +60,12 @@ class NbdNetlinkHostTest {
 
     @Test
     void serverFlagsFollowTheExport() {
-        KernelExport rw = new KernelExport("v", 1 << 20, 512, false, true, true, true);
+        KernelExport rw = new KernelExport("v", 1 << 20, 512, false, true, true, true, true);
         long one = NbdNetlink.serverFlags(rw, 1);
         assertEquals(NbdH.NBD_FLAG_HAS_FLAGS | NbdH.NBD_FLAG_SEND_FLUSH | NbdH.NBD_FLAG_SEND_FUA
                 | NbdH.NBD_FLAG_SEND_TRIM, one);
         assertEquals(one | NbdH.NBD_FLAG_CAN_MULTI_CONN, NbdNetlink.serverFlags(rw, 4));
-        KernelExport ro = new KernelExport("r", 4096, 4096, true, false, false, false);
+        KernelExport ro = new KernelExport("r", 4096, 4096, true, false, false, false, true);
         assertEquals(NbdH.NBD_FLAG_HAS_FLAGS | NbdH.NBD_FLAG_READ_ONLY, NbdNetlink.serverFlags(ro, 1));
     }
 
@@ -90,8 +90,8 @@ class NbdNetlinkHostTest {
 
     @Test
     void exportsTheKernelCannotTakeAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 1000, 512, false, false, false, false));
-        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 8192, 8192, false, false, false, false));
-        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 0, 512, false, false, false, false));
+        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 1000, 512, false, false, false, false, true));
+        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 8192, 8192, false, false, false, false, true));
+        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 0, 512, false, false, false, false, true));
     }
 }
