@@ -125,6 +125,10 @@ public final class ServeCommand implements Callable<Integer> {
                     LOG.info("nbd: export {} on {}: e.g. nbdinfo '{}'", export, b, b.uri(export));
                 }
             }
+            if (nbd.addresses().isEmpty() && cfg.nbd().attach().isEmpty()) {
+                LOG.info("nbd: no listener; exports {} are reached as kernel devices: `orion attach EXPORT`",
+                        nbd.exports().keySet());
+            }
         }
         KernelAttachments kernel = new KernelAttachments(nbd);
         if (!cfg.nbd().attach().isEmpty()) {

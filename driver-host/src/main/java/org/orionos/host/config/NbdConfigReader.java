@@ -90,10 +90,7 @@ final class NbdConfigReader {
         }
         List<NbdAttachSpec> attach = NbdAttachConfigReader.read(node.get("attach"), source,
                 new java.util.HashSet<>(seenName.keySet()));
-        if (listeners.isEmpty() && !exports.isEmpty() && attach.isEmpty()) {
-            throw top.fail("has exports but no [[nbd.listen]] and no [[nbd.attach]]: add a listener, e.g. address ="
-                    + " \"tcp:127.0.0.1:10809\", or attach an export as a kernel device");
-        }
+        // Exports without a listener are reached as kernel devices only: [[nbd.attach]] or `orion attach`.
         return new NbdSpec(List.copyOf(listeners), List.copyOf(exports), tls, maxConnections, attach);
     }
 

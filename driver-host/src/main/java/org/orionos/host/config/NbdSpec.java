@@ -32,9 +32,9 @@ public record NbdSpec(List<Listen> listeners, List<Export> exports, Tls tls, int
         this(listeners, exports, tls, maxConnections, List.of());
     }
 
-    /** The server runs: it has listeners, or exports attached to kernel devices. */
+    /** The server runs: it has listeners, or exports (which kernel devices can be attached to). */
     public boolean enabled() {
-        return !listeners.isEmpty() || !attach.isEmpty();
+        return !listeners.isEmpty() || !exports.isEmpty();
     }
 
     /**
