@@ -50,6 +50,7 @@ cleanup() {
   nbd-client -d /dev/nbd1 >/dev/null 2>&1 || true
   [ -n "$orion_pid" ] && kill -TERM "$orion_pid" 2>/dev/null && wait "$orion_pid" 2>/dev/null || true
   [ -n "$kit_pid" ] && kill "$kit_pid" 2>/dev/null || true
+  cp "$work/orion.log" ./orion-attach-bench.log 2>/dev/null || true  # the host's log stays for a post-mortem
   rm -rf "$work"
 }
 trap cleanup EXIT
