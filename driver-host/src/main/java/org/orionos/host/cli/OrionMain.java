@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "orion", mixinStandardHelpOptions = true, versionProvider = OrionMain.Version.class,
         description = "User-space storage host: io_uring, NVMe passthrough, VFIO and NBD from the JVM.",
         subcommands = {CommandLine.HelpCommand.class, ProbeCommand.class, ServeCommand.class, BenchCommand.class,
-            LvmCommand.class, NvmeCommand.class, DevicesCommand.class, DetachCommand.class, StatusCommand.class,
-            RaidCommand.class})
+            LvmCommand.class, NvmeCommand.class, DevicesCommand.class, AttachCommand.class, DetachCommand.class,
+            StatusCommand.class, RaidCommand.class})
 public final class OrionMain implements Runnable {
 
     @CommandLine.Spec

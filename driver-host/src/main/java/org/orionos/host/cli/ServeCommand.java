@@ -1,7 +1,9 @@
 package org.orionos.host.cli;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.orionos.bindings.ErrnoException;
@@ -9,8 +11,10 @@ import org.orionos.host.ShutdownSignal;
 import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.config.ConfigLoader;
+import org.orionos.host.config.NbdAttachSpec;
 import org.orionos.host.config.OrionConfig;
 import org.orionos.host.control.ControlClient;
+import org.orionos.host.control.ControlHandler;
 import org.orionos.host.control.ControlServer;
 import org.orionos.host.control.HostControl;
 import org.orionos.host.nbd.server.JsseTlsFilter;
@@ -45,6 +49,9 @@ public final class ServeCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}). A second host on the same path is refused.")
     Path controlSocket = ControlClient.DEFAULT_SOCKET;
 
+    /** One more attachment than the config has ({@code orion attach}). */
+    NbdAttachSpec extraAttach;
+
     @Override
     public Integer call() throws Exception {
         ShutdownSignal signal = new ShutdownSignal(60_000).install();
@@ -66,6 +73,15 @@ public final class ServeCommand implements Callable<Integer> {
         if (nbdListen != null && !nbdListen.isEmpty()) {
             try {
                 cfg = ConfigLoader.withNbdListeners(cfg, nbdListen);
+            } catch (ErrnoException e) {
+                LOG.error("{}", e.getMessage());
+                signal.finished(2);
+                return 2;
+            }
+        }
+        if (extraAttach != null) {
+            try {
+                cfg = ConfigLoader.withNbdAttach(cfg, extraAttach);
             } catch (ErrnoException e) {
                 LOG.error("{}", e.getMessage());
                 signal.finished(2);
@@ -109,13 +125,33 @@ public final class ServeCommand implements Callable<Integer> {
                     LOG.info("nbd: export {} on {}: e.g. nbdinfo '{}'", export, b, b.uri(export));
                 }
             }
+            if (nbd.addresses().isEmpty() && cfg.nbd().attach().isEmpty()) {
+                LOG.info("nbd: no listener; exports {} are reached as kernel devices: `orion attach EXPORT`",
+                        nbd.exports().keySet());
+            }
+        }
+        KernelAttachments kernel = new KernelAttachments(nbd);
+        if (!cfg.nbd().attach().isEmpty()) {
+            try {
+                kernel.attachAll(cfg.nbd().attach());
+            } catch (ErrnoException e) {
+                LOG.error("{}", e.getMessage());
+                nbd.close();
+                host.close();
+                closeControl(control);
+                signal.finished(1);
+                return 1;
+            }
         }
         if (control != null) {
-            control.publish(HostControl.handlers(host, nbd, OrionMain.version()));
+            Map<String, ControlHandler> ops = new LinkedHashMap<>(HostControl.handlers(host, nbd, OrionMain.version()));
+            ops.putAll(kernel.handlers());
+            control.publish(ops);
         }
         LOG.info("ready; stop with SIGINT (Ctrl-C) or SIGTERM");
         signal.awaitRequested();
         closeControl(control);
+        kernel.detachAll();
         if (nbd != null) {
             LOG.info("stop requested: closing NBD listeners and draining connections");
             nbd.close();
@@ -127,16 +163,16 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * The management socket. Another host answering on it is fatal (two hosts must not serve the
-     * same devices); a path that cannot be created (a read-only /run) only costs remote management.
-     */
     private static void closeControl(ControlServer control) {
         if (control != null) {
             control.close();
         }
     }
 
+    /**
+     * The management socket. Another host answering on it is fatal (two hosts must not serve the
+     * same devices); a path that cannot be created (a read-only /run) only costs remote management.
+     */
     private ControlServer startControl() {
         try {
             return ControlServer.start(controlSocket);

@@ -126,7 +126,28 @@ public final class ConfigLoader {
                     "--nbd-listen given but " + cfg.source() + " has no [[nbd.export]]");
         }
         return new OrionConfig(cfg.source(), cfg.bdevs(), new NbdSpec(List.copyOf(ls), n.exports(), n.tls(),
-                n.maxConnections()), cfg.lvm());
+                n.maxConnections(), n.attach()), cfg.lvm());
+    }
+
+    /**
+     * The same config with one more kernel attachment (the {@code attach} command's): its export
+     * must be one of the config's, and its device not one the config already attaches.
+     */
+    public static OrionConfig withNbdAttach(OrionConfig cfg, NbdAttachSpec a) {
+        NbdSpec n = cfg.nbd();
+        if (n.exports().stream().noneMatch(e -> e.name().equals(a.export()))) {
+            throw ErrnoException.withMessage(Errno.ENOENT, "config", a.export(), "export \"" + a.export()
+                    + "\" is not in " + cfg.source() + "; its exports: " + (n.exports().isEmpty() ? "(none)"
+                    : String.join(", ", n.exports().stream().map(NbdSpec.Export::name).toList())));
+        }
+        if (a.device() != null && n.attach().stream().anyMatch(x -> a.device().equals(x.device()))) {
+            throw ErrnoException.withMessage(Errno.EBUSY, "config", a.device(), cfg.source() + " already attaches "
+                    + a.device() + " ([[nbd.attach]]); pick another device or leave --device out");
+        }
+        List<NbdAttachSpec> all = new ArrayList<>(n.attach());
+        all.add(a);
+        return new OrionConfig(cfg.source(), cfg.bdevs(), new NbdSpec(n.listeners(), n.exports(), n.tls(),
+                n.maxConnections(), all), cfg.lvm());
     }
 
     private static List<LvmSpec> readLvm(JsonNode node, String source, List<BdevSpec> bdevs) {

@@ -30,7 +30,7 @@ final class NbdConfigReader {
                     source + ": 'nbd' must be a table ([nbd], [[nbd.listen]], [[nbd.export]], [nbd.tls])");
         }
         Section top = new Section(source, "nbd", (ObjectNode) node);
-        top.expectKeys("listen", "export", "tls", "max_connections");
+        top.expectKeys("listen", "export", "tls", "max_connections", "attach");
         int maxConnections = (int) top.optLong("max_connections", NbdSpec.DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
         NbdSpec.Tls tls = readTls(node.get("tls"), source);
 
@@ -92,10 +92,10 @@ final class NbdConfigReader {
         if (!listeners.isEmpty() && exports.isEmpty()) {
             throw top.fail("has listeners but no [[nbd.export]]: add one naming a [[bdev]]");
         }
-        if (listeners.isEmpty() && !exports.isEmpty()) {
-            throw top.fail("has exports but no [[nbd.listen]]: add one, e.g. address = \"tcp:127.0.0.1:10809\"");
-        }
-        return new NbdSpec(List.copyOf(listeners), List.copyOf(exports), tls, maxConnections);
+        List<NbdAttachSpec> attach = NbdAttachConfigReader.read(node.get("attach"), source,
+                new java.util.HashSet<>(seenName.keySet()));
+        // Exports without a listener are reached as kernel devices only: [[nbd.attach]] or `orion attach`.
+        return new NbdSpec(List.copyOf(listeners), List.copyOf(exports), tls, maxConnections, attach);
     }
 
     private static NbdSpec.Tls readTls(JsonNode node, String source) {

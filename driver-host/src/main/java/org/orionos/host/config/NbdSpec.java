@@ -12,8 +12,10 @@ import java.util.List;
  * @param exports        {@code [[nbd.export]]} entries
  * @param tls            {@code [nbd.tls]}, or null when absent
  * @param maxConnections {@code [nbd] max_connections}: further connections are closed at accept
+ * @param attach         {@code [[nbd.attach]]}: exports the host presents as kernel {@code /dev/nbdN}
  */
-public record NbdSpec(List<Listen> listeners, List<Export> exports, Tls tls, int maxConnections) {
+public record NbdSpec(List<Listen> listeners, List<Export> exports, Tls tls, int maxConnections,
+                      List<NbdAttachSpec> attach) {
 
     /** Default connection limit. */
     public static final int DEFAULT_MAX_CONNECTIONS = 1024;
@@ -21,8 +23,18 @@ public record NbdSpec(List<Listen> listeners, List<Export> exports, Tls tls, int
     /** No NBD server. */
     public static final NbdSpec NONE = new NbdSpec(List.of(), List.of(), null, DEFAULT_MAX_CONNECTIONS);
 
+    public NbdSpec {
+        attach = List.copyOf(attach);
+    }
+
+    /** Without kernel attachments. */
+    public NbdSpec(List<Listen> listeners, List<Export> exports, Tls tls, int maxConnections) {
+        this(listeners, exports, tls, maxConnections, List.of());
+    }
+
+    /** The server runs: it has listeners, or exports (which kernel devices can be attached to). */
     public boolean enabled() {
-        return !listeners.isEmpty();
+        return !listeners.isEmpty() || !exports.isEmpty();
     }
 
     /**

@@ -41,6 +41,43 @@ class NbdAttachConfigTest {
                 new NbdAttachSpec("vol1", null, 1, 10, 600)), a);
     }
 
+    private static final String STACK = """
+            [[bdev]]
+            name = "m"
+            type = "memory"
+            size = "16M"
+            [[nbd.export]]
+            name = "vol0"
+            bdev = "m"
+            """;
+
+    @Test
+    void configLoaderReadsAttachmentsWithoutListeners() {
+        OrionConfig c = ConfigLoader.parse(STACK + "[[nbd.attach]]\nexport = \"vol0\"\ndevice = \"/dev/nbd3\"\n", "t.toml");
+        assertEquals(List.of(new NbdAttachSpec("vol0", "/dev/nbd3", 1, 30, 120)), c.nbd().attach());
+        assertTrue(c.nbd().enabled(), "attachments alone run the server");
+        assertTrue(c.nbd().listeners().isEmpty());
+        // Exports without listeners wait for `orion attach` (the management socket).
+        OrionConfig exportsOnly = ConfigLoader.parse(STACK, "t.toml");
+        assertTrue(exportsOnly.nbd().enabled() && exportsOnly.nbd().attach().isEmpty());
+        String unknown = assertThrows(ErrnoException.class, () -> ConfigLoader.parse(
+                STACK + "[[nbd.attach]]\nexport = \"vol9\"\n", "t.toml")).getMessage();
+        assertTrue(unknown.contains("nbd.attach[1]") && unknown.contains("vol0"), unknown);
+    }
+
+    @Test
+    void theAttachCommandAddsOneAttachment() {
+        OrionConfig c = ConfigLoader.parse(STACK + "[[nbd.attach]]\nexport = \"vol0\"\ndevice = \"/dev/nbd3\"\n", "t.toml");
+        OrionConfig more = ConfigLoader.withNbdAttach(c, new NbdAttachSpec("vol0", "/dev/nbd4", 2, 30, 120));
+        assertEquals(2, more.nbd().attach().size());
+        String busy = assertThrows(ErrnoException.class,
+                () -> ConfigLoader.withNbdAttach(c, new NbdAttachSpec("vol0", "/dev/nbd3", 1, 30, 120))).getMessage();
+        assertTrue(busy.contains("/dev/nbd3") && busy.contains("already attaches"), busy);
+        String unknown = assertThrows(ErrnoException.class,
+                () -> ConfigLoader.withNbdAttach(c, new NbdAttachSpec("nope", null, 1, 30, 120))).getMessage();
+        assertTrue(unknown.contains("\"nope\"") && unknown.contains("vol0"), unknown);
+    }
+
     @Test
     void errorsNameTheKey() {
         String unknown = error("[[nbd.attach]]\nexport = \"nope\"\n");

@@ -122,6 +122,11 @@ public final class KernelAttacher implements AutoCloseable {
      */
     public synchronized Attachment attach(Spec spec) {
         KernelExport e = endpoint.describe(spec.export());
+        if (spec.connections() > 1 && !e.multiConn()) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "nbd attach", spec.export(), "export " + spec.export()
+                    + " cannot take several connections: the kernel sends each flush on one of them, and its device"
+                    + " does not make a flush cover writes from the others; attach it with 1 connection");
+        }
         String backend = backendIdentifier(spec.export());
         if (spec.device() >= 0) {
             if (attached.containsKey(spec.device())) {
@@ -139,7 +144,14 @@ public final class KernelAttacher implements AutoCloseable {
                                     + ": pick another device (--device /dev/nbdN, see `./orion devices`)"
                                     + " or disconnect it first (`nbd-client -d " + NbdNetlink.device(spec.device()) + "`)");
                 }
-                return reattach(spec, e);
+                long holder = processOf(pidOf(spec.device()));
+                if (holder > 0 && holder != ProcessHandle.current().pid()) {
+                    // Its connections are alive: RECONFIGURE would only replace dead ones and drop ours.
+                    throw new ErrnoException(Errno.EBUSY, "nbd attach", NbdNetlink.device(spec.device()),
+                            NbdNetlink.device(spec.device()) + " is served by another running process (pid " + holder
+                                    + ") for export " + spec.export() + ": stop that host first, or pick another device");
+                }
+                return reattach(spec, e, backend);
             }
         }
         long clientFlags = spec.device() < 0 ? NbdH.NBD_CFLAG_DESTROY_ON_DISCONNECT : 0;
@@ -161,10 +173,10 @@ public final class KernelAttacher implements AutoCloseable {
     }
 
     /** Hands a device still held by the kernel (our earlier run) fresh connections. */
-    private Attachment reattach(Spec spec, KernelExport e) {
+    private Attachment reattach(Spec spec, KernelExport e, String backend) {
         int[] kernelEnds = servedPairs(spec.export(), spec.connections());
         try {
-            netlink.reconfigure(spec.device(), e.sizeBytes(), e.blockSize(), spec.timeoutSeconds(),
+            netlink.reconfigure(spec.device(), backend, e.sizeBytes(), e.blockSize(), spec.timeoutSeconds(),
                     spec.deadConnTimeoutSeconds(), kernelEnds);
         } finally {
             closeAll(kernelEnds);
@@ -192,7 +204,7 @@ public final class KernelAttacher implements AutoCloseable {
     public synchronized void resized(String export, long sizeBytes) {
         for (Attachment a : attached.values()) {
             if (a.export().equals(export)) {
-                netlink.reconfigure(a.index(), sizeBytes, 0, -1, -1, null);
+                netlink.reconfigure(a.index(), backendIdentifier(export), sizeBytes, 0, -1, -1, null);
                 LOG.info("{}: size now {} bytes", a.path(), sizeBytes);
             }
         }
@@ -236,6 +248,35 @@ public final class KernelAttacher implements AutoCloseable {
     private static void closeAll(int[] fds) {
         for (int fd : fds) {
             Libc.close(fd);
+        }
+    }
+
+    /**
+     * The live process a task id belongs to (its thread group), or -1 when no such task runs now.
+     * The kernel records the connecting <em>thread</em> in {@code /sys/block/nbdN/pid}.
+     */
+    static long processOf(long tid) {
+        if (tid <= 0) {
+            return -1;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + tid + "/status"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("Tgid:")) {
+                    return Long.parseLong(line.substring(5).strip());
+                }
+            }
+            return -1;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** {@code /sys/block/nbdN/pid}: the task that connected the device, or -1. */
+    static long pidOf(int index) {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/sys/block/nbd" + index + "/pid"), StandardCharsets.UTF_8).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
         }
     }
 
@@ -284,7 +325,7 @@ public final class KernelAttacher implements AutoCloseable {
             LOG.warn("{}: the kernel reports a dead connection; replacing it", a.path());
             int[] kernelEnd = servedPairs(a.export(), 1);
             try {
-                netlink.reconfigure(index, -1, 0, -1, -1, kernelEnd);
+                netlink.reconfigure(index, backendIdentifier(a.export()), -1, 0, -1, -1, kernelEnd);
             } catch (ErrnoException e) {
                 LOG.warn("{}: could not replace the dead connection: {}", a.path(), e.getMessage());
             } finally {

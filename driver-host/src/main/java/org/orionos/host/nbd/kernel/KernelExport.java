@@ -12,9 +12,11 @@ package org.orionos.host.nbd.kernel;
  * @param flush     FLUSH is meaningful (the device has a volatile cache)
  * @param fua       FUA writes are honoured
  * @param trim      TRIM (discard) is supported
+ * @param multiConn a flush on one connection covers writes completed on any other (the kernel
+ *                  sends each flush on one socket only), so several connections are safe
  */
 public record KernelExport(String name, long sizeBytes, int blockSize, boolean readOnly, boolean flush,
-                           boolean fua, boolean trim) {
+                           boolean fua, boolean trim, boolean multiConn) {
     public KernelExport {
         if (blockSize < 512 || blockSize > 4096 || Integer.bitCount(blockSize) != 1) {
             throw new IllegalArgumentException("export " + name + ": the kernel accepts block sizes 512..4096, not "

@@ -105,10 +105,18 @@ public final class NbdNetlink implements AutoCloseable {
     /**
      * NBD_CMD_RECONFIGURE: replaces dead connections with {@code fds} (the kernel fills dead slots in
      * order and ignores sockets beyond them) and updates size/timeouts when given (non-negative).
+     *
+     * <p>{@code backendIdentifier} must repeat the one given at connect: a device that has one
+     * refuses any reconfigure without it, or with another, as EINVAL ("must specify backend" /
+     * "backend image doesn't match" in the kernel log; nbd_genl_reconfigure checks it before
+     * anything else).
      */
-    public void reconfigure(int index, long sizeBytes, int blockSize, long timeoutSeconds,
+    public void reconfigure(int index, String backendIdentifier, long sizeBytes, int blockSize, long timeoutSeconds,
                             long deadConnTimeoutSeconds, int[] fds) {
         GenlRequest r = request(NBD_CMD_RECONFIGURE).u32(NBD_ATTR_INDEX, index);
+        if (backendIdentifier != null) {
+            r.string(NBD_ATTR_BACKEND_IDENTIFIER, backendIdentifier);
+        }
         if (sizeBytes >= 0) {
             r.u64(NBD_ATTR_SIZE_BYTES, sizeBytes);
         }
@@ -242,7 +250,10 @@ public final class NbdNetlink implements AutoCloseable {
             case Errno.EBUSY -> dev + " is in use by another NBD client or mount: pick another device"
                     + " (--device /dev/nbdN, see `./orion devices`) or detach it first" + kernel;
             case Errno.ENOENT, Errno.ENODEV -> dev + " does not exist or is not set up" + kernel;
-            case Errno.EINVAL -> op.equals("reconfigure") || op.equals("disconnect")
+            case Errno.EINVAL -> op.equals("reconfigure")
+                    ? dev + " is not connected, or was connected with another backend identifier"
+                      + " (see /sys/block/nbdN/backend, `./orion devices` and dmesg)" + kernel
+                    : op.equals("disconnect")
                     ? dev + " is not connected (nothing to " + op + "); see `./orion devices`" + kernel
                     : "the kernel refused the request as invalid" + kernel
                       + "; check the export's size and block size (see dmesg)";

@@ -235,7 +235,8 @@ final class NbdConnection implements Completion, BdevCallback {
 
     @Override
     public String toString() {
-        return "nbd connection " + id + " on " + listener.bound() + (export != null ? " export " + export.name() : "");
+        return "nbd connection " + id + " on " + (listener != null ? listener.bound() : "an adopted socket")
+                + (export != null ? " export " + export.name() : "");
     }
 
     // ---------------------------------------------------------------- start
@@ -247,13 +248,27 @@ final class NbdConnection implements Completion, BdevCallback {
             // Replies are complete messages: waiting for more (Nagle) only adds latency.
             Libc.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4);
         }
+        registerSocket();
+        handshake = new NbdHandshake(listener.catalog());
+        driveHandshake();
+    }
+
+    /**
+     * Starts an adopted socket (no listener) straight in transmission with {@code p}: its peer
+     * already knows the export's parameters (the kernel, told by netlink).
+     */
+    void startTransmission(TransmissionParams p) {
+        registerSocket();
+        handshake = null;
+        enterTransmission(p);
+    }
+
+    private void registerSocket() {
         fileIndex = ctx.registerFile(fd);
         if (fileIndex >= 0) {
             opFd = fileIndex;
             fixed = true;
         }
-        handshake = new NbdHandshake(listener.catalog());
-        driveHandshake();
     }
 
     // ---------------------------------------------------------------- ring plumbing

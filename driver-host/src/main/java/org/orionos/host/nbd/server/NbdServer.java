@@ -24,6 +24,7 @@ import org.orionos.host.nbd.protocol.NbdExport;
 import org.orionos.host.nbd.protocol.NbdWire;
 import org.orionos.host.nbd.protocol.TlsFilter;
 import org.orionos.host.nbd.protocol.TlsMode;
+import org.orionos.host.nbd.protocol.TransmissionParams;
 import org.orionos.uring.Reactor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -248,6 +249,48 @@ public final class NbdServer implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             connections.decrementAndGet();
             Libc.close(fd);
+        }
+    }
+
+    /**
+     * Serves {@code fd}, one end of an already-connected stream socket whose peer speaks only the
+     * transmission phase, for export {@code exportName}: the kernel's nbd client, which learns the
+     * export's size and flags over netlink. No handshake; 28-byte requests and simple replies; the
+     * transmission flags are the export's without structured replies
+     * ({@code export().transmissionFlags(false)}), which is what the peer must be told. From then on
+     * the socket is a connection like any accepted one (same reactors, same request path, counted,
+     * drained by {@link #close}). Takes ownership of {@code fd}: it is closed on refusal too.
+     *
+     * @throws ErrnoException ENOENT naming the exports when {@code exportName} is unknown, ESHUTDOWN
+     *                        when the server is stopping
+     */
+    public void serveConnected(int fd, String exportName) {
+        ServerExport e = exports.get(exportName);
+        if (e == null || stopping) {
+            Libc.close(fd);
+            if (e == null) {
+                throw ErrnoException.withMessage(org.orionos.bindings.Errno.ENOENT, "nbd serve", exportName,
+                        "no export \"" + exportName + "\"; exports: " + String.join(", ", exports.keySet()));
+            }
+            throw ErrnoException.withMessage(org.orionos.bindings.Errno.ESHUTDOWN, "nbd serve", exportName,
+                    "the NBD server is stopping");
+        }
+        NbdExport x = e.export();
+        TransmissionParams p = new TransmissionParams(x, x.transmissionFlags(false), false, false, 0, false, false);
+        connections.incrementAndGet();
+        ConnectionShard shard = shards[Math.floorMod(nextShard.getAndIncrement(), shards.length)];
+        long id = nextId.getAndIncrement();
+        try {
+            shard.reactor().execute(() -> {
+                NbdConnection c = new NbdConnection(shard, this, null, fd, id);
+                shard.add(c);
+                c.startTransmission(p);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException ex) {
+            connections.decrementAndGet();
+            Libc.close(fd);
+            throw ErrnoException.withMessage(org.orionos.bindings.Errno.ESHUTDOWN, "nbd serve", exportName,
+                    "the reactors are stopping");
         }
     }
 

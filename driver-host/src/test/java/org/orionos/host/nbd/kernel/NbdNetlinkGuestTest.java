@@ -10,16 +10,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.bindings.Libc;
 import org.orionos.bindings.uapi.FcntlH;
+import org.orionos.host.bdev.BdevOp;
+import org.orionos.host.bdev.backend.ErrorBdev;
 import org.orionos.host.guest.GuestSpec;
 import org.orionos.host.guest.GuestTest;
 
@@ -30,115 +33,162 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The nbd netlink family and {@link KernelAttacher} against the guest's real nbd module, served by
- * the test-only {@link BlockingTestEndpoint}: connect with N sockets, size/backend/flags as the
- * kernel reports them, flush and trim reaching the server, disconnect, a busy device refused, an
- * unknown export refused, a restarted host re-attaching with RECONFIGURE while I/O waits, a dead
- * connection replaced after LINK_DEAD, a disconnect from outside noticed, a resize.
+ * The nbd netlink family and {@link KernelAttacher} against the guest's real nbd module, the
+ * kernel's sockets served by the real io_uring NBD server ({@link ServerEndpoint}) over an
+ * error-injection device that counts what reaches it: connect with N sockets, size/backend/flags as
+ * the kernel reports them, flush and trim reaching the device, disconnect, a busy device refused, an
+ * unknown export refused, a restarted server re-attaching with RECONFIGURE while I/O waits, a dead
+ * connection replaced after LINK_DEAD, a disconnect from outside noticed, a resize, and the
+ * kernel's refusal of a RECONFIGURE without the backend identifier (why it once failed).
  */
 @GuestTest(spec = NbdNetlinkGuestTest.Spec.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NbdNetlinkGuestTest {
     static final long SIZE = 64L << 20;
+    static final String STACK = """
+            [[bdev]]
+            name = "mem"
+            type = "memory"
+            size = "64M"
+            block_size = 512
+            [[bdev]]
+            name = "counted"
+            type = "error"
+            base = "mem"
+            [[nbd.export]]
+            name = "vol0"
+            bdev = "counted"
+            [[bdev]]
+            name = "mem2"
+            type = "memory"
+            size = "64M"
+            [[nbd.export]]
+            name = "other"
+            bdev = "mem2"
+            """;
 
-    /** No disks: the nbd module is all this needs. */
+    /** No disks: the nbd module is all this needs. Shared with {@link NbdAttachGuestTest} (one boot). */
     public static final class Spec implements Supplier<GuestSpec> {
         @Override
         public GuestSpec get() {
-            return GuestSpec.builder().memoryMiB(1024).build();
+            return GuestSpec.builder().memoryMiB(1536).cpus(2).build();
         }
     }
+
+    static ServedStack stack;
 
     @BeforeAll
     static void loadNbd() throws Exception {
         if (!Files.exists(Path.of("/sys/module/nbd"))) {
             run("modprobe", "nbd", "nbds_max=16");
         }
+        stack = new ServedStack(STACK);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    /** After each test: no device it used stays connected, whatever failed (later tests count connections). */
+    @AfterEach
+    void disconnectLeftovers() {
+        disconnectAll();
+    }
+
+    static void disconnectAll() {
+        try (NbdNetlink nl = NbdNetlink.open()) {
+            for (NbdNetlink.DeviceStatus d : nl.status(-1)) {
+                if (d.connected()) {
+                    nl.disconnect(d.index());
+                }
+            }
+        }
     }
 
     @Test
     @Order(1)
     void attachServesIoFlushTrimThenDetach() throws Exception {
-        BlockingTestEndpoint ep = new BlockingTestEndpoint("vol0", SIZE);
-        try (KernelAttacher k = KernelAttacher.open(ep)) {
+        ErrorBdev counted = stack.errorBdev("counted");
+        long flushes = counted.count(BdevOp.FLUSH);
+        long trims = counted.count(BdevOp.TRIM);
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
             KernelAttacher.Attachment a = k.attach(KernelAttacher.Spec.of("vol0", 0, 2));
             assertEquals(0, a.index());
             assertFalse(a.reattached());
             assertEquals(SIZE / 512, Long.parseLong(sysfs(0, "size")));
             assertEquals("orion:vol0", KernelAttacher.backendOf(0));
             assertTrue(k.devices().stream().anyMatch(d -> d.index() == 0 && d.connected()), k.devices().toString());
+            assertEquals(2, stack.connections(), "two kernel sockets served by the io_uring server");
             byte[] data = pattern(1 << 20, 7);
             directWrite("/dev/nbd0", 4L << 20, data);
-            assertArrayEquals(data, ep.disk().asSlice(4L << 20, data.length).toArray(ValueLayout.JAVA_BYTE));
+            assertArrayEquals(data, stack.read("mem", 4L << 20, data.length), "the write reached the device");
             assertArrayEquals(data, directRead("/dev/nbd0", 4L << 20, data.length));
-            assertTrue(ep.flushes.get() > 0, "fsync of the block device sends FLUSH");
+            assertTrue(counted.count(BdevOp.FLUSH) > flushes, "fsync of the block device sends FLUSH to the device");
             run("blkdiscard", "-o", "0", "-l", String.valueOf(1 << 20), "/dev/nbd0");
-            assertTrue(ep.trims.get() > 0, "blkdiscard sends TRIM");
+            assertTrue(counted.count(BdevOp.TRIM) > trims, "blkdiscard sends TRIM to the device");
             k.detach(0);
             assertFalse(k.devices().stream().anyMatch(d -> d.index() == 0 && d.connected()));
-            assertTrue(ep.disconnects.get() >= 1, "the kernel sent NBD_CMD_DISC");
             assertTrue(k.attachments().isEmpty());
+            awaitTrue(() -> stack.connections() == 0, "the server closed both connections after NBD_CMD_DISC");
         }
     }
 
     @Test
     @Order(2)
     void busyDeviceAndUnknownExportAreRefusedWithWhatToDo() {
-        BlockingTestEndpoint vol = new BlockingTestEndpoint("vol0", SIZE);
-        BlockingTestEndpoint other = new BlockingTestEndpoint("other", SIZE);
-        try (KernelAttacher k = KernelAttacher.open(vol); KernelAttacher k2 = KernelAttacher.open(other)) {
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint()); KernelAttacher k2 = KernelAttacher.open(stack.endpoint())) {
             k.attach(KernelAttacher.Spec.of("vol0", 1, 1));
             ErrnoException busy = assertThrows(ErrnoException.class, () -> k2.attach(KernelAttacher.Spec.of("other", 1, 1)));
             assertEquals(Errno.EBUSY, busy.errno());
             assertTrue(busy.getMessage().contains("pick another device"), busy.getMessage());
             ErrnoException unknown = assertThrows(ErrnoException.class, () -> k2.attach(KernelAttacher.Spec.of("nope", 2, 1)));
             assertEquals(Errno.ENOENT, unknown.errno());
+            assertTrue(unknown.getMessage().contains("vol0"), unknown.getMessage());
             ErrnoException notConnected = assertThrows(ErrnoException.class, () -> k2.detach(9));
             assertTrue(notConnected.getMessage().contains("/dev/nbd9"), notConnected.getMessage());
             k.detach(1);
         }
     }
 
-    @Disabled("Open in issue 6: the guest's 6.1 kernel refuses NBD_CMD_RECONFIGURE with EINVAL on a device this attacher connected; cause not found yet")
     @Test
     @Order(3)
     void restartedHostReattachesWhileIoWaits() throws Exception {
-        BlockingTestEndpoint ep = new BlockingTestEndpoint("vol0", SIZE);
         byte[] before = pattern(1 << 16, 3);
-        try (KernelAttacher k = KernelAttacher.open(ep)) {
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
             k.attach(new KernelAttacher.Spec("vol0", 2, 1, 30, 120));
             directWrite("/dev/nbd2", 0, before);
         } // the attacher stops; the device stays configured
-        ep.killConnections(); // ... and the server dies
+        stack.stopServer(); // ... and the server goes away: the kernel sees its connection die
         byte[] during = pattern(1 << 16, 5);
         CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> directWrite("/dev/nbd2", 1L << 20, during));
         Thread.sleep(1000);
         assertFalse(waiting.isDone(), "I/O waits for the server to come back");
-        try (KernelAttacher k = KernelAttacher.open(ep)) {
+        assertTrue(new NbdNetlinkProbe().connected(2), "the kernel keeps nbd2 configured while it waits");
+        stack.startServer();
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
             KernelAttacher.Attachment a = k.attach(new KernelAttacher.Spec("vol0", 2, 1, 30, 120));
             assertTrue(a.reattached(), "took the device over with RECONFIGURE");
             waiting.get(60, TimeUnit.SECONDS);
             assertArrayEquals(before, directRead("/dev/nbd2", 0, before.length));
             assertArrayEquals(during, directRead("/dev/nbd2", 1L << 20, during.length));
+            assertArrayEquals(during, stack.read("mem", 1L << 20, during.length), "the waiting write reached the device");
             k.detach(2);
         }
     }
 
-    @Disabled("Open in issue 6: the guest's 6.1 kernel refuses NBD_CMD_RECONFIGURE with EINVAL on a device this attacher connected; cause not found yet")
     @Test
     @Order(4)
     void deadConnectionIsReplaced() throws Exception {
-        BlockingTestEndpoint ep = new BlockingTestEndpoint("vol0", SIZE);
-        try (KernelAttacher k = KernelAttacher.open(ep)) {
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
             k.attach(KernelAttacher.Spec.of("vol0", 3, 2));
-            assertEquals(2, ep.liveConnections());
-            ep.killOne();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (ep.opened.get() < 3 || ep.liveConnections() != 2) {
-                assertTrue(System.nanoTime() < deadline, "no replacement connection: opened " + ep.opened.get()
-                        + ", live " + ep.liveConnections());
-                Thread.sleep(50);
-            }
+            long opened = stack.opened.get();
+            assertEquals(2, stack.connections());
+            stack.cutOneConnection();
+            awaitTrue(() -> stack.opened.get() == opened + 1 && stack.connections() == 2,
+                    "a replacement connection after LINK_DEAD");
             byte[] data = pattern(1 << 16, 9);
             directWrite("/dev/nbd3", 0, data);
             assertArrayEquals(data, directRead("/dev/nbd3", 0, data.length));
@@ -149,28 +199,33 @@ class NbdNetlinkGuestTest {
     @Test
     @Order(5)
     void disconnectFromOutsideIsNoticed() throws Exception {
-        BlockingTestEndpoint ep = new BlockingTestEndpoint("vol0", SIZE);
-        try (KernelAttacher k = KernelAttacher.open(ep)) {
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
             k.attach(KernelAttacher.Spec.of("vol0", 4, 1));
             run("nbd-client", "-d", "/dev/nbd4");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!k.attachments().isEmpty()) {
-                assertTrue(System.nanoTime() < deadline, "still attached: " + k.attachments());
-                Thread.sleep(100);
-            }
-            assertTrue(ep.disconnects.get() >= 1);
+            awaitTrue(() -> k.attachments().isEmpty(), "the attacher forgets nbd4");
+            awaitTrue(() -> stack.connections() == 0, "the server closed the connection after NBD_CMD_DISC");
         }
     }
 
-    @Disabled("Open in issue 6: the guest's 6.1 kernel refuses NBD_CMD_RECONFIGURE with EINVAL on a device this attacher connected; cause not found yet")
     @Test
     @Order(6)
-    void resizeReachesTheKernel() throws Exception {
-        BlockingTestEndpoint ep = new BlockingTestEndpoint("vol0", SIZE);
-        try (KernelAttacher k = KernelAttacher.open(ep)) {
+    void resizeReachesTheKernelAndReconfigureNeedsTheBackend() throws Exception {
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
             k.attach(KernelAttacher.Spec.of("vol0", 5, 1));
             k.resized("vol0", SIZE / 2);
             assertEquals(SIZE / 2 / 512, Long.parseLong(sysfs(5, "size")));
+            // Why RECONFIGURE used to fail: a device connected with a backend identifier refuses one without it.
+            try (NbdNetlink nl = NbdNetlink.open()) {
+                ErrnoException e = assertThrows(ErrnoException.class, () -> nl.reconfigure(5, null, SIZE, 0, -1, -1, null));
+                assertEquals(Errno.EINVAL, e.errno());
+                ErrnoException other = assertThrows(ErrnoException.class,
+                        () -> nl.reconfigure(5, "orion:other", SIZE, 0, -1, -1, null));
+                assertEquals(Errno.EINVAL, other.errno());
+            }
+            String dmesg = run("dmesg");
+            assertTrue(dmesg.contains("must specify backend"), "kernel log: " + tail(dmesg));
+            assertTrue(dmesg.contains("backend image doesn't match with orion:vol0"), "kernel log: " + tail(dmesg));
+            assertEquals(SIZE / 2 / 512, Long.parseLong(sysfs(5, "size")), "the refused requests changed nothing");
             k.detach(5);
         }
     }
@@ -178,8 +233,7 @@ class NbdNetlinkGuestTest {
     @Test
     @Order(7)
     void anyFreeDeviceIsDestroyedOnDetach() throws Exception {
-        BlockingTestEndpoint ep = new BlockingTestEndpoint("vol0", SIZE);
-        try (KernelAttacher k = KernelAttacher.open(ep)) {
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
             KernelAttacher.Attachment a = k.attach(KernelAttacher.Spec.of("vol0", -1, 1));
             assertTrue(a.index() >= 0);
             assertEquals(SIZE / 512, Long.parseLong(sysfs(a.index(), "size")));
@@ -224,6 +278,27 @@ class NbdNetlinkGuestTest {
                 Libc.close(fd);
             }
         }
+    }
+
+    /** NBD_CMD_STATUS of one device. */
+    static final class NbdNetlinkProbe {
+        boolean connected(int index) {
+            try (NbdNetlink nl = NbdNetlink.open()) {
+                return nl.status(index).stream().anyMatch(d -> d.index() == index && d.connected());
+            }
+        }
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier c, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!c.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting for: " + what);
+            Thread.sleep(50);
+        }
+    }
+
+    static String tail(String s) {
+        return s.length() > 3000 ? s.substring(s.length() - 3000) : s;
     }
 
     static String run(String... cmd) throws Exception {

@@ -60,13 +60,22 @@ class NbdNetlinkHostTest {
 
     @Test
     void serverFlagsFollowTheExport() {
-        KernelExport rw = new KernelExport("v", 1 << 20, 512, false, true, true, true);
+        KernelExport rw = new KernelExport("v", 1 << 20, 512, false, true, true, true, true);
         long one = NbdNetlink.serverFlags(rw, 1);
         assertEquals(NbdH.NBD_FLAG_HAS_FLAGS | NbdH.NBD_FLAG_SEND_FLUSH | NbdH.NBD_FLAG_SEND_FUA
                 | NbdH.NBD_FLAG_SEND_TRIM, one);
         assertEquals(one | NbdH.NBD_FLAG_CAN_MULTI_CONN, NbdNetlink.serverFlags(rw, 4));
-        KernelExport ro = new KernelExport("r", 4096, 4096, true, false, false, false);
+        KernelExport ro = new KernelExport("r", 4096, 4096, true, false, false, false, true);
         assertEquals(NbdH.NBD_FLAG_HAS_FLAGS | NbdH.NBD_FLAG_READ_ONLY, NbdNetlink.serverFlags(ro, 1));
+    }
+
+    @Test
+    void theConnectingThreadIsMappedToItsProcess() {
+        // The kernel records the thread that connected a device; a restarted host checks its process.
+        assertEquals(ProcessHandle.current().pid(), KernelAttacher.processOf(org.orionos.bindings.Libc.gettid()));
+        assertEquals(ProcessHandle.current().pid(), KernelAttacher.processOf(ProcessHandle.current().pid()));
+        assertEquals(-1, KernelAttacher.processOf(Integer.MAX_VALUE));
+        assertEquals(-1, KernelAttacher.processOf(-1));
     }
 
     @Test
@@ -81,8 +90,8 @@ class NbdNetlinkHostTest {
 
     @Test
     void exportsTheKernelCannotTakeAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 1000, 512, false, false, false, false));
-        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 8192, 8192, false, false, false, false));
-        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 0, 512, false, false, false, false));
+        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 1000, 512, false, false, false, false, true));
+        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 8192, 8192, false, false, false, false, true));
+        assertThrows(IllegalArgumentException.class, () -> new KernelExport("v", 0, 512, false, false, false, false, true));
     }
 }

@@ -1,0 +1,285 @@
+package org.orionos.host.nbd.kernel;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.orionos.host.guest.GuestTest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.orionos.host.nbd.kernel.NbdNetlinkGuestTest.awaitTrue;
+import static org.orionos.host.nbd.kernel.NbdNetlinkGuestTest.run;
+
+/**
+ * Kernel NBD devices served by orion, end to end in the test guest (issue 6's tests): a filesystem
+ * across detach and re-attach (fsck clean, checksums equal); fio verify on the raw device with 1
+ * and 4 connections; {@code orion serve} killed with SIGKILL under fio load and started again,
+ * taking the device back while fio waits, fio finishing without verify errors; SIGTERM detaching.
+ */
+@GuestTest(spec = NbdNetlinkGuestTest.Spec.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NbdAttachGuestTest {
+    static ServedStack stack;
+
+    @BeforeAll
+    static void start() throws Exception {
+        if (!Files.exists(Path.of("/sys/module/nbd"))) {
+            run("modprobe", "nbd", "nbds_max=16");
+        }
+        run("modprobe", "ext4");
+        stack = new ServedStack("""
+                [[bdev]]
+                name = "fsmem"
+                type = "memory"
+                size = "256M"
+                [[nbd.export]]
+                name = "fs"
+                bdev = "fsmem"
+                [[bdev]]
+                name = "fiomem"
+                type = "memory"
+                size = "128M"
+                [[nbd.export]]
+                name = "fio"
+                bdev = "fiomem"
+                """);
+    }
+
+    @AfterEach
+    void disconnectLeftovers() throws Exception {
+        if (Files.readString(Path.of("/proc/mounts")).contains("/tmp/orion-fs")) {
+            new ProcessBuilder("umount", "-l", "/tmp/orion-fs").inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+        }
+        NbdNetlinkGuestTest.disconnectAll();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void filesystemSurvivesDetachAndReattach() throws Exception {
+        Path mnt = Files.createDirectories(Path.of("/tmp/orion-fs"));
+        String sums;
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
+            k.attach(KernelAttacher.Spec.of("fs", 8, 2));
+            run("mkfs.ext4", "-q", "-F", "/dev/nbd8");
+            run("mount", "/dev/nbd8", mnt.toString());
+            for (int i = 0; i < 6; i++) {
+                run("dd", "if=/dev/urandom", "of=" + mnt + "/f" + i, "bs=256k", "count=" + (1 + 3 * i), "status=none");
+            }
+            Files.createDirectories(mnt.resolve("dir/sub"));
+            run("cp", mnt + "/f2", mnt + "/dir/sub/copy");
+            sums = run("sh", "-c", "cd " + mnt + " && sha256sum f* dir/sub/copy");
+            run("sync");
+            run("umount", mnt.toString());
+            k.detach(8);
+        }
+        try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
+            KernelAttacher.Attachment a = k.attach(KernelAttacher.Spec.of("fs", 8, 1));
+            assertFalse(a.reattached(), "a fresh connect after a detach");
+            run("fsck.ext4", "-n", "-f", "/dev/nbd8"); // exit 0: clean
+            run("mount", "/dev/nbd8", mnt.toString());
+            assertEquals(sums, run("sh", "-c", "cd " + mnt + " && sha256sum f* dir/sub/copy"));
+            run("umount", mnt.toString());
+            k.detach(8);
+        }
+    }
+
+    @Test
+    @Order(2)
+    void fioVerifyWithOneAndFourConnections() throws Exception {
+        for (int conns : new int[] {1, 4}) {
+            try (KernelAttacher k = KernelAttacher.open(stack.endpoint())) {
+                k.attach(KernelAttacher.Spec.of("fio", 9, conns));
+                assertEquals(conns, stack.connections());
+                String out = run("fio", "--name=verify" + conns, "--filename=/dev/nbd9", "--direct=1",
+                        "--ioengine=libaio", "--rw=randwrite", "--bs=4k", "--iodepth=16", "--numjobs=1", "--size=32M",
+                        "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--verify_state_save=0");
+                assertTrue(out.contains("verify" + conns), out);
+                assertFalse(out.contains("verify: bad"), out);
+                k.detach(9);
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
+    void hostKilledUnderFioLoadIsTakenBackAndFioVerifies() throws Exception {
+        Path dir = Files.createDirectories(Path.of("/tmp/orion-k9"));
+        Path cfg = dir.resolve("orion.toml");
+        // A file device: its data outlives the killed process, as a disk would.
+        Files.writeString(cfg, """
+                [[bdev]]
+                name = "disk"
+                type = "file"
+                path = "%s"
+                size = "256M"
+                [[nbd.export]]
+                name = "vol"
+                bdev = "disk"
+                [[nbd.attach]]
+                export = "vol"
+                device = "/dev/nbd10"
+                connections = 2
+                timeout = 5
+                dead_conn_timeout = 120
+                [[bdev]]
+                name = "extra"
+                type = "memory"
+                size = "32M"
+                [[nbd.export]]
+                name = "extra"
+                bdev = "extra"
+                """.formatted(dir.resolve("disk.img")));
+        Serve first = Serve.start(cfg);
+        first.await("nbd: export vol is /dev/nbd10 (2 connection(s))");
+        Process fio = new ProcessBuilder("fio", "--name=crash", "--filename=/dev/nbd10", "--direct=1",
+                "--ioengine=libaio", "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=48M", "--verify=crc32c",
+                "--do_verify=1", "--verify_fatal=1", "--verify_state_save=0").redirectErrorStream(true).start();
+        CompletableFuture<String> fioOut = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(fio.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return e.toString();
+            }
+        });
+        try {
+            // Under load: enough writes completed that some are surely in flight when the host dies.
+            awaitTrue(() -> writesCompleted(10) > 2000, "fio under way on /dev/nbd10");
+            first.kill();
+            Thread.sleep(1500);
+            assertTrue(fio.isAlive(), "fio waits for the host instead of failing: " + (fio.isAlive() ? "" : fioOut.join()));
+            assertTrue(new NbdNetlinkGuestTest.NbdNetlinkProbe().connected(10), "the kernel keeps nbd10 while it waits");
+
+            Serve second = Serve.start(cfg);
+            try {
+                second.await("nbd: export vol is /dev/nbd10 (2 connection(s), taken back from the previous run)");
+                assertTrue(fio.waitFor(600, TimeUnit.SECONDS), "fio finished");
+                String out = fioOut.join();
+                assertEquals(0, fio.exitValue(), out);
+                assertFalse(out.contains("verify: bad"), out);
+                // `orion attach` asks the running host (its management socket) for one more device.
+                String attached = Serve.cli("attach", "extra", "--device", "/dev/nbd11", "--connections", "2");
+                assertTrue(attached.contains("attached export extra as /dev/nbd11"), attached);
+                assertEquals(String.valueOf((32L << 20) / 512), NbdNetlinkGuestTest.sysfs(11, "size"));
+                assertTrue(Serve.cli("devices").contains("orion:extra"));
+                // SIGTERM: the host detaches both and exits 0.
+                assertEquals(0, second.stop(), second.log());
+                assertTrue(second.log().contains("detached /dev/nbd10"), second.log());
+                assertTrue(second.log().contains("detached /dev/nbd11"), second.log());
+                assertFalse(new NbdNetlinkGuestTest.NbdNetlinkProbe().connected(10), "SIGTERM detached nbd10");
+                assertFalse(new NbdNetlinkGuestTest.NbdNetlinkProbe().connected(11), "SIGTERM detached nbd11");
+            } finally {
+                second.kill();
+            }
+        } finally {
+            fio.destroyForcibly();
+            first.kill();
+        }
+    }
+
+    /** Completed writes of /dev/nbdN (/sys/block/nbdN/stat field 5). */
+    static long writesCompleted(int index) {
+        try {
+            String[] f = Files.readString(Path.of("/sys/block/nbd" + index + "/stat")).trim().split("\\s+");
+            return Long.parseLong(f[4]);
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
+    /** {@code orion serve} as a child process (the jar the build made), its log collected. */
+    static final class Serve {
+        final Process p;
+        private final List<String> lines = new ArrayList<>();
+        private final Thread reader;
+
+        private Serve(Process p) {
+            this.p = p;
+            reader = Thread.ofPlatform().daemon().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String l;
+                    while ((l = r.readLine()) != null) {
+                        synchronized (lines) {
+                            lines.add(l);
+                        }
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the process is gone
+                }
+            });
+        }
+
+        static Serve start(Path cfg) throws Exception {
+            return new Serve(new ProcessBuilder(orion("serve", "--config", cfg.toString(), "--reactors", "2"))
+                    .redirectErrorStream(true).start());
+        }
+
+        /** {@code java -jar orion.jar ARGS} with the guest's lean JVM flags. */
+        static List<String> orion(String... args) {
+            String jar = System.getProperty("orion.jar");
+            assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "orion.jar not passed or missing: " + jar);
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-XX:-UsePerfData",
+                    "--enable-native-access=ALL-UNNAMED", "-jar", jar));
+            cmd.addAll(List.of(args));
+            return cmd;
+        }
+
+        /** A one-shot orion command; its output (exit status 0 asserted). */
+        static String cli(String... args) throws Exception {
+            return run(orion(args).toArray(String[]::new));
+        }
+
+        String log() {
+            synchronized (lines) {
+                return String.join("\n", lines);
+            }
+        }
+
+        void await(String line) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!log().contains(line)) {
+                assertTrue(p.isAlive(), "orion serve exited " + (p.isAlive() ? "" : p.exitValue()) + ":\n" + log());
+                assertTrue(System.nanoTime() < deadline, "no \"" + line + "\" from orion serve:\n" + log());
+                Thread.sleep(100);
+            }
+        }
+
+        /** SIGKILL: no shutdown path runs. */
+        void kill() throws InterruptedException {
+            if (p.isAlive()) {
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+
+        /** SIGTERM, then the exit status. */
+        int stop() throws InterruptedException {
+            p.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "orion serve did not stop after SIGTERM:\n" + log());
+            reader.join(10_000); // the log up to the process's end
+            return p.exitValue();
+        }
+    }
+}
