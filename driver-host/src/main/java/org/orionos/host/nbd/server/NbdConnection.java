@@ -203,7 +203,8 @@ final class NbdConnection implements Completion, BdevCallback {
         this.ctx = shard.context();
         this.pool = ctx.buffers();
         this.fd = fd;
-        this.unixSocket = listener.bound().address().isUnix();
+        // An adopted socket (no listener) is the kernel's end of a socketpair: AF_UNIX too.
+        this.unixSocket = listener == null || listener.bound().address().isUnix();
         this.opFd = fd;
         this.id = id;
         this.rx = arena.allocate(RX_SIZE, 64);
