@@ -27,11 +27,15 @@ import org.orionos.bindings.Libc;
 import org.orionos.bindings.nvme.NvmeStatus;
 import org.orionos.bindings.uapi.FcntlH;
 import org.orionos.bindings.uapi.NvmeIoctlH.NvmePassthruCmd64;
+import org.orionos.bindings.uapi.NvmeIoctlH.NvmeUringCmd;
 import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.Capability;
 import org.orionos.host.config.ConfigLoader;
 import org.orionos.host.guest.GuestTest;
+import org.orionos.uring.Ring;
+import org.orionos.uring.RingConfig;
+import org.orionos.uring.Sqe;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -43,6 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.orionos.bindings.nvme.NvmeTypesH.nvme_cmd_read;
 import static org.orionos.bindings.uapi.NvmeIoctlH.NVME_IOCTL_IO64_CMD;
+import static org.orionos.bindings.uapi.NvmeIoctlH.NVME_URING_CMD_IO;
 
 /**
  * NVMe through the guest kernel: Identify and SMART equal nvme-cli's JSON for the same controller,
@@ -285,13 +290,230 @@ class NvmeGuestTest {
                 ExecutionException w = assertThrows(ExecutionException.class,
                         () -> host.client().write(ns, (3 * zb + 8) * bs, data, 0).get(30, TimeUnit.SECONDS));
                 System.out.println("write off the write pointer: " + w.getCause());
+                int st = host.reactors().get(0).call(() -> ns.lastStatus(host.context(0))).get(30, TimeUnit.SECONDS);
+                assertEquals("ZNS_INVALID_WRITE", NvmeStatus.name(st), NvmeStatus.describe(st));
             }
         } finally {
             ns.close();
         }
     }
 
+    @Test
+    @Order(9)
+    void zoneAppendsFromSeveralReactorsThroughTheRing() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.ZNS_SERIAL);
+        Path block = blockNode(ctrl);
+        Path generic = genericNode(block);
+        int reactors = 3;
+        int perReactor = 16;
+        try (BdevHost host = BdevHost.start(reactors, 8 << 20, true); Arena a = Arena.ofShared()) {
+            NvmeNamespaceBdev ns = NvmeNamespaceBdev.open("za", generic);
+            try {
+                NvmeZones z = new NvmeZones(ns);
+                long zb = z.zoneBlocks();
+                long zone = 4 * zb;
+                assertEquals("EMPTY", z.zone(zone).stateName());
+                int bs = ns.blockSize();
+                assertTrue(ns.maxAppend() >= 4L * bs, "max append " + ns.maxAppend());
+                // Every reactor appends perReactor pieces of 1-4 blocks to one zone, all in flight at once.
+                int n = reactors * perReactor;
+                MemorySegment[] bufs = new MemorySegment[n];
+                List<java.util.concurrent.CompletableFuture<Long>> lbas = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    int blocks = 1 + i % 4;
+                    bufs[i] = a.allocate((long) blocks * bs, 4096);
+                    fill(bufs[i], 1000 + i);
+                    lbas.add(z.append(host.context(i % reactors), zone, bufs[i], blocks * bs));
+                }
+                long total = 0;
+                long[][] placed = new long[n][];
+                for (int i = 0; i < n; i++) {
+                    long lba = lbas.get(i).get(30, TimeUnit.SECONDS);
+                    long blocks = bufs[i].byteSize() / bs;
+                    assertTrue(lba >= zone && lba + blocks <= zone + zb, "append " + i + " at " + lba);
+                    placed[i] = new long[] {lba, blocks};
+                    total += blocks;
+                }
+                java.util.Arrays.sort(placed, java.util.Comparator.comparingLong(x -> x[0]));
+                long expect = zone;
+                for (long[] x : placed) {
+                    assertEquals(expect, x[0], "appends tile the zone from its start without overlap or gap");
+                    expect += x[1];
+                }
+                assertEquals(zone + total, z.zone(zone).writePointer(), "write pointer after " + n + " appends");
+
+                // Each piece reads back, through the kernel's block device, where the controller said it put it.
+                int fd = Libc.open(block.toString(), FcntlH.O_RDONLY | FcntlH.O_DIRECT | FcntlH.O_CLOEXEC, 0);
+                assertTrue(fd >= 0, "open " + block + ": " + Errno.name(fd));
+                try {
+                    MemorySegment back = a.allocate(4L * bs, 4096);
+                    for (int i = 0; i < n; i++) {
+                        long len = bufs[i].byteSize();
+                        long lba = lbas.get(i).get();
+                        assertEquals(len, Libc.pread(fd, back, len, lba * bs));
+                        assertArrayEquals(bufs[i].toArray(JAVA_BYTE), back.asSlice(0, len).toArray(JAVA_BYTE),
+                                "append " + i + " at LBA " + lba);
+                    }
+                } finally {
+                    Libc.close(fd);
+                }
+                System.out.println(n + " appends from " + reactors + " reactors: " + total + " blocks, distinct LBAs");
+
+                // A full zone: the controller's status comes back through the ring, never a hang.
+                long full = 2 * zb;
+                assertEquals("FULL", z.zone(full).stateName());
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> z.append(host.context(1), full, bufs[0], bs).get(30, TimeUnit.SECONDS));
+                assertTrue(e.getCause().getMessage().contains("ZNS_FULL"), e.getCause().getMessage());
+                System.out.println("append to a full zone: " + e.getCause().getMessage());
+                // Not a zone start: refused before the device.
+                e = assertThrows(ExecutionException.class,
+                        () -> z.append(host.context(0), zone + 1, bufs[0], bs).get(30, TimeUnit.SECONDS));
+                assertEquals(Errno.EINVAL, ((ErrnoException) e.getCause()).errno());
+            } finally {
+                ns.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(10)
+    void badInputThroughIoUringPassthroughGetsAClearAnswerNeverAHang() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        Path block = blockNode(ctrl);
+        Path generic = genericNode(block);
+        NvmeNamespaceBdev probe = NvmeNamespaceBdev.open("probe", generic);
+        long blocks = probe.blockCount();
+        int bs = probe.blockSize();
+        probe.close();
+        try (Ring ring = Ring.open(RingConfig.defaults().withBigEntries(true, true)); Arena a = Arena.ofShared()) {
+            int fd = Libc.open(generic.toString(), FcntlH.O_RDWR | FcntlH.O_CLOEXEC, 0);
+            assertTrue(fd >= 0, "open " + generic + ": " + Errno.name(fd));
+            try {
+                MemorySegment buf = a.allocate(2L * bs + 1, 4096);
+                // LBA past the end, and a read that starts inside and runs past it: LBA Out of Range.
+                for (long slba : new long[] {blocks, blocks - 1}) {
+                    int r = uringCmd(ring, fd, nvme_cmd_read, 1, buf.address(), 2 * bs, slba, 1);
+                    assertEquals("LBA_RANGE", NvmeStatus.name(r), "read 2 blocks at " + slba + ": " + r);
+                    assertEquals(-Errno.ENOSPC, NvmeErrors.negErrno(r));
+                }
+                // An opcode the controller does not implement.
+                int r = uringCmd(ring, fd, 0x7f, 1, 0, 0, 0, 0);
+                assertEquals("INVALID_OPCODE", NvmeStatus.name(r), "opcode 0x7f: " + r);
+                // A namespace this node does not lead to: the kernel refuses before the controller sees it.
+                r = uringCmd(ring, fd, nvme_cmd_read, 77, buf.address(), bs, 0, 0);
+                assertEquals(-Errno.EINVAL, r, "nsid 77 on " + generic);
+                // Far over MDTS (64 MiB in one command): the kernel cannot map it for one request.
+                MemorySegment huge = a.allocate(64L << 20, 4096);
+                r = uringCmd(ring, fd, nvme_cmd_read, 1, huge.address(), (int) huge.byteSize(), 0,
+                        (int) Math.min(0xffff, huge.byteSize() / bs - 1));
+                assertTrue(r < 0, "64 MiB read: " + r);
+                System.out.println("64 MiB read over MDTS: " + Errno.name(r));
+                // A buffer at an odd address: the kernel bounces it, and the data is still right both ways.
+                MemorySegment odd = buf.asSlice(1, 2L * bs);
+                fill(odd, 42);
+                long at = (48L << 20) / bs;
+                assertEquals(0, uringCmd(ring, fd, org.orionos.bindings.nvme.NvmeTypesH.nvme_cmd_write, 1,
+                        odd.address(), 2 * bs, at, 1));
+                MemorySegment oddBack = a.allocate(2L * bs + 3, 4096).asSlice(3, 2L * bs);
+                assertEquals(0, uringCmd(ring, fd, nvme_cmd_read, 1, oddBack.address(), 2 * bs, at, 1));
+                assertArrayEquals(odd.toArray(JAVA_BYTE), oddBack.toArray(JAVA_BYTE), "odd-address buffers");
+            } finally {
+                Libc.close(fd);
+            }
+        }
+        // The same mistakes through orion's device are refused by its core with the errno, before the device.
+        try (BdevHost host = BdevHost.start(1, 8 << 20, true); Arena a = Arena.ofShared()) {
+            host.build(ConfigLoader.parse("[[nvme]]\nname = \"n0\"\npath = \"" + generic + "\"\n", "test"));
+            BlockDevice d = host.registry().get("n0");
+            MemorySegment buf = a.allocate(8192, 4096);
+            assertEquals(Errno.EINVAL, cause(() -> host.client().read(d, d.sizeBytes() - 4096, buf)));
+            assertEquals(Errno.EINVAL, cause(() -> host.client().read(d, 100, buf.asSlice(0, 4096))));
+            assertEquals(Errno.ENOSPC, cause(() -> host.client().write(d, d.sizeBytes(), buf.asSlice(0, 4096), 0)));
+        }
+        ErrnoException e = assertThrows(ErrnoException.class,
+                () -> NvmeNamespaceBdev.open("x", generic.resolveSibling(generic.getFileName() + "9")));
+        assertEquals(Errno.ENOENT, e.errno());
+        System.out.println("unknown namespace node: " + e.getMessage());
+    }
+
+    @Test
+    @Order(11)
+    void smartTemperatureEventArrivesAsAUeventAndIsFollowedUp() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        java.util.concurrent.BlockingQueue<NvmeEvents.Event> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.BlockingQueue<NvmeHealth> healths = new java.util.concurrent.LinkedBlockingQueue<>();
+        int thresh = org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_TEMP_THRESH;
+        NvmeEvents listener = NvmeEvents.listen(e -> {
+            events.add(e);
+            NvmeHealth h = NvmeEvents.healthHandler(e);
+            if (h != null) {
+                healths.add(h);
+            }
+        });
+        try (NvmeController c = NvmeController.open(ctrl); Arena a = Arena.ofConfined()) {
+            int aec = NvmeEvents.enableHealthEvents(c);
+            assertEquals(NvmeEvents.SMART_CRITICAL_WARNINGS, aec & NvmeEvents.SMART_CRITICAL_WARNINGS,
+                    "async event configuration 0x" + Integer.toHexString(aec));
+            int kelvin = (int) c.getFeature(thresh, 0, 0, 0, null) & 0xffff;
+            int now = NvmeHealth.of(c.smartLog(a), c.identifyController(a)).temperatureK();
+            // An over-temperature threshold below the current temperature: the controller raises a SMART event.
+            c.setFeature(thresh, 0, now - 10, false, null);
+            try {
+                NvmeEvents.Event e = events.poll(30, TimeUnit.SECONDS);
+                assertTrue(e != null, "no NVME_AEN uevent within 30 s");
+                System.out.println("event: " + e + " (NVME_AEN=0x" + Integer.toHexString(e.result()) + ")");
+                assertEquals(ctrl.getFileName().toString(), e.controller());
+                assertEquals(1, e.type(), "SMART/health event: " + e);
+                assertEquals(1, e.info(), "temperature threshold: " + e);
+                assertEquals(2, e.logPage(), "names the SMART log: " + e);
+                NvmeHealth h = healths.poll(30, TimeUnit.SECONDS);
+                assertTrue(h != null, "the handler read no SMART log");
+                assertTrue(h.warnings().contains("critical warning: temperature threshold crossed"), h.warnings().toString());
+                System.out.println("health after the event: " + h.warnings());
+            } finally {
+                c.setFeature(thresh, 0, kelvin, false, null);
+            }
+        } finally {
+            listener.close();
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    private static int cause(java.util.concurrent.Callable<java.util.concurrent.Future<?>> io) throws Exception {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> io.call().get(30, TimeUnit.SECONDS));
+        System.out.println("refused: " + e.getCause().getMessage());
+        return ((ErrnoException) e.getCause()).errno();
+    }
+
+    /** One NVMe I/O command through IORING_OP_URING_CMD; its CQE's res, within 10 s or the test fails. */
+    private static int uringCmd(Ring ring, int fd, int opcode, int nsid, long addr, int len, long slba, int nlb0) {
+        int[] res = {Integer.MIN_VALUE};
+        Sqe sqe = ring.acquire((r, flags, cookie) -> res[0] = r, 0);
+        sqe.uringCmd(fd, (int) NVME_URING_CMD_IO);
+        MemorySegment seg = sqe.segment();
+        long base = sqe.cmdOffset();
+        seg.set(JAVA_BYTE, base + NvmeUringCmd.OPCODE, (byte) opcode);
+        seg.set(JAVA_INT, base + NvmeUringCmd.NSID, nsid);
+        seg.set(JAVA_LONG, base + NvmeUringCmd.ADDR, addr);
+        seg.set(JAVA_INT, base + NvmeUringCmd.DATA_LEN, len);
+        seg.set(JAVA_INT, base + NvmeUringCmd.CDW10, (int) slba);
+        seg.set(JAVA_INT, base + NvmeUringCmd.CDW11, (int) (slba >>> 32));
+        seg.set(JAVA_INT, base + NvmeUringCmd.CDW12, nlb0);
+        seg.set(JAVA_INT, base + NvmeUringCmd.TIMEOUT_MS, 10_000);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        ring.submitAndWait(1, TimeUnit.SECONDS.toNanos(10));
+        ring.reap();
+        while (res[0] == Integer.MIN_VALUE) {
+            if (System.nanoTime() > deadline) {
+                fail("uring_cmd opcode 0x" + Integer.toHexString(opcode) + " did not complete within 10 s");
+            }
+            ring.submitAndWait(1, TimeUnit.MILLISECONDS.toNanos(100));
+            ring.reap();
+        }
+        return res[0];
+    }
 
     private static int io64(Arena a, int fd, int opcode, int nsid, MemorySegment buf, int len, long slba, int nlb0) {
         MemorySegment c = a.allocate(NvmePassthruCmd64.LAYOUT);

@@ -20,6 +20,7 @@ import org.orionos.host.config.OrionConfig;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.orionos.bindings.nvme.NvmeTypesH.LE16;
@@ -28,6 +29,33 @@ import static org.orionos.bindings.nvme.NvmeTypesH.LE64;
 
 /** Host-side logic of the NVMe package: JSON shaping, status to errno, health thresholds, config. */
 class NvmeUnitTest {
+
+    @Test
+    void kernelUeventWithNvmeAenIsParsedOthersIgnored() {
+        try (Arena a = Arena.ofConfined()) {
+            NvmeEvents.Event e = parse(a, "change@/devices/pci0000:00/0000:00:03.0/nvme/nvme0",
+                    "ACTION=change", "DEVPATH=/devices/pci0000:00/0000:00:03.0/nvme/nvme0", "SUBSYSTEM=nvme",
+                    "NVME_AEN=0x020101", "MAJOR=241", "MINOR=0", "DEVNAME=nvme0", "SEQNUM=1812");
+            assertEquals("nvme0", e.controller());
+            assertEquals(1, e.type());
+            assertEquals("SMART/health", e.typeName());
+            assertEquals(0x01, e.info());
+            assertEquals(0x02, e.logPage());
+            // A uevent of another subsystem, and an NVMe one without NVME_AEN (e.g. a rescan), are not events.
+            assertNull(parse(a, "change@/devices/virtual/block/loop0", "ACTION=change",
+                    "SUBSYSTEM=block", "DEVNAME=loop0", "NVME_AEN=0x1"));
+            assertNull(parse(a, "change@/devices/x/nvme/nvme1", "ACTION=change",
+                    "SUBSYSTEM=nvme", "DEVNAME=nvme1", "NVME_EVENT=rediscover"));
+        }
+    }
+
+    /** Parses a kernel uevent datagram: header and KEY=VALUE strings, each NUL-terminated. */
+    private static NvmeEvents.Event parse(Arena a, String... parts) {
+        byte[] b = (String.join("\0", parts) + "\0").getBytes(StandardCharsets.UTF_8);
+        MemorySegment m = a.allocate(b.length);
+        m.copyFrom(MemorySegment.ofArray(b));
+        return NvmeEvents.parse(m, b.length);
+    }
 
     @Test
     void idCtrlJsonUsesNvmeCliShapes() {
