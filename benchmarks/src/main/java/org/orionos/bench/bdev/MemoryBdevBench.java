@@ -28,7 +28,8 @@ import org.orionos.host.config.ConfigLoader;
 /**
  * The memory backend through the full block-device path: pooled request, core checks, backend
  * copy, deferred completion on the reactor's next turn, callback, resubmit. One invocation runs
- * {@value #IOS} I/Os at a fixed queue depth on the reactor; the score is time per I/O.
+ * {@value #IOS} I/Os at a fixed queue depth on the reactor over a pre-written 256 MiB device (larger
+ * than the caches); the score is time per I/O.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar MemoryBdevBench}
  */
@@ -60,6 +61,15 @@ public class MemoryBdevBench {
         host.build(ConfigLoader.parse("[[bdev]]\nname = \"m\"\ntype = \"memory\"\nsize = \"256M\"\n", "bench"));
         dev = host.registry().get("m");
         ctx = host.context(0);
+        // Write every block once: reads must copy real memory, not the shared zero page of an
+        // unwritten mapping, and writes must not include first-touch page faults.
+        Loop fill = new Loop(ctx, dev, bs, 32, true);
+        ctx.reactor().execute(fill::start);
+        try {
+            fill.done.get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not pre-fill the memory device", e);
+        }
     }
 
     @TearDown(Level.Trial)

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +19,7 @@ import org.orionos.host.config.ConfigLoader;
 import org.orionos.host.config.OrionConfig;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,33 +37,15 @@ public final class BenchBdevCommand implements Callable<Integer> {
     @Option(names = "--bdev", required = true, description = "Device to drive.")
     String bdev;
 
-    @Option(names = "--rw", defaultValue = "randread", description = "randread, randwrite, read or write (default ${DEFAULT-VALUE}).")
-    String rw;
-
-    @Option(names = "--bs", defaultValue = "4096", description = "Block size in bytes (default ${DEFAULT-VALUE}).")
-    int bs;
-
-    @Option(names = "--qd", defaultValue = "32", description = "I/Os in flight per reactor (default ${DEFAULT-VALUE}).")
-    int qd;
-
-    @Option(names = "--seconds", defaultValue = "10", description = "Run time (default ${DEFAULT-VALUE}).")
-    int seconds;
-
-    @Option(names = "--reactors", defaultValue = "1", description = "Reactors driving I/O (default ${DEFAULT-VALUE}).")
-    int reactors;
+    @Mixin
+    BenchOptions opts;
 
     @Override
     public Integer call() throws Exception {
-        boolean write = rw.endsWith("write");
-        boolean random = rw.startsWith("rand");
-        if (!rw.equals("randread") && !rw.equals("randwrite") && !rw.equals("read") && !rw.equals("write")) {
-            System.err.println("orion bench bdev: --rw must be randread, randwrite, read or write, got " + rw);
-            return 2;
-        }
-        if (bs <= 0 || qd <= 0 || seconds <= 0 || reactors <= 0) {
-            System.err.println("orion bench bdev: --bs, --qd, --seconds and --reactors must be positive");
-            return 2;
-        }
+        opts.validate();
+        int bs = opts.bs;
+        int qd = opts.qd;
+        int reactors = opts.reactors;
         OrionConfig cfg = ConfigLoader.load(config);
         try (BdevHost host = BdevHost.start(reactors, Math.max(BdevHost.DEFAULT_BUFFER_BYTES, (long) bs * qd * 2),
                 cfg.needsBigRingEntries())) {
@@ -77,39 +59,25 @@ public final class BenchBdevCommand implements Callable<Integer> {
             Driver[] drivers = new Driver[reactors];
             for (int i = 0; i < reactors; i++) {
                 IoContext ctx = host.context(i);
-                drivers[i] = new Driver(ctx, dev, write, random, bs, qd, i);
+                drivers[i] = new Driver(ctx, dev, opts.rw.writes(), opts.rw.random(), bs, qd, i);
                 Driver d = drivers[i];
                 ctx.reactor().call(() -> {
                     d.start();
                     return null;
                 }).get(10, TimeUnit.SECONDS);
             }
-            long t0 = System.nanoTime();
-            long last = 0;
-            long lastT = t0;
-            for (int s = 1; s <= seconds; s++) {
-                Thread.sleep(Math.max(0, t0 + s * 1_000_000_000L - System.nanoTime()) / 1_000_000);
-                long now = System.nanoTime();
-                long done = total(drivers);
-                double dt = (now - lastT) / 1e9;
-                System.out.printf(Locale.ROOT, "%3ds  iops=%d  bw_mib_s=%.1f%n", s, Math.round((done - last) / dt),
-                        (done - last) * (double) bs / dt / (1 << 20));
-                last = done;
-                lastT = now;
+            long elapsed = opts.progress(() -> total(drivers), () -> {
                 for (Driver d : drivers) {
                     if (d.error != 0) {
-                        throw new ErrnoException(-d.error, "bench " + rw, dev.name());
+                        throw new ErrnoException(-d.error, "bench " + opts.rw, dev.name());
                     }
                 }
-            }
-            long elapsed = System.nanoTime() - t0;
+            });
             long done = total(drivers);
             for (Driver d : drivers) {
                 d.stop = true;
             }
-            double secs = elapsed / 1e9;
-            System.out.printf(Locale.ROOT, "iops=%d bw_mib_s=%d%n", Math.round(done / secs),
-                    Math.round(done * (double) bs / secs / (1 << 20)));
+            opts.summary(done, elapsed);
         }
         return 0;
     }

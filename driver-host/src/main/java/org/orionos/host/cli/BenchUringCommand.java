@@ -13,6 +13,7 @@ import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.bindings.Libc;
 import org.orionos.bindings.uapi.FcntlH;
+import org.orionos.host.cli.BenchOptions.Rw;
 import org.orionos.uring.Completion;
 import org.orionos.uring.Reactor;
 import org.orionos.uring.ReactorGroup;
@@ -21,6 +22,7 @@ import org.orionos.uring.RingConfig;
 import org.orionos.uring.Sqe;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import static org.orionos.bindings.uapi.IoUringH.IORING_OP_READ_FIXED;
@@ -36,25 +38,11 @@ import static org.orionos.bindings.uapi.IoUringH.IORING_OP_WRITE_FIXED;
         description = "io_uring throughput against a file: fixed buffers, registered file, QD per reactor.")
 public final class BenchUringCommand implements Callable<Integer> {
 
-    enum Rw { randread, randwrite, read, write }
-
     @Option(names = "--file", required = true, description = "File (or block device) to use; its size bounds the offsets.")
     String file;
 
-    @Option(names = "--rw", defaultValue = "randread", description = "randread, randwrite, read or write (default ${DEFAULT-VALUE}).")
-    Rw rw;
-
-    @Option(names = "--bs", defaultValue = "4096", description = "Block size in bytes (default ${DEFAULT-VALUE}).")
-    int bs;
-
-    @Option(names = "--qd", defaultValue = "32", description = "Operations in flight per reactor (default ${DEFAULT-VALUE}).")
-    int qd;
-
-    @Option(names = "--seconds", defaultValue = "10", description = "Run time (default ${DEFAULT-VALUE}).")
-    int seconds;
-
-    @Option(names = "--reactors", defaultValue = "1", description = "Reactor threads, each with its own ring (default ${DEFAULT-VALUE}).")
-    int reactors;
+    @Mixin
+    BenchOptions opts;
 
     @Option(names = "--pin", description = "Pin reactor i to CPU i.")
     boolean pin;
@@ -68,10 +56,12 @@ public final class BenchUringCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (bs <= 0 || qd <= 0 || seconds <= 0 || reactors <= 0) {
-            throw new IllegalArgumentException("--bs, --qd, --seconds and --reactors must be positive");
-        }
-        boolean writes = rw == Rw.randwrite || rw == Rw.write;
+        opts.validate();
+        Rw rw = opts.rw;
+        int bs = opts.bs;
+        int qd = opts.qd;
+        int reactors = opts.reactors;
+        boolean writes = rw.writes();
         int flags = (writes ? FcntlH.O_RDWR : FcntlH.O_RDONLY) | FcntlH.O_CLOEXEC | (direct ? FcntlH.O_DIRECT : 0);
         int fd = Libc.open(file, flags, 0);
         if (fd < 0) {
@@ -99,31 +89,18 @@ public final class BenchUringCommand implements Callable<Integer> {
                         return null;
                     }).join();
                 }
-                long t0 = System.nanoTime();
-                long last = 0;
-                long lastT = t0;
-                for (int s = 1; s <= seconds; s++) {
-                    long wake = t0 + TimeUnit.SECONDS.toNanos(s);
-                    long now;
-                    while ((now = System.nanoTime()) < wake) {
-                        TimeUnit.NANOSECONDS.sleep(wake - now);
-                    }
-                    long done = 0;
+                long elapsed = opts.progress(() -> {
+                    long n = 0;
                     for (Job j : jobs) {
-                        done += j.completed();
+                        n += j.completed();
                     }
-                    double dt = (now - lastT) / 1e9;
-                    System.out.printf(Locale.ROOT, "%3ds  iops=%d  bw_mib_s=%.1f%n", s, Math.round((done - last) / dt),
-                            (done - last) * (double) bs / dt / (1 << 20));
-                    last = done;
-                    lastT = now;
-                }
+                    return n;
+                }, () -> { });
                 long done = 0;
                 long errors = 0;
                 for (Job j : jobs) {
                     done += j.completed();
                 }
-                long t1 = System.nanoTime();
                 for (int i = 0; i < reactors; i++) {
                     Job j = jobs[i];
                     group.get(i).execute(j::stop);
@@ -146,7 +123,6 @@ public final class BenchUringCommand implements Callable<Integer> {
                         return null;
                     }).join();
                 }
-                double secs = (t1 - t0) / 1e9;
                 if (errors > 0) {
                     System.err.println(errors + " I/O errors");
                 }
@@ -155,8 +131,7 @@ public final class BenchUringCommand implements Callable<Integer> {
                 // independent of what else competes for the machine.
                 System.out.printf(Locale.ROOT, "reactor_cpu_s=%.2f ios_per_cpu_ms=%.1f%n", cpuNanos / 1e9,
                         countedIos / (cpuNanos / 1e6));
-                System.out.printf(Locale.ROOT, "iops=%d bw_mib_s=%d%n", Math.round(done / secs),
-                        Math.round(done * (double) bs / secs / (1 << 20)));
+                opts.summary(done, elapsed);
                 return errors > 0 ? 1 : 0;
             }
         } finally {

@@ -11,22 +11,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** TEST ONLY: builds client frames and parses server option replies, independently of the code under test. */
-final class Frames {
+public final class Frames {
     private Frames() {}
 
-    static byte[] clientFlags(int flags) {
+    public static byte[] clientFlags(int flags) {
         return ByteBuffer.allocate(4).putInt(flags).array();
     }
 
-    static byte[] option(int opt, byte[] data) {
+    public static byte[] option(int opt, byte[] data) {
         return ByteBuffer.allocate(16 + data.length).putLong(IHAVEOPT).putInt(opt).putInt(data.length).put(data).array();
     }
 
-    static byte[] option(int opt) {
+    public static byte[] option(int opt) {
         return option(opt, new byte[0]);
     }
 
-    static byte[] infoData(String name, int... infos) {
+    public static byte[] infoData(String name, int... infos) {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(4 + n.length + 2 + 2 * infos.length).putInt(n.length).put(n);
         b.putShort((short) infos.length);
@@ -36,7 +36,7 @@ final class Frames {
         return b.array();
     }
 
-    static byte[] metaData(String name, String... queries) {
+    public static byte[] metaData(String name, String... queries) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
         o.writeBytes(ByteBuffer.allocate(4).putInt(n.length).array());
@@ -50,17 +50,17 @@ final class Frames {
         return o.toByteArray();
     }
 
-    static byte[] request(int flags, int type, long cookie, long offset, int length) {
+    public static byte[] request(int flags, int type, long cookie, long offset, int length) {
         return ByteBuffer.allocate(28).putInt(REQUEST_MAGIC).putShort((short) flags).putShort((short) type)
                 .putLong(cookie).putLong(offset).putInt(length).array();
     }
 
-    static byte[] extendedRequest(int flags, int type, long cookie, long offset, long length) {
+    public static byte[] extendedRequest(int flags, int type, long cookie, long offset, long length) {
         return ByteBuffer.allocate(32).putInt(EXTENDED_REQUEST_MAGIC).putShort((short) flags).putShort((short) type)
                 .putLong(cookie).putLong(offset).putLong(length).array();
     }
 
-    static byte[] concat(byte[]... parts) {
+    public static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (byte[] p : parts) {
             o.writeBytes(p);
