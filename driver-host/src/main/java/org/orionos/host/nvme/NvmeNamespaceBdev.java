@@ -79,6 +79,8 @@ public final class NvmeNamespaceBdev extends BlockDevice {
     private static final int DSM_AD = 1 << 2;
     /** backendLong bit: this WRITE is a Zone Append (its offset is the zone start); the rest counts blocks done. */
     static final long APPEND = 1L << 62;
+    /** Ring cookie bit: the command went with IORING_URING_CMD_FIXED. */
+    private static final long SENT_FIXED = 1L << 32;
     private static final ExecutorService FALLBACK = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "orion-nvme-ioctl");
         t.setDaemon(true);
@@ -330,8 +332,9 @@ public final class NvmeNamespaceBdev extends BlockDevice {
             fallback(ch, r, opcode, addr, len, vec, cdw10, cdw11, cdw12, dsmSlot);
             return;
         }
-        // The cookie carries the DSM slot (+1) so the completion can free it; 0 = none.
-        Sqe s = ch.ring.acquire(r.ringCompletion, dsmSlot + 1);
+        boolean fixed = !vec && len > 0 && op != BdevOp.TRIM && ch.fixed && ch.context.buffers().isFixed(addr, len);
+        // The cookie carries the DSM slot (+1; 0 = none) so the completion can free it, and whether the buffer went FIXED.
+        Sqe s = ch.ring.acquire(r.ringCompletion, (dsmSlot + 1) | (fixed ? SENT_FIXED : 0));
         if (s == null) {
             if (dsmSlot >= 0) {
                 ch.dsmFree[ch.dsmTop++] = dsmSlot;
@@ -353,7 +356,7 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         seg.set(JAVA_INT, base + NvmeUringCmd.CDW10, cdw10);
         seg.set(JAVA_INT, base + NvmeUringCmd.CDW11, cdw11);
         seg.set(JAVA_INT, base + NvmeUringCmd.CDW12, cdw12);
-        if (!vec && len > 0 && op != BdevOp.TRIM && ch.fixed && ch.context.buffers().isFixed(addr, len)) {
+        if (fixed) {
             // Registered pool buffer: the kernel maps it from the ring's table instead of pinning pages.
             seg.set(JAVA_INT, sqe + IoUringSqe.OP_FLAGS, IORING_URING_CMD_FIXED);
             seg.set(JAVA_SHORT, sqe + IoUringSqe.BUF_INDEX, (short) BufferPool.FIXED_INDEX);
@@ -367,15 +370,20 @@ public final class NvmeNamespaceBdev extends BlockDevice {
             // Zone Append's completion dwords 0-1 (the LBA written) arrive as the CQE32's first extra word.
             r.backendLong = APPEND | ch.ring.bigCqe(0);
         }
-        if (cookie > 0) {
-            ch.dsmFree[ch.dsmTop++] = (int) cookie - 1;
+        int dsm = (int) cookie; // low word: DSM slot + 1
+        if (dsm > 0) {
+            ch.dsmFree[ch.dsmTop++] = dsm - 1;
         }
-        if (res == -Errno.EINVAL && ch.fixed && r.buffer() != null
-                && (r.op() == BdevOp.READ || r.op() == BdevOp.WRITE)
-                && ch.context.buffers().isFixed(r.buffer().address() + r.bufferOffset(), r.length())) {
-            // Kernels before 6.1 reject IORING_URING_CMD_FIXED: retry without it, and stop using it here.
-            ch.fixed = false;
-            LOG.info("{}: kernel refused IORING_URING_CMD_FIXED; passing buffers unregistered", name());
+        if (res == -Errno.EINVAL && (cookie & SENT_FIXED) != 0) {
+            // Kernels before 6.1 do not know IORING_URING_CMD_FIXED, and 6.1 itself refuses it whenever more
+            // pages follow the buffer in its registered region than the queue's max_segments (it counts the
+            // rest of the region, not the buffer). Retry this request unregistered and stop using it here;
+            // every request already sent with it comes back the same way.
+            if (ch.fixed) {
+                ch.fixed = false;
+                LOG.info("{}: kernel refused IORING_URING_CMD_FIXED (EINVAL) on reactor {}; passing buffers"
+                        + " unregistered (the kernel pins their pages per command)", name(), ch.context.reactor().name());
+            }
             submitStep(ch, r);
             return;
         }
