@@ -50,26 +50,30 @@ jar=$top/driver-host/target/orion.jar
 [ -f "$jar" ] || { echo "$jar missing: build with ./orion --version (or mvn -pl driver-host -am package)" >&2; exit 1; }
 cfg=$(mktemp /tmp/orion-nvme-bench.XXXX.toml)
 err=$(mktemp /tmp/orion-nvme-bench.XXXX.err)
-trap 'rm -f "$cfg" "$err"' EXIT
+series=$(mktemp /tmp/orion-nvme-bench.XXXX.series)
+trap 'rm -f "$cfg" "$err" "$series"' EXIT
 printf '[[nvme]]\nname = "nv"\npath = "%s"\n' "$dev" > "$cfg"
-# fio as issue 7 names it (its defaults: buffers pinned per I/O, plain fd), and with registered buffers and file.
+# fio as issue 7 names it (its defaults: buffers pinned per I/O, plain fd, a clock read per I/O), and tuned the
+# way fio is run for peak IOPS: registered buffers and file, no per-I/O clock reads (orion takes none).
 fio_cmd=(fio --name=nvme-vs-fio --filename="$dev" --ioengine=io_uring_cmd --cmd_type=nvme --rw=randread
          --bs="$bs" --iodepth="$qd" --numjobs=1 --time_based --ramp_time="$ramp" --runtime="$secs" --output-format=json)
-fio_fixed=(--fixedbufs=1 --registerfiles=1)
+fio_fixed=(--fixedbufs=1 --registerfiles=1 --gtod_reduce=1)
 orion_cmd=("$JAVA_HOME/bin/java" -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -jar "$jar" bench bdev
            --config "$cfg" --bdev nv --rw randread --bs "$bs" --qd "$qd" --seconds $((ramp + secs)) --reactors 1)
 echo "orion: ${orion_cmd[*]}  (mean of seconds $((ramp + 1))..$((ramp + secs)))"
 echo "fio:   ${fio_cmd[*]} [${fio_fixed[*]}]"
-printf '%-6s %12s %12s %12s %7s %7s\n' round orion_iops fio_iops fio_fixed ratio ratio_fx
+printf '%-6s %12s %12s %12s %7s %7s\n' round orion_iops fio_iops fio_tuned ratio ratio_t
 ours_all=(); fio_all=(); fx_all=()
 fio_iops() { "$@" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["read"]["iops"]))'; }
 for ((i = 1; i <= rounds; i++)); do
-  # Per-second lines "  Ns  iops=N ...": the mean after the ramp.
+  # Per-second lines "  Ns  iops=N ...": the mean after the ramp (the whole series goes to $series).
   ours=$("${orion_cmd[@]}" 2>"$err" | python3 -c '
 import re, sys
 ramp = int(sys.argv[1])
-v = [int(m.group(2)) for m in (re.match(r"\s*(\d+)s\s+iops=(\d+)", l) for l in sys.stdin) if m and int(m.group(1)) > ramp]
-print(round(sum(v) / len(v)) if v else 0)' "$ramp") || { echo "orion bench failed:" >&2; cat "$err" >&2; exit 1; }
+s = [(int(m.group(1)), int(m.group(2))) for m in (re.match(r"\s*(\d+)s\s+iops=(\d+)", l) for l in sys.stdin) if m]
+v = [n for t, n in s if t > ramp]
+open(sys.argv[2], "a").write(" ".join(str(n) for t, n in s) + "\n")
+print(round(sum(v) / len(v)) if v else 0)' "$ramp" "$series") || { echo "orion bench failed:" >&2; cat "$err" >&2; exit 1; }
   theirs=$(fio_iops "${fio_cmd[@]}")
   fx=$(fio_iops "${fio_cmd[@]}" "${fio_fixed[@]}")
   printf '%-6s %12s %12s %12s %7.2f %7.2f\n' "$i" "$ours" "$theirs" "$fx" "$(python3 -c "print($ours/max(1,$theirs))")" \
@@ -82,3 +86,5 @@ o, f, x = ([int(v) for v in a.split()] for a in sys.argv[1:4])
 mo, mf, mx = statistics.median(o), statistics.median(f), statistics.median(x)
 print(f"median {mo:12.0f} {mf:12.0f} {mx:12.0f} {mo/max(1, mf):7.2f} {mo/max(1, mx):7.2f}")
 PY
+echo "orion IOPS per second, each round (ramp included):"
+cat "$series"
