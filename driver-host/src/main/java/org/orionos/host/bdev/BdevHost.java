@@ -4,7 +4,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
@@ -38,6 +40,7 @@ public final class BdevHost implements AutoCloseable {
     private final ReactorGroup reactors;
     private final IoContext[] contexts;
     private final BdevRegistry registry = new BdevRegistry();
+    private final BdevClient client = new BdevClient(this);
     private final List<BlockDevice> buildOrder = new ArrayList<>();
     /** Volume groups and other stacks opened from the config; closed after their devices. */
     private final List<AutoCloseable> stacked = new ArrayList<>();
@@ -80,6 +83,51 @@ public final class BdevHost implements AutoCloseable {
 
     public BdevRegistry registry() {
         return registry;
+    }
+
+    /**
+     * Hot-removes a device while the host runs: claimers are told and new I/O fails with ENODEV
+     * ({@link BdevRegistry#remove}); then, once the I/O already in flight to it has completed on
+     * every reactor, its per-reactor channels are released and it is closed. A device whose I/O
+     * does not drain within {@code timeoutMillis} is left open (closing it could let a late
+     * operation reach a reused descriptor) and the call fails with ETIMEDOUT.
+     */
+    public BlockDevice remove(String name, boolean force, long timeoutMillis) {
+        BlockDevice d = registry.remove(name, force);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (int i = 0; i < contexts.length; i++) {
+            IoContext ctx = contexts[i];
+            Reactor r = reactors.get(i);
+            try {
+                while (true) {
+                    int left = r.call(() -> ctx.inFlight(d)).get(5, TimeUnit.SECONDS);
+                    if (left == 0) {
+                        r.call(() -> {
+                            ctx.dropChannel(d);
+                            return null;
+                        }).get(5, TimeUnit.SECONDS);
+                        break;
+                    }
+                    if (System.nanoTime() > deadline) {
+                        throw ErrnoException.withMessage(Errno.ETIMEDOUT, "remove", name, "block device '" + name
+                                + "' still has " + left + " I/Os in flight on reactor " + i + " after " + timeoutMillis
+                                + " ms; it was removed but is left open. Check the device underneath it");
+                    }
+                    Thread.sleep(2);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while removing " + name, e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("reactor " + i + " did not answer while removing " + name, e);
+            }
+        }
+        synchronized (buildOrder) {
+            buildOrder.remove(d);
+        }
+        d.close();
+        LOG.info("bdev {}: removed", name);
+        return d;
     }
 
     public int reactorCount() {
@@ -138,7 +186,8 @@ public final class BdevHost implements AutoCloseable {
         };
     }
 
-    private static String describe(BlockDevice d) {
+    /** One line for people: what the device is, its size, block size and capabilities. */
+    public static String describe(BlockDevice d) {
         String what = switch (d) {
             case FileBdev f -> (f.isBlockDevice() ? "block device " : "file ") + f.path()
                     + (f.isDirect() ? " (O_DIRECT)" : " (buffered)");
@@ -154,9 +203,9 @@ public final class BdevHost implements AutoCloseable {
                 + Capability.describe(d.capabilities());
     }
 
-    /** Off-hot-path access: futures over single requests, run on a chosen reactor. */
+    /** Off-hot-path access: futures over single requests; one client per host, so calls spread over the reactors. */
     public BdevClient client() {
-        return new BdevClient(this);
+        return client;
     }
 
     /** Drains, flushes and closes devices (top of the stack first), then stops the reactors. */

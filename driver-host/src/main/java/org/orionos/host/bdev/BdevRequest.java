@@ -39,6 +39,8 @@ public final class BdevRequest {
     int childrenPending;
     int childrenStatus;
     boolean inFlight;
+    /** Submitted through {@link BlockDevice#submit}: counted in its context's per-device in-flight count. */
+    boolean counted;
     /** Intrusive link: the pool's free list, or the context's deferred-completion queue. */
     BdevRequest next;
 
@@ -188,6 +190,10 @@ public final class BdevRequest {
      */
     public void complete(int status) {
         inFlight = false;
+        if (counted) {
+            counted = false;
+            context.deviceFinished(device);
+        }
         this.status = status;
         BdevRequest p = parent;
         if (p != null) {

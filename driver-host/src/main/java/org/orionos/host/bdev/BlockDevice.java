@@ -103,6 +103,8 @@ public abstract class BlockDevice {
     public final void submit(BdevRequest r) {
         r.device = this;
         r.inFlight = true;
+        r.counted = true;
+        r.context.deviceStarted(this);
         int err = check(r);
         if (err != 0) {
             r.completeDeferred(err);
@@ -137,6 +139,13 @@ public abstract class BlockDevice {
     /** Per-reactor state for this device (registered fd, queue pair...); null when none is needed. */
     protected Object createChannel(IoContext context) {
         return null;
+    }
+
+    /**
+     * Releases what {@link #createChannel} made for {@code context} (a registered file slot...).
+     * Runs on that context's reactor after the device was removed and its I/O there drained.
+     */
+    protected void destroyChannel(IoContext context, Object channel) {
     }
 
     /** This device's channel on the request's reactor, created on first use there. */

@@ -31,6 +31,8 @@ public final class IoContext {
     private final Reactor.LoopHook hook;
     private Object[] channels = new Object[16];
     private BlockDevice[] channelOwners = new BlockDevice[16];
+    /** Requests submitted to each device (by device id) from this reactor and not yet completed. */
+    private int[] deviceInFlight = new int[16];
 
     /**
      * Creates the context of {@code reactor}; must run on that reactor's thread.
@@ -202,6 +204,35 @@ public final class IoContext {
             r = next;
         }
         return n;
+    }
+
+    void deviceStarted(BlockDevice device) {
+        int id = device.id();
+        if (id >= deviceInFlight.length) {
+            deviceInFlight = java.util.Arrays.copyOf(deviceInFlight, Math.max(id + 1, deviceInFlight.length * 2));
+        }
+        deviceInFlight[id]++;
+    }
+
+    void deviceFinished(BlockDevice device) {
+        deviceInFlight[device.id()]--;
+    }
+
+    /** Requests submitted to {@code device} from this reactor that have not completed yet. */
+    public int inFlight(BlockDevice device) {
+        int id = device.id();
+        return id < deviceInFlight.length ? deviceInFlight[id] : 0;
+    }
+
+    /** Lets {@code device} release its channel here (after a hot removal drained its I/O). */
+    public void dropChannel(BlockDevice device) {
+        int id = device.id();
+        if (id < channelOwners.length && channelOwners[id] == device) {
+            Object ch = channels[id];
+            channels[id] = null;
+            channelOwners[id] = null;
+            device.destroyChannel(this, ch);
+        }
     }
 
     Object channel(BlockDevice device) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "orion", mixinStandardHelpOptions = true, versionProvider = OrionMain.Version.class,
         description = "User-space storage host: io_uring, NVMe passthrough, VFIO and NBD from the JVM.",
         subcommands = {CommandLine.HelpCommand.class, ProbeCommand.class, ServeCommand.class, BenchCommand.class,
-            LvmCommand.class, NvmeCommand.class, DevicesCommand.class, DetachCommand.class})
+            LvmCommand.class, NvmeCommand.class, DevicesCommand.class, DetachCommand.class, StatusCommand.class})
 public final class OrionMain implements Runnable {
 
     @CommandLine.Spec
@@ -31,18 +31,25 @@ public final class OrionMain implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** The build's version ("unknown" when the jar carries none). */
+    static String version() {
+        Properties p = new Properties();
+        try (InputStream in = OrionMain.class.getResourceAsStream("/org/orionos/host/version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException e) {
+            return "unknown";
+        }
+        return p.getProperty("version", "unknown");
+    }
+
     /** Version from the build, plus the running JVM. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() throws IOException {
-            Properties p = new Properties();
-            try (InputStream in = OrionMain.class.getResourceAsStream("/org/orionos/host/version.properties")) {
-                if (in != null) {
-                    p.load(in);
-                }
-            }
+        public String[] getVersion() {
             return new String[] {
-                "orion " + p.getProperty("version", "unknown"),
+                "orion " + version(),
                 "JVM " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")",
             };
         }

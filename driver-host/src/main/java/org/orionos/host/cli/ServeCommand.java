@@ -10,6 +10,9 @@ import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.config.ConfigLoader;
 import org.orionos.host.config.OrionConfig;
+import org.orionos.host.control.ControlClient;
+import org.orionos.host.control.ControlServer;
+import org.orionos.host.control.HostControl;
 import org.orionos.host.nbd.server.JsseTlsFilter;
 import org.orionos.host.nbd.server.ListenAddress;
 import org.orionos.host.nbd.server.NbdServer;
@@ -36,6 +39,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "NBD listen address replacing the config's [[nbd.listen]] (repeatable): tcp:HOST:PORT, "
                     + "tcp:[IPv6]:PORT or unix:PATH; port 0 picks a free port.")
     List<String> nbdListen;
+
+    @Option(names = "--control-socket", paramLabel = "PATH",
+            description = "Management socket for `orion status` and other commands that act on the running host "
+                    + "(default: ${DEFAULT-VALUE}). A second host on the same path is refused.")
+    Path controlSocket = ControlClient.DEFAULT_SOCKET;
 
     @Override
     public Integer call() throws Exception {
@@ -65,12 +73,21 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         LOG.info("stack from {}", cfg.source());
+        ControlServer control;
+        try {
+            control = startControl();
+        } catch (ErrnoException e) {
+            LOG.error("{}", e.getMessage());
+            signal.finished(1);
+            return 1;
+        }
         BdevHost host = BdevHost.start(reactors, BdevHost.DEFAULT_BUFFER_BYTES, cfg.needsBigRingEntries());
         try {
             host.build(cfg);
         } catch (ErrnoException e) {
             LOG.error("{}", e.getMessage());
             host.close();
+            closeControl(control);
             signal.finished(1);
             return 1;
         }
@@ -83,6 +100,7 @@ public final class ServeCommand implements Callable<Integer> {
             } catch (ErrnoException e) {
                 LOG.error("{}", e.getMessage());
                 host.close();
+                closeControl(control);
                 signal.finished(1);
                 return 1;
             }
@@ -92,8 +110,12 @@ public final class ServeCommand implements Callable<Integer> {
                 }
             }
         }
+        if (control != null) {
+            control.publish(HostControl.handlers(host, nbd, OrionMain.version()));
+        }
         LOG.info("ready; stop with SIGINT (Ctrl-C) or SIGTERM");
         signal.awaitRequested();
+        closeControl(control);
         if (nbd != null) {
             LOG.info("stop requested: closing NBD listeners and draining connections");
             nbd.close();
@@ -103,5 +125,24 @@ public final class ServeCommand implements Callable<Integer> {
         LOG.info("stopped cleanly");
         signal.finished(0);
         return 0;
+    }
+
+    /**
+     * The management socket. Another host answering on it is fatal (two hosts must not serve the
+     * same devices); a path that cannot be created (a read-only /run) only costs remote management.
+     */
+    private static void closeControl(ControlServer control) {
+        if (control != null) {
+            control.close();
+        }
+    }
+
+    private ControlServer startControl() {
+        try {
+            return ControlServer.start(controlSocket);
+        } catch (IllegalStateException e) {
+            LOG.warn("{}; `orion status` and remote commands will not reach this host", e.getMessage());
+            return null;
+        }
     }
 }

@@ -162,6 +162,61 @@ class BdevLayerTest {
     }
 
     @Test
+    void hotRemovalDrainsInFlightIoThenReleasesRingSlotsAndClosesTheFile(@TempDir Path dir) throws Exception {
+        Path img = dir.resolve("hot.img");
+        try (BdevHost host = BdevHost.start(2, 16L << 20);
+             Arena a = Arena.ofShared()) {
+            host.build(ConfigLoader.parse("[[bdev]]\nname = \"f\"\ntype = \"file\"\npath = \"" + img
+                    + "\"\nsize = \"16M\"\n", "t"));
+            BlockDevice f = host.registry().get("f");
+            MemorySegment buf = a.allocate(64 * 1024, 4096);
+            host.client().read(f, 0, buf).get(10, TimeUnit.SECONDS);
+            host.client().read(f, 0, buf).get(10, TimeUnit.SECONDS);
+            assertEquals(2, ringFileTablesNaming(img), "each reactor's ring registered the file");
+            List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                inFlight.add(host.client().write(f, i * 64L * 1024, buf, 0)); // both reactors, in turn
+            }
+
+            host.remove("f", false, 10_000);
+
+            for (CompletableFuture<Void> w : inFlight) {
+                try {
+                    w.get(10, TimeUnit.SECONDS); // written, or refused with ENODEV: never left hanging
+                } catch (ExecutionException e) {
+                    assertEquals(Errno.ENODEV, ((ErrnoException) e.getCause()).errno());
+                }
+            }
+            assertEquals(0, ringFileTablesNaming(img), "no ring still holds the removed device's file");
+            assertThrows(ErrnoException.class, () -> host.registry().get("f"));
+            assertErrno(Errno.ENODEV, host.client().read(f, 0, buf), "I/O after removal");
+        }
+    }
+
+    /** Fixed-file table entries naming {@code file}, over every io_uring fd of this process. */
+    private static long ringFileTablesNaming(Path file) throws Exception {
+        long n = 0;
+        try (var fds = Files.list(Path.of("/proc/self/fdinfo"))) {
+            for (Path p : fds.toList()) {
+                String info;
+                try {
+                    info = Files.readString(p);
+                } catch (java.io.IOException gone) {
+                    continue;
+                }
+                int at = info.indexOf("UserFiles:");
+                if (at < 0) {
+                    continue;
+                }
+                int end = info.indexOf("UserBufs:", at);
+                String table = info.substring(at, end < 0 ? info.length() : end);
+                n += table.lines().filter(l -> l.endsWith(file.toString())).count();
+            }
+        }
+        return n;
+    }
+
+    @Test
     void errorInjectionFailsCorruptsDelaysAndCounts() throws Exception {
         try (BdevHost host = BdevHost.start(1, 4 << 20); Arena a = Arena.ofShared()) {
             host.build(ConfigLoader.parse(stack("error", dir), "t"));

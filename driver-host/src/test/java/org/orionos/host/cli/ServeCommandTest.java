@@ -11,6 +11,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.orionos.host.control.ControlClient;
+import org.orionos.host.control.ControlException;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +27,10 @@ class ServeCommandTest {
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), OrionMain.class.getName(), "serve"));
         cmd.addAll(List.of(args));
+        if (!cmd.contains("--control-socket")) {
+            // Never the system-wide default: tests (and a real host) may run at the same time.
+            cmd.addAll(List.of("--control-socket", workDir.resolve("control.sock").toString()));
+        }
         return new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true).start();
     }
 
@@ -95,6 +103,9 @@ class ServeCommandTest {
         Process p = start(dir, "--config", cfg.toString(), "--reactors", "2");
         List<String> lines = new ArrayList<>();
         String nbdinfo = null;
+        JsonNode status = null;
+        String secondOut = null;
+        int secondExit = -1;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
@@ -105,6 +116,11 @@ class ServeCommandTest {
                     Process info = new ProcessBuilder("nbdinfo", "--size", uri).redirectErrorStream(true).start();
                     nbdinfo = new String(info.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
                     info.waitFor(30, TimeUnit.SECONDS);
+                    status = ControlClient.call(dir.resolve("control.sock"), "status", null);
+                    Process second = start(dir, "--config", cfg.toString());
+                    secondOut = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(second.waitFor(60, TimeUnit.SECONDS));
+                    secondExit = second.exitValue();
                     p.toHandle().destroy();
                 }
             }
@@ -115,6 +131,23 @@ class ServeCommandTest {
         assertEquals(String.valueOf(16L << 20), nbdinfo, out);
         assertTrue(out.contains("nbd export mem0: ") && out.contains("nbd server stopped: 1 connections served"), out);
         assertTrue(Files.notExists(dir.resolve("nbd.sock")), "the unix socket is removed at stop");
+
+        // The control socket answered `status` while the host ran ...
+        assertEquals(p.pid(), status.path("host").path("pid").asLong(), status.toString());
+        assertEquals("mem0", status.path("bdevs").get(0).path("name").asText(), status.toString());
+        assertEquals(16L << 20, status.path("bdevs").get(0).path("size_bytes").asLong());
+        assertTrue(status.path("bdevs").get(0).path("claims").get(0).path("owner").asText().contains("nbd"), status.toString());
+        assertEquals("mem0", status.path("nbd").path("exports").get(0).path("bdev").asText(), status.toString());
+        assertTrue(status.path("nbd").path("exports").get(0).path("requests").asLong() >= 0, status.toString());
+        // ... a second host on the same socket was refused before serving anything ...
+        assertEquals(1, secondExit, secondOut);
+        assertTrue(secondOut.contains("another orion host is running"), secondOut);
+        // ... and the socket is gone once the host stopped.
+        assertTrue(Files.notExists(dir.resolve("control.sock")), "the control socket is removed at stop");
+        ControlException gone = org.junit.jupiter.api.Assertions.assertThrows(ControlException.class,
+                () -> ControlClient.call(dir.resolve("control.sock"), "status", null));
+        assertTrue(gone.getMessage().contains("no orion host answers") && gone.getMessage().contains("orion serve"),
+                gone.getMessage());
         assertTrue(out.indexOf("nbd server stopped") < out.indexOf("stopped cleanly"), "NBD stops before the devices close");
     }
 

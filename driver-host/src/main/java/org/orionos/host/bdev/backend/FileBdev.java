@@ -249,6 +249,12 @@ public final class FileBdev extends BlockDevice {
     }
 
     @Override
+    protected void destroyChannel(IoContext context, Object channel) {
+        // The ring's file table holds a reference to the file: drop it so close() really closes.
+        context.unregisterFile(((Channel) channel).slot);
+    }
+
+    @Override
     protected void doSubmit(BdevRequest r) {
         Channel ch = (Channel) channel(r.context());
         switch (r.op()) {
