@@ -219,6 +219,21 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         return ch;
     }
 
+    /** After a hot removal drained this reactor's I/O: empties the registered file slot. */
+    @Override
+    protected void destroyChannel(IoContext context, Object channel) {
+        Channel ch = (Channel) channel;
+        synchronized (channels) {
+            channels.remove(ch);
+        }
+        if (!ch.released) {
+            ch.released = true;
+            if (ch.slot >= 0) {
+                context.unregisterFile(ch.slot);
+            }
+        }
+    }
+
     @Override
     protected void doSubmit(BdevRequest r) {
         Channel ch = (Channel) channel(r.context());
