@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Orion's NBD server against nbdkit's memory plugin, both serving a memory disk of the same size,
 # measured with fio's nbd engine (libnbd), same job, alternating per workload so both see the same
-# machine load. Prints one row per workload: ours, nbdkit's, ratio (IOPS at 4K, MiB/s at 1M).
+# machine load. Prints one row per workload: ours, nbdkit's, ratio (IOPS at 4K, MiB/s at 1M), then
+# the same work per CPU-second of each server process (all its threads, user + system, from
+# /proc/PID/stat): on a shared machine that is the steadier figure, since throughput also depends
+# on how much CPU the scheduler happens to give each server.
 #
-#   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16]
+#   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16] [--jobs 1]
 #
 # Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
-# socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16).
+# socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16). --jobs is
+# fio's numjobs: fio's nbd engine opens one connection per job (results summed over the jobs).
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-size=1G; secs=10; rounds=1; reactors=0; threads=16
+size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
-    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;;
+    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;; --jobs) jobs=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -42,10 +46,15 @@ TOML
 rargs=(); [ "$reactors" -gt 0 ] && rargs=(--reactors "$reactors")
 "$top/orion" serve --config "$work/orion.toml" "${rargs[@]}" >"$work/orion.log" 2>&1 &
 pids+=($!)
+declare -A pid=([orion-unix]=$! [orion-tcp]=$!)
 nbdkit --foreground --exit-with-parent --threads "$threads" --unix "$work/nbdkit.sock" memory "$size" &
 pids+=($!)
+pid[nbdkit-unix]=$!
 nbdkit --foreground --exit-with-parent --threads "$threads" -i 127.0.0.1 -p "$kp" memory "$size" &
 pids+=($!)
+pid[nbdkit-tcp]=$!
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of all threads
 for i in $(seq 1 600); do
   grep -q "ready;" "$work/orion.log" 2>/dev/null && [ -S "$work/nbdkit.sock" ] && break
   sleep 0.1
@@ -63,18 +72,23 @@ done
 fio --name=fill --ioengine=nbd --uri="${uri[nbdkit-tcp]}" --rw=write --bs=1M --iodepth=8 --size="$size" \
     --output-format=json >/dev/null
 
-run() { # server-transport rw bs qd -> iops or MiB/s
-  local k=$1 rw=$2 bs=$3 qd=$4
-  fio --name=bench --ioengine=nbd --uri="${uri[$k]}" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$size" \
-      --time_based --runtime="$secs" --numjobs=1 --output-format=json \
-    | python3 -c "
+run() { # server-transport rw bs qd -> "rate per-cpu-second" (IOPS and I/Os per CPU-s at 4K, MiB/s and MiB per CPU-s at 1M)
+  local k=$1 rw=$2 bs=$3 qd=$4 t0 t1 out
+  t0=$(cpu_ticks "${pid[$k]}")
+  out=$(fio --name=bench --ioengine=nbd --uri="${uri[$k]}" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$size" \
+      --time_based --runtime="$secs" --numjobs="$jobs" --group_reporting --output-format=json)
+  t1=$(cpu_ticks "${pid[$k]}")
+  python3 -c "
 import json,sys
-t=sys.stdin.read(); j=json.loads(t[t.index('{'):])['jobs'][0]; d=j['read'] if j['read']['io_bytes'] else j['write']
-print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576))"
+t=sys.argv[1]; j=json.loads(t[t.index('{'):])['jobs'][0]; d=j['read'] if j['read']['io_bytes'] else j['write']
+cpu=max(int(sys.argv[2]), 1)/int(sys.argv[3])
+work=d['total_ios'] if '$bs'=='4k' else d['io_bytes']/1048576
+print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576), round(work/cpu))" "$out" $((t1 - t0)) "$hz"
 }
-echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=1"
+echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=$jobs --group_reporting"
 echo "orion: ./orion serve --config (memory $size${reactors:+, reactors $reactors}); nbdkit: nbdkit --threads $threads memory $size"
-printf '%-28s %12s %12s %7s\n' workload orion nbdkit ratio
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+printf '%-28s %12s %12s %7s %12s %12s %7s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio
 for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
   set -- $w
   for t in unix tcp; do
@@ -86,9 +100,10 @@ for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
     python3 - "$1 $2 QD$3 $t ($unit)" "${o[*]}" "${n[*]}" <<'PY'
 import statistics, sys
 o = [int(x) for x in sys.argv[2].split()]; n = [int(x) for x in sys.argv[3].split()]
-mo, mn = statistics.median(o), statistics.median(n)
-print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f}")
+mo, mn = statistics.median(o[0::2]), statistics.median(n[0::2])
+co, cn = statistics.median(o[1::2]), statistics.median(n[1::2])
+print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f} {co:12.0f} {cn:12.0f} {co/cn:7.2f}")
 PY
   done
 done
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (before: $load0)"

@@ -121,6 +121,54 @@ public abstract class BlockDevice {
     protected abstract void doSubmit(BdevRequest r);
 
     /**
+     * Zero-copy access, as SPDK's bdev zcopy: when the device's storage is memory the caller may
+     * read or write in place, returns that memory (offsets are device offsets) for a READ or WRITE
+     * of {@code [offset, offset + length)} that passes the same checks {@link #submit} makes; else
+     * null, and the caller submits a request as usual (which then reports any error).
+     *
+     * <p>A non-null answer starts one direct access on {@code context}'s reactor (call it there),
+     * counted like a request in flight, so a hot removal waits for it before it closes the device.
+     * The caller ends it with {@link #directDone} once neither it nor the kernel on its behalf
+     * (a RECV into it, a SEND from it) touches the memory any more.
+     *
+     * <p>Data is read or written when the caller copies it, not at this call: a read and an
+     * overlapping write that are in flight together may see each other in part, as on a disk. A
+     * WRITE is recorded as allocated here, before its data lands, so allocation status never
+     * reports a hole that holds data.
+     */
+    public final MemorySegment directAccess(IoContext context, int op, long offset, long length) {
+        MemorySegment m = directMemory();
+        if (m == null || removed || (op != BdevOp.READ && op != BdevOp.WRITE)
+                || (capabilities & Capability.requiredFor(op)) != Capability.requiredFor(op)) {
+            return null;
+        }
+        long size = sizeBytes();
+        if (offset < 0 || length <= 0 || ((offset | length) & (blockSize - 1)) != 0 || offset > size
+                || length > size - offset) {
+            return null;
+        }
+        if (op == BdevOp.WRITE) {
+            directWritten(offset, length);
+        }
+        context.deviceStarted(this);
+        return m;
+    }
+
+    /** Ends one access {@link #directAccess} started on {@code context} (on its reactor). */
+    public final void directDone(IoContext context) {
+        context.deviceFinished(this);
+    }
+
+    /** The device's storage as memory for {@link #directAccess}, or null (the default: none). */
+    protected MemorySegment directMemory() {
+        return null;
+    }
+
+    /** A direct WRITE of {@code [offset, offset + length)} is about to land (allocation tracking). */
+    protected void directWritten(long offset, long length) {
+    }
+
+    /**
      * Continues a request that a backend parked with {@link IoContext#waitForRing} because the
      * ring was full. Backends with multi-step requests resume at the step that was refused.
      */

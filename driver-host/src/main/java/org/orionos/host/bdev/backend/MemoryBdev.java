@@ -26,6 +26,8 @@ import static org.orionos.bindings.uapi.MmanH.PROT_WRITE;
  * written, unwritten ranges read as zeros (the zero page), and trim hands pages back with
  * MADV_DONTNEED. A bitmap of 64 KiB chunks, updated lock-free, answers allocation status.
  * Reactors access it concurrently with no lock, like a disk: overlapping writes race as they would there.
+ * The mapping is offered for zero-copy access ({@link #directAccess}): the NBD server receives
+ * write payloads into it and sends read replies from it.
  */
 @SuppressWarnings("restricted") // wraps an mmap'd address range into a segment
 public final class MemoryBdev extends BlockDevice {
@@ -88,6 +90,16 @@ public final class MemoryBdev extends BlockDevice {
             }
         }
         r.completeDeferred(0);
+    }
+
+    @Override
+    protected MemorySegment directMemory() {
+        return memory;
+    }
+
+    @Override
+    protected void directWritten(long offset, long length) {
+        markWritten(offset, length);
     }
 
     private void copyIov(BdevRequest r, long off, boolean toDevice) {

@@ -66,6 +66,14 @@ class NbdServerInteropTest {
                 name = "slowzero"
                 type = "error"
                 base = "zmem"
+                [[bdev]]
+                name = "bmem"
+                type = "memory"
+                size = "64M"
+                [[bdev]]
+                name = "buffered"
+                type = "error"
+                base = "bmem"
                 [[nbd.export]]
                 name = "disk"
                 description = "memory test disk"
@@ -80,6 +88,8 @@ class NbdServerInteropTest {
                 name = "aligned"
                 [[nbd.export]]
                 name = "slowzero"
+                [[nbd.export]]
+                name = "buffered"
                 """, dir);
     }
 
@@ -135,7 +145,7 @@ class NbdServerInteropTest {
             JsonNode root = JSON.readTree(ok("nbdinfo", "--list", "--json", uri).out);
             List<String> names = new ArrayList<>();
             root.get("exports").forEach(e -> names.add(e.get("export-name").asText()));
-            assertEquals(List.of("disk", "copy", "ro", "aligned", "slowzero"), names, uri);
+            assertEquals(List.of("disk", "copy", "ro", "aligned", "slowzero", "buffered"), names, uri);
             assertEquals("memory test disk", root.get("exports").get(0).get("description").asText());
             assertEquals(64L << 20, root.get("exports").get(0).get("export-size").asLong());
         }
@@ -332,7 +342,7 @@ class NbdServerInteropTest {
                 h.connect_uri('%s')
                 names = []
                 h.opt_list(lambda name, desc: names.append(name) or 0)
-                assert names == ['disk', 'copy', 'ro', 'aligned', 'slowzero'], names
+                assert names == ['disk', 'copy', 'ro', 'aligned', 'slowzero', 'buffered'], names
                 ctx = []
                 h.opt_list_meta_context(lambda name: ctx.append(name) or 0)
                 assert ctx == ['base:allocation'], ctx
@@ -399,9 +409,10 @@ class NbdServerInteropTest {
         assertTrue(map.size() > 1, () -> "qemu-img map saw no allocation detail: " + map);
     }
 
+    /** "disk" is served in place from the memory device; "buffered" (a layer over memory) through pool buffers. */
     @Test
     void fioNbdEngineWithVerify() throws Exception {
-        for (String uri : List.of(srv.unixUri("disk"), srv.uri("disk"))) {
+        for (String uri : List.of(srv.unixUri("disk"), srv.uri("disk"), srv.unixUri("buffered"), srv.uri("buffered"))) {
             Result r = ok("fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri, "--rw=randwrite", "--bs=4k",
                     "--iodepth=32", "--offset=32m", "--size=16m", "--verify=crc32c", "--do_verify=1",
                     "--verify_fatal=1", "--verify_state_save=0", "--output-format=json");
