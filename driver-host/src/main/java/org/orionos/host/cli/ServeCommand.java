@@ -16,6 +16,7 @@ import org.orionos.host.control.HostControl;
 import org.orionos.host.nbd.server.JsseTlsFilter;
 import org.orionos.host.nbd.server.ListenAddress;
 import org.orionos.host.nbd.server.NbdServer;
+import org.orionos.host.nvme.NvmeHealthMonitor;
 import org.orionos.host.probe.SystemProbe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,12 +111,14 @@ public final class ServeCommand implements Callable<Integer> {
                 }
             }
         }
+        NvmeHealthMonitor nvmeHealth = NvmeHealthMonitor.start(cfg);
         if (control != null) {
-            control.publish(HostControl.handlers(host, nbd, OrionMain.version()));
+            control.publish(HostControl.handlers(host, nbd, nvmeHealth, OrionMain.version()));
         }
         LOG.info("ready; stop with SIGINT (Ctrl-C) or SIGTERM");
         signal.awaitRequested();
         closeControl(control);
+        nvmeHealth.close();
         if (nbd != null) {
             LOG.info("stop requested: closing NBD listeners and draining connections");
             nbd.close();

@@ -10,6 +10,7 @@ import org.orionos.host.nbd.server.ListenAddress;
 import org.orionos.host.nbd.server.NbdServer;
 import org.orionos.host.nbd.server.NbdStats;
 import org.orionos.host.nbd.server.ServerExport;
+import org.orionos.host.nvme.NvmeHealthMonitor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -21,18 +22,41 @@ public final class HostControl {
 
     /**
      * {@code status}: the host (pid, version, reactors), its block devices with their claims,
-     * and the NBD server's listeners and exports with their counters.
+     * the NBD server's listeners and exports with their counters, and (section {@code nvme}) the
+     * latest health of the NVMe controllers it watches.
      *
      * @param nbd the NBD server, or null when none runs
      */
     public static Map<String, ControlHandler> handlers(BdevHost host, NbdServer nbd, String version) {
+        return handlers(host, nbd, null, version);
+    }
+
+    /**
+     * As {@link #handlers(BdevHost, NbdServer, String)}, with the NVMe controllers' latest health in
+     * {@code status} (section {@code nvme}) and alone as {@code nvme.health}.
+     *
+     * @param nvmeHealth the NVMe health monitor, or null when none runs
+     */
+    public static Map<String, ControlHandler> handlers(BdevHost host, NbdServer nbd, NvmeHealthMonitor nvmeHealth,
+                                                       String version) {
         long started = System.currentTimeMillis();
         Map<String, ControlHandler> h = new LinkedHashMap<>();
-        h.put("status", args -> status(host, nbd, version, started));
+        h.put("status", args -> status(host, nbd, nvmeHealth, version, started));
+        h.put("nvme.health", args -> nvmeHealth(nvmeHealth));
         return h;
     }
 
-    private static JsonNode status(BdevHost host, NbdServer nbd, String version, long started) {
+    private static ObjectNode nvmeHealth(NvmeHealthMonitor m) {
+        if (m != null) {
+            return m.json();
+        }
+        ObjectNode o = ControlServer.JSON.createObjectNode();
+        o.putArray("controllers");
+        return o;
+    }
+
+    private static JsonNode status(BdevHost host, NbdServer nbd, NvmeHealthMonitor nvmeHealth, String version,
+                                   long started) {
         ObjectNode root = ControlServer.JSON.createObjectNode();
         ObjectNode self = root.putObject("host");
         self.put("pid", ProcessHandle.current().pid());
@@ -74,6 +98,7 @@ public final class HostControl {
                 x.put("mean_latency_us", s.meanLatencyMicros());
             }
         }
+        root.set("nvme", nvmeHealth(nvmeHealth));
         return root;
     }
 }

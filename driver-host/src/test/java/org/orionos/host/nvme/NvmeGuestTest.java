@@ -32,6 +32,7 @@ import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.Capability;
 import org.orionos.host.config.ConfigLoader;
+import org.orionos.host.control.ControlClient;
 import org.orionos.host.guest.GuestTest;
 import org.orionos.uring.Ring;
 import org.orionos.uring.RingConfig;
@@ -498,6 +499,127 @@ class NvmeGuestTest {
         } finally {
             listener.close();
         }
+    }
+
+    @Test
+    @Order(12)
+    void serveWatchesHealthLogsCrossingAndClearingOnceAndReportsItOverTheControlSocket() throws Exception {
+        Path ctrl = controller(NvmeGuestSpec.SERIAL);
+        Path generic = genericNode(blockNode(ctrl));
+        Path work = Files.createTempDirectory("orion-health");
+        Path sock = work.resolve("control.sock");
+        Path log = work.resolve("serve.log");
+        Path cfg = work.resolve("orion.toml");
+        Files.writeString(cfg, "[[nvme]]\nname = \"n0\"\npath = \"" + generic + "\"\nhealth_interval_s = 2\n");
+        String jar = System.getProperty("orion.jar");
+        Process serve = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-XX:-UsePerfData", "-jar", jar, "serve", "--config", cfg.toString(), "--reactors", "1",
+                "--control-socket", sock.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        int thresh = org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_TEMP_THRESH;
+        int original;
+        try (NvmeController c = NvmeController.open(ctrl)) {
+            original = (int) c.getFeature(thresh, 0, 0, 0, null) & 0xffff;
+        }
+        String crossed = "health: critical warning: temperature threshold crossed";
+        String cleared = "health: cleared: critical warning: temperature threshold crossed";
+        try {
+            awaitLog(serve, log, "ready;", 120);
+            JsonNode c0 = awaitHealth(sock, serve, log, h -> h.has("smart_log"), "a first SMART reading");
+            assertEquals(ctrl.toString(), c0.path("path").asText());
+            assertEquals(NvmeGuestSpec.SERIAL, c0.path("sn").asText());
+            assertEquals("n0", c0.path("devices").path(0).asText());
+            assertTrue(c0.path("health_events").asBoolean(), "SMART events turned on: " + c0);
+            assertEquals(0, c0.path("warnings").size(), "healthy at start: " + c0);
+            assertEquals(original, c0.path("tmpth").asInt());
+            // The reading names its fields as nvme-cli's smart-log does; the slow-changing ones must agree.
+            JsonNode cli = JSON.readTree(run("nvme", "smart-log", ctrl.toString(), "-o", "json"));
+            for (String f : List.of("critical_warning", "temperature", "avail_spare", "spare_thresh", "percent_used",
+                    "media_errors", "unsafe_shutdowns", "num_err_log_entries")) {
+                assertTrue(sameValue(cli.path(f), c0.path("smart_log").path(f)), f + ": nvme-cli " + cli.path(f)
+                        + ", orion " + c0.path("smart_log").path(f));
+            }
+            int tempK = c0.path("smart_log").path("temperature").asInt();
+
+            // Another tool lowers the over-temperature threshold below the current temperature.
+            run("nvme", "set-feature", ctrl.toString(), "--feature-id=4", "--value=" + (tempK - 10));
+            awaitLog(serve, log, crossed, 30);
+            JsonNode hot = awaitHealth(sock, serve, log,
+                    h -> h.path("warnings").toString().contains("temperature threshold crossed"), "the warning in status");
+            assertEquals(tempK - 10, hot.path("tmpth").asInt());
+            assertEquals(2, hot.path("smart_log").path("critical_warning").asInt() & 2, hot.toString());
+            JsonNode viaStatus = awaitStatus(sock, serve, log);
+            assertTrue(viaStatus.toString().contains("temperature threshold crossed"), viaStatus.toString());
+            // The controller raised a SMART event and the host followed it up.
+            awaitHealth(sock, serve, log, h -> h.path("events").asLong() >= 1, "the SMART event counted");
+            awaitLog(serve, log, "SMART/health event, info 0x1, log page 0x2", 30);
+            // Later polls still see the condition but do not repeat the warning.
+            JsonNode first = ControlClient.call(sock, "nvme.health", null).path("controllers").path(0);
+            awaitHealth(sock, serve, log, h -> !h.path("read_at").equals(first.path("read_at"))
+                    && h.path("read_by").asText().equals("poll"), "a later poll");
+            assertEquals(1, count(Files.readString(log), crossed), "warned once per change:\n" + Files.readString(log));
+
+            // Put the threshold back: the next poll sees the condition gone and says so once.
+            run("nvme", "set-feature", ctrl.toString(), "--feature-id=4", "--value=" + original);
+            awaitLog(serve, log, cleared, 30);
+            JsonNode cool = awaitHealth(sock, serve, log, h -> h.path("warnings").isEmpty(), "the warning cleared");
+            assertEquals(original, cool.path("tmpth").asInt());
+            String human = orion("nvme", "health", "--control-socket", sock.toString());
+            assertTrue(human.contains(ctrl.toString()) && !human.contains("warning:"), human);
+            JsonNode viaCli = JSON.readTree(orion("nvme", "health", "--control-socket", sock.toString(), "--json"));
+            assertEquals(NvmeGuestSpec.SERIAL, viaCli.path("controllers").path(0).path("sn").asText(), viaCli.toString());
+            assertEquals(1, count(Files.readString(log), cleared), Files.readString(log));
+        } finally {
+            try (NvmeController c = NvmeController.open(ctrl)) {
+                c.setFeature(thresh, 0, original, false, null);
+            }
+            serve.destroy(); // SIGTERM
+            boolean exited = serve.waitFor(60, TimeUnit.SECONDS);
+            System.out.println(Files.readString(log));
+            assertTrue(exited, "orion serve did not stop on SIGTERM");
+            assertEquals(0, serve.exitValue(), "orion serve exit status");
+        }
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static void awaitLog(Process p, Path log, String what, int seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!Files.readString(log).contains(what)) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                fail("no \"" + what + "\" in the serve log (" + (p.isAlive() ? "timeout" : "exit " + p.exitValue())
+                        + "):\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** The first controller of {@code nvme.health} once {@code ok} holds, within 30 s. */
+    private static JsonNode awaitHealth(Path sock, Process p, Path log, java.util.function.Predicate<JsonNode> ok,
+                                        String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        JsonNode last = null;
+        while (System.nanoTime() < deadline && p.isAlive()) {
+            last = ControlClient.call(sock, "nvme.health", null).path("controllers").path(0);
+            if (ok.test(last)) {
+                return last;
+            }
+            Thread.sleep(200);
+        }
+        return fail("waited for " + what + "; last answer " + last + "\nserve log:\n" + Files.readString(log));
+    }
+
+    private static JsonNode awaitStatus(Path sock, Process p, Path log) throws Exception {
+        JsonNode s = ControlClient.call(sock, "status", null);
+        assertTrue(s.has("host") && s.has("bdevs") && s.has("nbd"), "status keeps its sections: " + s);
+        assertEquals("n0", s.path("bdevs").path(0).path("name").asText(), s.toString());
+        return s.path("nvme");
     }
 
     // ------------------------------------------------------------------ helpers

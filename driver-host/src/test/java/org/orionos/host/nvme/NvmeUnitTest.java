@@ -169,6 +169,46 @@ class NvmeUnitTest {
     }
 
     @Test
+    void healthWatchesEachControllerOnceAtTheShortestIntervalAsked() {
+        OrionConfig c = ConfigLoader.parse("""
+                [[nvme]]
+                name = "a"
+                path = "/dev/ng97n1"
+                health_interval_s = 30
+                [[nvme]]
+                name = "b"
+                path = "/dev/ng97n2"
+                [[nvme]]
+                name = "m"
+                paths = ["/dev/ng97n3", "/dev/ng98n3"]
+                health_interval_s = 0
+                """, "t.toml");
+        assertEquals(new BdevSpec.Nvme("b", Path.of("/dev/ng97n2")), c.bdev("b").orElseThrow(), "60 s by default");
+        var t = NvmeHealthMonitor.targets(c);
+        assertEquals(2, t.size(), t.toString());
+        assertEquals(new NvmeHealthMonitor.Target(Path.of("/dev/nvme97"), 30, java.util.List.of("a", "b", "m")), t.get(0));
+        assertEquals(new NvmeHealthMonitor.Target(Path.of("/dev/nvme98"), 0, java.util.List.of("m")), t.get(1),
+                "events only when every device on it asks for that");
+        ErrnoException bad = assertThrows(ErrnoException.class, () -> ConfigLoader.parse(
+                "[[nvme]]\nname = \"a\"\npath = \"/dev/ng0n1\"\nhealth_interval_s = -1\n", "t.toml"));
+        assertTrue(bad.getMessage().contains("health_interval_s"), bad.getMessage());
+        try (NvmeHealthMonitor none = NvmeHealthMonitor.start(ConfigLoader.embeddedDefault())) {
+            assertEquals(0, none.json().path("controllers").size());
+        }
+    }
+
+    @Test
+    void healthConditionsKeepTheirKeyWhileTheNumbersChange() {
+        NvmeHealth warm = new NvmeHealth(0, 350, 343, 373, 100, 10, 0, BigInteger.ZERO, BigInteger.ONE);
+        NvmeHealth warmer = new NvmeHealth(2, 360, 343, 373, 5, 10, 95, BigInteger.TWO, BigInteger.ONE);
+        assertEquals(java.util.List.of("temperature"), java.util.List.copyOf(warm.conditions().keySet()));
+        assertEquals(java.util.List.of("temperature", "avail_spare", "percent_used", "media_errors", "critical_warning.1"),
+                java.util.List.copyOf(warmer.conditions().keySet()));
+        assertEquals(java.util.List.copyOf(warmer.conditions().values()), warmer.warnings());
+        assertTrue(warmer.conditions().get("temperature").contains("87 C"), warmer.conditions().toString());
+    }
+
+    @Test
     void nodesNameTheirController() {
         assertEquals(Path.of("/dev/nvme3"), NvmeController.controllerOf(Path.of("/dev/nvme3")));
         assertEquals(Path.of("/dev/ng4n1"), NvmeNamespaceBdev.genericNode(Path.of("/dev/nvme4n1")));
