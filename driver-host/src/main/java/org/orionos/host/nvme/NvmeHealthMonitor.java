@@ -52,8 +52,8 @@ public final class NvmeHealthMonitor implements AutoCloseable {
     /** What the monitor knows of one controller; only the monitor thread writes it. */
     private static final class State {
         final Target target;
-        String sn = "";
-        String mn = "";
+        String sn;
+        String mn;
         boolean eventsOn;
         boolean eventsRefusedLogged;
         Map<String, String> conditions = Map.of();
@@ -185,14 +185,11 @@ public final class NvmeHealthMonitor implements AutoCloseable {
     private void check(State s, String why) {
         Path ctrl = s.target.controller();
         try (NvmeController c = NvmeController.open(ctrl); Arena a = Arena.ofConfined()) {
-            if (s.sn.isEmpty()) {
-                MemorySegment id = c.identifyController(a);
-                s.sn = NvmeTypesH.text(id, NvmeIdCtrl.SN, 20);
-                s.mn = NvmeTypesH.text(id, NvmeIdCtrl.MN, 40);
-            }
+            MemorySegment id = c.identifyController(a);
+            s.sn = NvmeTypesH.text(id, NvmeIdCtrl.SN, 20);
+            s.mn = NvmeTypesH.text(id, NvmeIdCtrl.MN, 40);
             ensureEvents(s, c);
             MemorySegment log = c.smartLog(a);
-            MemorySegment id = c.identifyController(a);
             NvmeHealth h = NvmeHealth.of(log, id);
             int tmpth = (int) c.getFeature(NVME_FEAT_FID_TEMP_THRESH, 0, 0, 0, null) & 0xffff;
             if (s.error != null) {

@@ -550,6 +550,9 @@ class NvmeGuestTest {
             assertEquals(2, hot.path("smart_log").path("critical_warning").asInt() & 2, hot.toString());
             JsonNode viaStatus = awaitStatus(sock, serve, log);
             assertTrue(viaStatus.toString().contains("temperature threshold crossed"), viaStatus.toString());
+            String status = orion("status", "--control-socket", sock.toString());
+            assertTrue(status.contains("nvme health: " + ctrl + " critical warning: temperature threshold crossed"),
+                    status);
             // The controller raised a SMART event and the host followed it up.
             awaitHealth(sock, serve, log, h -> h.path("events").asLong() >= 1, "the SMART event counted");
             awaitLog(serve, log, "SMART/health event, info 0x1, log page 0x2", 30);
