@@ -567,6 +567,19 @@ class NvmeGuestTest {
             awaitLog(serve, log, cleared, 30);
             JsonNode cool = awaitHealth(sock, serve, log, h -> h.path("warnings").isEmpty(), "the warning cleared");
             assertEquals(original, cool.path("tmpth").asInt());
+
+            // A controller reset: the kernel rewrites Asynchronous Event Configuration with its notice bits only;
+            // the next check finds the SMART bits gone and puts them back.
+            run("nvme", "reset", ctrl.toString());
+            awaitLog(serve, log, "SMART/health events were off (controller reset?); on again", 30);
+            try (NvmeController c = NvmeController.open(ctrl)) {
+                int aec = (int) c.getFeature(org.orionos.bindings.nvme.NvmeTypesH.NVME_FEAT_FID_ASYNC_EVENT, 0, 0, 0,
+                        null);
+                assertEquals(NvmeEvents.SMART_CRITICAL_WARNINGS, aec & NvmeEvents.SMART_CRITICAL_WARNINGS,
+                        "after the reset: 0x" + Integer.toHexString(aec));
+            }
+            awaitHealth(sock, serve, log, h -> h.path("health_events").asBoolean() && !h.has("error"),
+                    "events on and the controller readable after the reset");
             String human = orion("nvme", "health", "--control-socket", sock.toString());
             assertTrue(human.contains(ctrl.toString()) && !human.contains("warning:"), human);
             JsonNode viaCli = JSON.readTree(orion("nvme", "health", "--control-socket", sock.toString(), "--json"));
