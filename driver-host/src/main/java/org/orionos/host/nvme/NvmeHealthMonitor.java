@@ -2,7 +2,9 @@ package org.orionos.host.nvme;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.bindings.nvme.NvmeTypesH;
 import org.orionos.bindings.nvme.NvmeTypesH.NvmeIdCtrl;
@@ -52,6 +55,11 @@ public final class NvmeHealthMonitor implements AutoCloseable {
     /** What the monitor knows of one controller; only the monitor thread writes it. */
     private static final class State {
         final Target target;
+        /** The controller's node now: a controller that returns after a PCI rescan gets a new instance number. */
+        Path ctrl;
+        /** Who the controller is (subsystem NQN, controller id), to find it again under a new node. */
+        String subnqn;
+        int cntlid = -1;
         String sn;
         String mn;
         boolean eventsOn;
@@ -66,6 +74,7 @@ public final class NvmeHealthMonitor implements AutoCloseable {
 
         State(Target target) {
             this.target = target;
+            this.ctrl = target.controller();
         }
     }
 
@@ -156,7 +165,12 @@ public final class NvmeHealthMonitor implements AutoCloseable {
     }
 
     private void onEvent(NvmeEvents.Event ev) {
-        State s = states.get(ev.controller());
+        State s = null;
+        for (State x : states.values()) {
+            if (x.ctrl.getFileName().toString().equals(ev.controller())) {
+                s = x;
+            }
+        }
         if (s == null) {
             LOG.debug("nvme health: {} (not a controller this host uses)", ev);
             return;
@@ -171,10 +185,10 @@ public final class NvmeHealthMonitor implements AutoCloseable {
         if (ev.type() == 0) {
             // Reading the page the event names re-arms events of its type; the newest error entry is enough.
             int page = ev.logPage() != 0 ? ev.logPage() : NVME_LOG_LID_ERROR;
-            try (NvmeController c = NvmeController.open(s.target.controller()); Arena a = Arena.ofConfined()) {
+            try (NvmeController c = NvmeController.open(s.ctrl); Arena a = Arena.ofConfined()) {
                 c.logPage(a, page, 0xffffffff, 64, 0);
             } catch (ErrnoException e) {
-                LOG.warn("{}: cannot read log page 0x{} named by {}: {}", s.target.controller(),
+                LOG.warn("{}: cannot read log page 0x{} named by {}: {}", s.ctrl,
                         Integer.toHexString(page), ev, e.getMessage());
             }
         }
@@ -183,11 +197,17 @@ public final class NvmeHealthMonitor implements AutoCloseable {
 
     /** Reads the controller's health, logs what changed, publishes the snapshot. */
     private void check(State s, String why) {
-        Path ctrl = s.target.controller();
+        check(s, why, true);
+    }
+
+    private void check(State s, String why, boolean mayMove) {
+        Path ctrl = s.ctrl;
         try (NvmeController c = NvmeController.open(ctrl); Arena a = Arena.ofConfined()) {
             MemorySegment id = c.identifyController(a);
             s.sn = NvmeTypesH.text(id, NvmeIdCtrl.SN, 20);
             s.mn = NvmeTypesH.text(id, NvmeIdCtrl.MN, 40);
+            s.subnqn = NvmeTypesH.text(id, NvmeIdCtrl.SUBNQN, 256);
+            s.cntlid = NvmeJson.u16(id, NvmeIdCtrl.CNTLID);
             ensureEvents(s, c);
             MemorySegment log = c.smartLog(a);
             NvmeHealth h = NvmeHealth.of(log, id);
@@ -198,8 +218,10 @@ public final class NvmeHealthMonitor implements AutoCloseable {
             }
             report(s, h);
             ObjectNode o = F.objectNode();
-            o.put("controller", s.target.name());
+            o.put("controller", ctrl.getFileName().toString());
             o.put("path", ctrl.toString());
+            o.put("subnqn", s.subnqn);
+            o.put("cntlid", s.cntlid);
             o.put("sn", s.sn);
             o.put("mn", s.mn);
             ArrayNode devs = o.putArray("devices");
@@ -218,6 +240,15 @@ public final class NvmeHealthMonitor implements AutoCloseable {
             o.set("smart_log", NvmeJson.smartLog(log));
             s.snapshot = o;
         } catch (ErrnoException e) {
+            Path moved = mayMove && e.errno() == Errno.ENOENT || e.errno() == Errno.ENODEV || e.errno() == Errno.ENXIO
+                    ? findAgain(s) : null;
+            if (moved != null) {
+                LOG.info("{}: the controller (subsystem {}, controller id {}) is back as {}", ctrl, s.subnqn, s.cntlid,
+                        moved);
+                s.ctrl = moved;
+                check(s, why, false);
+                return;
+            }
             if (!e.getMessage().equals(s.error)) {
                 LOG.warn("{}: cannot read health: {}", ctrl, e.getMessage());
                 s.error = e.getMessage();
@@ -229,6 +260,33 @@ public final class NvmeHealthMonitor implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("{}: health check failed: {}", ctrl, e.toString());
         }
+    }
+
+    /**
+     * The node of the controller {@code s} watched, when it is now under another instance number
+     * (subsystem NQN and controller id identify a controller), else null.
+     */
+    private static Path findAgain(State s) {
+        Path cls = Path.of("/sys/class/nvme");
+        if (s.subnqn == null || !Files.isDirectory(cls)) {
+            return null;
+        }
+        try (var ctrls = Files.list(cls)) {
+            for (Path c : ctrls.sorted().toList()) {
+                Path dev = Path.of("/dev", c.getFileName().toString());
+                if (dev.equals(s.ctrl) || !Files.isReadable(c.resolve("cntlid"))) {
+                    continue;
+                }
+                if (Files.readString(c.resolve("subsysnqn")).strip().equals(s.subnqn)
+                        && Integer.parseInt(Files.readString(c.resolve("cntlid")).strip()) == s.cntlid
+                        && Files.exists(dev)) {
+                    return dev;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            LOG.debug("nvme health: looking for {} again: {}", s.ctrl, e.toString());
+        }
+        return null;
     }
 
     /**
@@ -256,7 +314,7 @@ public final class NvmeHealthMonitor implements AutoCloseable {
 
     /** Logs each condition that appeared (warning), grew (media errors) or cleared (info). */
     private static void report(State s, NvmeHealth h) {
-        Path ctrl = s.target.controller();
+        Path ctrl = s.ctrl;
         Map<String, String> now = h.conditions();
         if (s.mediaErrors == null) {
             LOG.info("{}: health: {} C, available spare {}% (threshold {}%), {}% used, {} media errors, {} unsafe shutdowns",

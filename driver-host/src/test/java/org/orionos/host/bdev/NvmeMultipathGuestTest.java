@@ -13,6 +13,8 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.orionos.host.config.ConfigLoader;
+import org.orionos.host.nvme.NvmeController;
+import org.orionos.host.nvme.NvmeHealthMonitor;
 import org.orionos.host.guest.GuestSpec;
 import org.orionos.host.guest.GuestTest;
 import org.orionos.host.nvme.NvmeMultipathBdev;
@@ -71,6 +73,9 @@ class NvmeMultipathGuestTest {
         try (BdevHost host = BdevHost.start(1, 16 << 20, true); Arena arena = Arena.ofShared()) {
             host.build(ConfigLoader.parse("[[nvme]]\nname = \"mp\"\n" + paths + "policy = \"round-robin\"\n", "test"));
             NvmeMultipathBdev mp = (NvmeMultipathBdev) host.registry().get("mp");
+            // Health of both controllers, polled every second; it must follow each one to its new node.
+            NvmeHealthMonitor health = NvmeHealthMonitor.start(
+                    ConfigLoader.parse("[[nvme]]\nname = \"mp\"\n" + paths + "health_interval_s = 1\n", "test"));
             assertEquals(NQN, mp.subsystemNqn().replaceAll(".*:", ""), "subsystem NQN " + mp.subsystemNqn());
 
             Load load = new Load(host, mp, arena);
@@ -92,6 +97,10 @@ class NvmeMultipathGuestTest {
                 await(() -> mp.isUp(1) || load.failure.isDone(), "path 1 to fail back after the rescan");
                 assertEquals(1, mp.failbacks(1));
                 System.out.println("path 1 returned as " + mp.node(1) + " (was " + old1 + ")");
+                Path ctrl1 = NvmeController.controllerOf(mp.node(1));
+                await(() -> health.json().toString().contains("\"path\":\"" + ctrl1 + "\""),
+                        "the health monitor to follow controller 1 to " + ctrl1);
+                System.out.println("health after failback: " + health.json());
                 long back = mp.served(1);
                 await(() -> mp.served(1) > back + 200 || load.failure.isDone(), "I/O on the returned path 1");
 
@@ -110,6 +119,7 @@ class NvmeMultipathGuestTest {
             } finally {
                 load.stop = true;
                 load.thread.join(TimeUnit.SECONDS.toMillis(300));
+                health.close();
             }
             assertNull(load.failure.getNow(null), "the model workload saw a failed I/O or wrong data");
             assertTrue(load.rounds >= 1, "rounds: " + load.rounds);
