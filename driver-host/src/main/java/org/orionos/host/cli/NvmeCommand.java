@@ -19,6 +19,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.bindings.Libc;
+import org.orionos.host.control.ControlClient;
+import org.orionos.host.control.ControlException;
 import org.orionos.host.nvme.NvmeController;
 import org.orionos.host.nvme.NvmeHealth;
 import org.orionos.host.nvme.NvmeJson;
@@ -40,7 +42,8 @@ import static org.orionos.bindings.uapi.FcntlH.O_RDONLY;
 @Command(name = "nvme", mixinStandardHelpOptions = true,
         description = "NVMe devices through the kernel: identify, SMART, features, zones.",
         subcommands = {NvmeCommand.ListCmd.class, NvmeCommand.IdCtrl.class, NvmeCommand.IdNs.class,
-            NvmeCommand.SmartLog.class, NvmeCommand.GetFeature.class, NvmeCommand.Zones.class})
+            NvmeCommand.SmartLog.class, NvmeCommand.GetFeature.class, NvmeCommand.Zones.class,
+            NvmeCommand.Health.class})
 public final class NvmeCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -213,6 +216,57 @@ public final class NvmeCommand implements Runnable {
                 System.err.println("warning: " + dev + ": " + w);
             }
             return NvmeJson.smartLog(log);
+        }
+    }
+
+    /** {@code orion nvme health}: the running host's latest health of its controllers, over its control socket. */
+    @Command(name = "health", mixinStandardHelpOptions = true,
+            description = "The running host's latest health of the NVMe controllers it watches (asked over its control socket).")
+    static final class Health implements Callable<Integer> {
+        @Option(names = "--control-socket", paramLabel = "PATH", description = "The host's management socket (default: ${DEFAULT-VALUE}).")
+        Path controlSocket = ControlClient.DEFAULT_SOCKET;
+
+        @Option(names = {"--json", "-j"}, description = "The host's answer as JSON (smart_log with nvme-cli's field names).")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            JsonNode h;
+            try {
+                h = ControlClient.call(controlSocket, "nvme.health", null);
+            } catch (ControlException e) {
+                System.err.println("orion nvme health: " + e.getMessage());
+                return 1;
+            }
+            if (json) {
+                System.out.println(JSON.writeValueAsString(h));
+                return 0;
+            }
+            if (h.path("controllers").isEmpty()) {
+                System.out.println("the host watches no NVMe controllers (its config has no [[nvme]] device)");
+                return 0;
+            }
+            for (JsonNode c : h.path("controllers")) {
+                JsonNode s = c.path("smart_log");
+                System.out.printf(java.util.Locale.ROOT, "%s (%s, sn %s; %s)%n", c.path("path").asText(),
+                        c.path("mn").asText(), c.path("sn").asText(), c.path("devices"));
+                if (c.has("error")) {
+                    System.out.println("  cannot read: " + c.path("error").asText());
+                }
+                if (!s.isMissingNode()) {
+                    System.out.printf(java.util.Locale.ROOT,
+                            "  %d C (threshold %d C), spare %d%% (threshold %d%%), %d%% used, %s media errors, "
+                                    + "%s unsafe shutdowns; read %s by %s%n",
+                            s.path("temperature").asInt() - 273, c.path("tmpth").asInt() - 273,
+                            s.path("avail_spare").asInt(), s.path("spare_thresh").asInt(), s.path("percent_used").asInt(),
+                            s.path("media_errors").asText(), s.path("unsafe_shutdowns").asText(),
+                            c.path("read_at").asText(), c.path("read_by").asText());
+                }
+                for (JsonNode w : c.path("warnings")) {
+                    System.out.println("  warning: " + w.asText());
+                }
+            }
+            return 0;
         }
     }
 

@@ -20,6 +20,7 @@ import org.orionos.host.control.HostControl;
 import org.orionos.host.nbd.server.JsseTlsFilter;
 import org.orionos.host.nbd.server.ListenAddress;
 import org.orionos.host.nbd.server.NbdServer;
+import org.orionos.host.nvme.NvmeHealthMonitor;
 import org.orionos.host.probe.SystemProbe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,14 +144,16 @@ public final class ServeCommand implements Callable<Integer> {
                 return 1;
             }
         }
+        NvmeHealthMonitor nvmeHealth = NvmeHealthMonitor.start(cfg);
         if (control != null) {
-            Map<String, ControlHandler> ops = new LinkedHashMap<>(HostControl.handlers(host, nbd, OrionMain.version()));
+            Map<String, ControlHandler> ops = new LinkedHashMap<>(HostControl.handlers(host, nbd, nvmeHealth, OrionMain.version()));
             ops.putAll(kernel.handlers());
             control.publish(ops);
         }
         LOG.info("ready; stop with SIGINT (Ctrl-C) or SIGTERM");
         signal.awaitRequested();
         closeControl(control);
+        nvmeHealth.close();
         kernel.detachAll();
         if (nbd != null) {
             LOG.info("stop requested: closing NBD listeners and draining connections");

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** {@code orion status}: what the running host serves, asked over its control socket. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show the running host's block devices, claims and NBD exports with their counters.")
+        description = "Show the running host's block devices, claims, NVMe health and NBD exports with their counters.")
 public final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--control-socket", paramLabel = "PATH", description = "The host's management socket (default: ${DEFAULT-VALUE}).")
@@ -48,6 +48,14 @@ public final class StatusCommand implements Callable<Integer> {
                         .append(c.path("write").asBoolean() ? " (writer)" : " (reader)");
             }
             System.out.printf(Locale.ROOT, "  %-16s %s%s%n", b.path("name").asText(), b.path("description").asText(), claims);
+        }
+        for (JsonNode c : s.path("nvme").path("controllers")) {
+            StringBuilder w = new StringBuilder();
+            for (JsonNode x : c.path("warnings")) {
+                w.append(w.isEmpty() ? "" : "; ").append(x.asText());
+            }
+            System.out.printf(Locale.ROOT, "nvme health: %s %s%n", c.path("path").asText(),
+                    c.has("error") ? "cannot be read: " + c.path("error").asText() : w.isEmpty() ? "ok" : w);
         }
         JsonNode n = s.path("nbd");
         if (!n.path("running").asBoolean()) {

@@ -49,14 +49,25 @@ public sealed interface BdevSpec permits BdevSpec.Memory, BdevSpec.File, BdevSpe
     /**
      * An NVMe namespace through the kernel's passthrough node ({@code [[nvme]]}): {@code path} is
      * /dev/ngXnY (or /dev/nvmeXnY, whose generic twin is used). Needs SQE128/CQE32 reactor rings.
+     * {@code healthIntervalSeconds}: how often {@code serve} polls its controller's SMART/health log
+     * (0: only on the controller's health events).
      */
-    record Nvme(String name, Path path) implements BdevSpec {
+    record Nvme(String name, Path path, long healthIntervalSeconds) implements BdevSpec {
+        public Nvme(String name, Path path) {
+            this(name, path, DEFAULT_HEALTH_INTERVAL_S);
+        }
     }
+
+    /** SMART/health poll interval of an NVMe device's controllers when the config names none. */
+    long DEFAULT_HEALTH_INTERVAL_S = 60;
 
     /**
      * One namespace through several controllers ({@code [[nvme]]} with {@code paths}): the nodes of
      * each path and the policy (round-robin, least-queue-depth, priority = configuration order).
      */
-    record NvmeMultipath(String name, List<Path> paths, String policy) implements BdevSpec {
+    record NvmeMultipath(String name, List<Path> paths, String policy, long healthIntervalSeconds) implements BdevSpec {
+        public NvmeMultipath(String name, List<Path> paths, String policy) {
+            this(name, paths, policy, DEFAULT_HEALTH_INTERVAL_S);
+        }
     }
 }

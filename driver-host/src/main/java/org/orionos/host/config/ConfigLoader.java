@@ -190,7 +190,8 @@ public final class ConfigLoader {
     private static List<BdevSpec> readNvme(JsonNode node, String source) {
         List<BdevSpec> out = new ArrayList<>();
         for (Section s : Section.arrayOfTables(node, "nvme", source)) {
-            s.expectKeys("name", "path", "paths", "policy");
+            s.expectKeys("name", "path", "paths", "policy", "health_interval_s");
+            long health = s.optLong("health_interval_s", BdevSpec.DEFAULT_HEALTH_INTERVAL_S, 0, 86_400);
             String name = s.requireString("name");
             if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
                 throw s.error("name", "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
@@ -209,7 +210,7 @@ public final class ConfigLoader {
                 }
                 String policy = s.optEnum("policy", "round-robin", "round-robin", "least-queue-depth", "priority");
                 s.rejectUnknown();
-                out.add(new BdevSpec.NvmeMultipath(name, List.copyOf(nodes), policy));
+                out.add(new BdevSpec.NvmeMultipath(name, List.copyOf(nodes), policy, health));
                 continue;
             }
             if (s.has("policy")) {
@@ -217,7 +218,7 @@ public final class ConfigLoader {
             }
             String path = namespaceNode(s, "path", s.requireString("path"));
             s.rejectUnknown();
-            out.add(new BdevSpec.Nvme(name, Path.of(path)));
+            out.add(new BdevSpec.Nvme(name, Path.of(path), health));
         }
         return out;
     }

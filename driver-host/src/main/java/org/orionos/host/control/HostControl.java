@@ -12,6 +12,7 @@ import org.orionos.host.nbd.server.NbdStats;
 import org.orionos.host.nbd.server.ServerExport;
 import org.orionos.host.raid.MdArray;
 import org.orionos.host.raid.RaidBdev;
+import org.orionos.host.nvme.NvmeHealthMonitor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,18 +24,40 @@ public final class HostControl {
 
     /**
      * {@code status}: the host (pid, version, reactors), its block devices with their claims,
-     * and the NBD server's listeners and exports with their counters; {@code raid.status}: one md
-     * array's state, members and rebuild/resync progress.
+     * the NBD server's listeners and exports with their counters, and (section {@code nvme}) the
+     * latest health of the NVMe controllers it watches; {@code raid.status}: one md array's state,
+     * members and rebuild/resync progress; the LVM operations of {@code LvmControl}.
      *
      * @param nbd the NBD server, or null when none runs
      */
     public static Map<String, ControlHandler> handlers(BdevHost host, NbdServer nbd, String version) {
+        return handlers(host, nbd, null, version);
+    }
+
+    /**
+     * As {@link #handlers(BdevHost, NbdServer, String)}, with the NVMe controllers' latest health in
+     * {@code status} (section {@code nvme}) and alone as {@code nvme.health}.
+     *
+     * @param nvmeHealth the NVMe health monitor, or null when none runs
+     */
+    public static Map<String, ControlHandler> handlers(BdevHost host, NbdServer nbd, NvmeHealthMonitor nvmeHealth,
+                                                       String version) {
         long started = System.currentTimeMillis();
         Map<String, ControlHandler> h = new LinkedHashMap<>();
-        h.put("status", args -> status(host, nbd, version, started));
+        h.put("status", args -> status(host, nbd, nvmeHealth, version, started));
+        h.put("nvme.health", args -> nvmeHealth(nvmeHealth));
         h.putAll(org.orionos.host.lvm.LvmControl.handlers(host));
         h.put("raid.status", args -> raidStatus(host, args.path("name").asText("")));
         return h;
+    }
+
+    private static ObjectNode nvmeHealth(NvmeHealthMonitor m) {
+        if (m != null) {
+            return m.json();
+        }
+        ObjectNode o = ControlServer.JSON.createObjectNode();
+        o.putArray("controllers");
+        return o;
     }
 
     /** {@code raid.status {name}}: an md array's state, roles, spares and background sync progress. */
@@ -84,7 +107,8 @@ public final class HostControl {
         return o;
     }
 
-    private static JsonNode status(BdevHost host, NbdServer nbd, String version, long started) {
+    private static JsonNode status(BdevHost host, NbdServer nbd, NvmeHealthMonitor nvmeHealth, String version,
+                                   long started) {
         ObjectNode root = ControlServer.JSON.createObjectNode();
         ObjectNode self = root.putObject("host");
         self.put("pid", ProcessHandle.current().pid());
@@ -126,6 +150,7 @@ public final class HostControl {
                 x.put("mean_latency_us", s.meanLatencyMicros());
             }
         }
+        root.set("nvme", nvmeHealth(nvmeHealth));
         return root;
     }
 }

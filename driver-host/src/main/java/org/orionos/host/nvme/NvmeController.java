@@ -33,10 +33,11 @@ import static org.orionos.bindings.uapi.NvmeIoctlH.NVME_IOCTL_ADMIN64_CMD;
  * /dev/nvmeN). Every command blocks the calling thread until the controller answers (or the kernel's
  * admin timeout aborts it), so this is management-path code: never call it on a reactor.
  *
- * <p>Asynchronous Event Requests are not issued through this path: the kernel driver keeps its own AERs
- * outstanding and a passthrough AER would hold the calling thread and be aborted by the admin timeout
- * (resetting the controller). The kernel reports the events it receives as {@code NVME_AEN} uevents of
- * the controller; reading the log pages here is how orion follows up on them.
+ * <p>Asynchronous Event Requests are not issued through this path: the kernel driver keeps its own AER
+ * outstanding and a passthrough AER would hold the calling thread until an event, steal that event from
+ * the kernel, and on the admin timeout make the driver reset the controller. The kernel reports the
+ * events it receives as {@code NVME_AEN} uevents of the controller; {@link NvmeEvents} listens for them
+ * and follows up by reading the log page they name here.
  */
 public final class NvmeController implements AutoCloseable {
     /** Identify, log pages and feature data are at most 4 KiB in the commands this class issues. */

@@ -2,8 +2,9 @@ package org.orionos.host.nvme;
 
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.orionos.bindings.nvme.NvmeTypesH.NvmeIdCtrl;
 import org.orionos.bindings.nvme.NvmeTypesH.NvmeSmartLog;
@@ -21,6 +22,10 @@ public record NvmeHealth(int criticalWarning, int temperatureK, int warningTempK
     private static final Logger LOG = LoggerFactory.getLogger(NvmeHealth.class);
     /** Percentage used at which a drive is reported as nearing its rated endurance. */
     public static final int WEAR_WARNING_PERCENT = 90;
+    /** SMART Critical Warning bits 0..5 in words. */
+    private static final String[] CRITICAL_WARNING_BITS = {"available spare below threshold",
+        "temperature threshold crossed", "reliability degraded", "media read-only", "volatile memory backup failed",
+        "persistent memory region read-only"};
 
     /** From a SMART log page and the controller's Identify data (for wctemp/cctemp). */
     public static NvmeHealth of(MemorySegment smart, MemorySegment idCtrl) {
@@ -37,28 +42,35 @@ public record NvmeHealth(int criticalWarning, int temperatureK, int warningTempK
 
     /** Each crossed threshold, in words; empty when healthy. */
     public List<String> warnings() {
-        List<String> w = new ArrayList<>();
+        return List.copyOf(conditions().values());
+    }
+
+    /**
+     * Each crossed threshold by a stable key (e.g. {@code temperature}, {@code critical_warning.1})
+     * with its words; the key stays the same while the numbers in the words change, so a watcher
+     * can tell a new condition from one still present.
+     */
+    public Map<String, String> conditions() {
+        Map<String, String> w = new LinkedHashMap<>();
         if (criticalTempK > 0 && temperatureK >= criticalTempK) {
-            w.add("temperature " + temperatureCelsius() + " C at or above the critical threshold " + (criticalTempK - 273)
-                    + " C");
+            w.put("temperature", "temperature " + temperatureCelsius() + " C at or above the critical threshold "
+                    + (criticalTempK - 273) + " C");
         } else if (warningTempK > 0 && temperatureK >= warningTempK) {
-            w.add("temperature " + temperatureCelsius() + " C at or above the warning threshold " + (warningTempK - 273)
-                    + " C");
+            w.put("temperature", "temperature " + temperatureCelsius() + " C at or above the warning threshold "
+                    + (warningTempK - 273) + " C");
         }
         if (availSpare < spareThreshold) {
-            w.add("available spare " + availSpare + "% below the threshold " + spareThreshold + "%");
+            w.put("avail_spare", "available spare " + availSpare + "% below the threshold " + spareThreshold + "%");
         }
         if (percentUsed >= WEAR_WARNING_PERCENT) {
-            w.add("percentage used " + percentUsed + "% (rated endurance nearly or fully consumed)");
+            w.put("percent_used", "percentage used " + percentUsed + "% (rated endurance nearly or fully consumed)");
         }
         if (mediaErrors.signum() > 0) {
-            w.add(mediaErrors + " media/data integrity errors");
+            w.put("media_errors", mediaErrors + " media/data integrity errors");
         }
-        String[] bits = {"available spare below threshold", "temperature threshold crossed",
-            "reliability degraded", "media read-only", "volatile memory backup failed", "persistent memory region read-only"};
-        for (int i = 0; i < bits.length; i++) {
+        for (int i = 0; i < CRITICAL_WARNING_BITS.length; i++) {
             if ((criticalWarning & 1 << i) != 0) {
-                w.add("critical warning: " + bits[i]);
+                w.put("critical_warning." + i, "critical warning: " + CRITICAL_WARNING_BITS[i]);
             }
         }
         return w;

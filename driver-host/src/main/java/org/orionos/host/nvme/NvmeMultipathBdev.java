@@ -1,7 +1,9 @@
 package org.orionos.host.nvme;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -10,9 +12,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.stream.Stream;
 
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
+import org.orionos.bindings.Libc;
 import org.orionos.host.bdev.BdevCallback;
 import org.orionos.host.bdev.BdevRequest;
 import org.orionos.host.bdev.BlockDevice;
@@ -20,20 +24,41 @@ import org.orionos.host.bdev.IoContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static org.orionos.bindings.uapi.FcntlH.O_CLOEXEC;
+import static org.orionos.bindings.uapi.FcntlH.O_RDONLY;
+import static org.orionos.bindings.uapi.NvmeIoctlH.NVME_IOCTL_ID;
+
 /**
  * One NVMe namespace reached through several controllers of its subsystem (each path a
  * /dev/ngXnY of one controller, the kernel's own multipath off: nvme_core.multipath=N), as one
- * {@link BlockDevice}. Each request goes down one path chosen by the policy; a request that fails
- * with a path-class error (device gone, transport/path status, I/O error while the controller is
- * being torn down) marks that path failed and is re-driven on the next usable path, so the layer
- * above sees no error as long as one path works. A prober thread re-opens failed paths whose node
- * is back (after a controller reset or PCI rescan) and returns them to service: failback.
+ * {@link BlockDevice}. All paths must show the same subsystem NQN and namespace id: that pair, not
+ * a node name, is the namespace's identity.
+ *
+ * <p>Each request goes down one usable path chosen by the policy. A request that fails with a
+ * path error (the controller is gone or being reset: ENODEV, ENXIO, ENOTCONN, EINTR, ECANCELED,
+ * ETIMEDOUT, EBADF...) marks that path failed and is re-driven on another path. EIO is ambiguous
+ * (a lost controller or a media error): the request is retried on a path that has not failed it;
+ * if another path then serves it, the first path is failed, and if every path says EIO the error
+ * is the data's and goes up. When no path is usable, requests wait on their reactor (not failed)
+ * for up to {@link #NO_PATH_WAIT_NANOS}.
+ *
+ * <p>Failback: a prober thread looks every {@value #PROBE_MILLIS} ms for a namespace node of the
+ * same subsystem NQN and namespace id for each failed path: its old node if it exists again,
+ * otherwise any /dev/ngXnY no other path holds (a controller that returns after a PCI rescan gets
+ * a new instance number, so a new node name). The fresh device takes the path's place under a new
+ * generation number, so a late error from the replaced device cannot fail the new one; the
+ * replaced device is retired (its registered file slots and descriptor released once its last
+ * command completes). The prober also fails a path whose node disappeared before any I/O noticed.
  *
  * <p>Policies: {@code round-robin}; {@code least-queue-depth} (fewest requests in flight on this
  * reactor); {@code priority} (the first usable path in configuration order).
  */
 public final class NvmeMultipathBdev extends BlockDevice implements BdevCallback {
     private static final Logger LOG = LoggerFactory.getLogger(NvmeMultipathBdev.class);
+    /** How long a request waits for any path to become usable before it fails with ENODEV. */
+    public static final long NO_PATH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
+    static final int PROBE_MILLIS = 200;
+    private static final int MAX_PATHS = 16;
 
     /** How requests are spread over the usable paths. */
     public enum Policy {
@@ -51,36 +76,52 @@ public final class NvmeMultipathBdev extends BlockDevice implements BdevCallback
         }
     }
 
-    private final Path[] nodes;
+    private final String subsysNqn;
+    private final int nsid;
+    private final AtomicReferenceArray<Path> nodes;
     private final AtomicReferenceArray<NvmeNamespaceBdev> paths;
-    /** 1 = usable. Written by reactors (failover) and the prober (failback). */
-    private final AtomicIntegerArray up;
+    /**
+     * Per path: generation (bits 1..31) and usable bit (bit 0), in one int so a reactor's
+     * "fail path p if it is still generation g" is a single compare-and-set against the prober's swap.
+     */
+    private final AtomicIntegerArray state;
     private final AtomicLongArray served;
     private final AtomicLongArray failovers;
+    private final AtomicLongArray failbacks;
     private final Policy policy;
     private final ScheduledExecutorService prober;
+    private final List<IoContext> contexts = new ArrayList<>();
+    /** Devices replaced on failback; each closes itself once drained, and here again on close. */
     private final List<NvmeNamespaceBdev> retired = new ArrayList<>();
 
-    /** Per-reactor: requests in flight per path and the round-robin cursor. */
+    /** Per-reactor: requests in flight per path, the round-robin cursor, requests waiting for a path. */
     private static final class Channel {
+        final IoContext context;
         final int[] inFlight;
+        final ArrayDeque<BdevRequest> waiting = new ArrayDeque<>(64);
         int next;
 
-        Channel(int n) {
-            inFlight = new int[n];
+        Channel(IoContext context, int n) {
+            this.context = context;
+            this.inFlight = new int[n];
         }
     }
 
-    private NvmeMultipathBdev(String name, Path[] nodes, NvmeNamespaceBdev[] opened, Policy policy, int caps,
+    private NvmeMultipathBdev(String name, String nqn, NvmeNamespaceBdev[] opened, Policy policy, int caps,
                               long maxTransfer) {
         super(name, opened[0].blockSize(), opened[0].blockCount(), caps, 0, maxTransfer);
-        this.nodes = nodes;
+        this.subsysNqn = nqn;
+        this.nsid = opened[0].nsid();
+        int n = opened.length;
+        this.nodes = new AtomicReferenceArray<>(n);
         this.paths = new AtomicReferenceArray<>(opened);
-        this.up = new AtomicIntegerArray(nodes.length);
-        this.served = new AtomicLongArray(nodes.length);
-        this.failovers = new AtomicLongArray(nodes.length);
-        for (int i = 0; i < nodes.length; i++) {
-            up.set(i, 1);
+        this.state = new AtomicIntegerArray(n);
+        this.served = new AtomicLongArray(n);
+        this.failovers = new AtomicLongArray(n);
+        this.failbacks = new AtomicLongArray(n);
+        for (int i = 0; i < n; i++) {
+            nodes.set(i, opened[i].path());
+            state.set(i, 1); // generation 0, usable
         }
         this.policy = policy;
         this.prober = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -88,24 +129,31 @@ public final class NvmeMultipathBdev extends BlockDevice implements BdevCallback
             t.setDaemon(true);
             return t;
         });
-        prober.scheduleWithFixedDelay(this::probe, 500, 500, TimeUnit.MILLISECONDS);
+        prober.scheduleWithFixedDelay(this::probe, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Opens every path; they must show the same namespace geometry. */
+    /** Opens every path; they must be one namespace: same subsystem NQN, namespace id and geometry. */
     public static NvmeMultipathBdev open(String name, List<Path> nodes, Policy policy) {
-        if (nodes.size() < 2) {
-            throw ErrnoException.withMessage(Errno.EINVAL, "open", name, "nvme " + name
-                    + ": multipath needs at least two paths; give one path with `path` instead");
+        if (nodes.size() < 2 || nodes.size() > MAX_PATHS) {
+            throw ErrnoException.withMessage(Errno.EINVAL, "open", name, "nvme " + name + ": multipath takes 2 to "
+                    + MAX_PATHS + " paths, got " + nodes.size() + "; give one path with `path` instead");
         }
         NvmeNamespaceBdev[] opened = new NvmeNamespaceBdev[nodes.size()];
+        String nqn = null;
         try {
             for (int i = 0; i < opened.length; i++) {
                 opened[i] = NvmeNamespaceBdev.open(name + ".path" + i, nodes.get(i));
-                if (i > 0 && (opened[i].blockSize() != opened[0].blockSize()
-                        || opened[i].blockCount() != opened[0].blockCount())) {
+                String q = subsysNqn(opened[i].path());
+                if (i == 0) {
+                    nqn = q;
+                } else if (!nqn.equals(q) || opened[i].nsid() != opened[0].nsid()
+                        || opened[i].blockSize() != opened[0].blockSize()
+                        || opened[i].blockCount() != opened[0].blockCount()) {
                     throw ErrnoException.withMessage(Errno.EINVAL, "open", name, "nvme " + name + ": " + nodes.get(i)
-                            + " is not the same namespace as " + nodes.get(0) + " (" + opened[i].blockCount() + "x"
-                            + opened[i].blockSize() + " vs " + opened[0].blockCount() + "x" + opened[0].blockSize() + ")");
+                            + " (subsystem " + q + ", nsid " + opened[i].nsid() + ", " + opened[i].blockCount() + "x"
+                            + opened[i].blockSize() + ") is not the namespace " + nodes.get(0) + " reaches (subsystem "
+                            + nqn + ", nsid " + opened[0].nsid() + ", " + opened[0].blockCount() + "x"
+                            + opened[0].blockSize() + "); all paths must be one namespace of one subsystem");
                 }
             }
         } catch (RuntimeException e) {
@@ -122,15 +170,32 @@ public final class NvmeMultipathBdev extends BlockDevice implements BdevCallback
             caps &= b.capabilities();
             max = Math.min(max, b.maxTransfer());
         }
-        return new NvmeMultipathBdev(name, nodes.toArray(Path[]::new), opened, policy, caps, max);
+        return new NvmeMultipathBdev(name, nqn, opened, policy, caps, max);
+    }
+
+    /** The subsystem NQN of the controller behind namespace node {@code node}, from sysfs. */
+    static String subsysNqn(Path node) {
+        Path ctrl = NvmeController.controllerOf(node);
+        Path p = Path.of("/sys/class/nvme", ctrl.getFileName().toString(), "subsysnqn");
+        try {
+            return Files.readString(p).strip();
+        } catch (IOException e) {
+            throw ErrnoException.withMessage(Errno.ENODEV, "multipath", node.toString(), "cannot read " + p
+                    + " for " + node + ": " + e.getMessage());
+        }
     }
 
     public int pathCount() {
-        return nodes.length;
+        return paths.length();
     }
 
     public boolean isUp(int path) {
-        return up.get(path) == 1;
+        return (state.get(path) & 1) == 1;
+    }
+
+    /** The namespace node path {@code path} uses now (it changes when a controller returns under a new name). */
+    public Path node(int path) {
+        return nodes.get(path);
     }
 
     /** Requests completed successfully through {@code path}. */
@@ -138,38 +203,68 @@ public final class NvmeMultipathBdev extends BlockDevice implements BdevCallback
         return served.get(path);
     }
 
-    /** Times {@code path} was failed and its request re-driven elsewhere. */
+    /** Times {@code path} was failed (its requests re-driven elsewhere). */
     public long failovers(int path) {
         return failovers.get(path);
+    }
+
+    /** Times {@code path} was found again and put back into service. */
+    public long failbacks(int path) {
+        return failbacks.get(path);
     }
 
     public Policy policy() {
         return policy;
     }
 
+    public String subsystemNqn() {
+        return subsysNqn;
+    }
+
+    public int nsid() {
+        return nsid;
+    }
+
     @Override
     protected Object createChannel(IoContext context) {
-        return new Channel(nodes.length);
+        synchronized (contexts) {
+            contexts.add(context);
+        }
+        return new Channel(context, paths.length());
     }
 
     @Override
     protected void doSubmit(BdevRequest r) {
-        Channel ch = (Channel) channel(r.context());
-        int p = choose(ch, -1);
-        if (p < 0) {
-            r.completeDeferred(-Errno.ENODEV); // every path is down
-            return;
-        }
-        send(ch, r, p, 0);
+        route((Channel) channel(r.context()), r, 0, 0);
     }
 
-    /** A usable path by policy, skipping {@code avoid}; -1 when none. */
+    /** Sends {@code r} down a usable path not in {@code avoid}; waits for a path when none is usable. */
+    private void route(Channel ch, BdevRequest r, int attempt, int avoid) {
+        int p = choose(ch, avoid);
+        if (p < 0 && avoid != 0) {
+            p = choose(ch, 0);
+        }
+        if (p < 0) {
+            r.backendLong = System.nanoTime(); // waiting since
+            ch.waiting.addLast(r);
+            return;
+        }
+        int st = state.get(p);
+        // Cookie: path | attempt << 8 | paths that answered EIO << 16 | the path's generation << 32.
+        long cookie = p | (long) attempt << 8 | (long) avoid << 16 | (long) (st >>> 1) << 32;
+        BdevRequest down = r.context().forward(r, this);
+        down.callback(this, cookie);
+        ch.inFlight[p]++;
+        paths.get(p).submit(down);
+    }
+
+    /** A usable path by policy, skipping those whose bit is set in {@code avoid}; -1 when none. */
     private int choose(Channel ch, int avoid) {
-        int n = nodes.length;
+        int n = paths.length();
         switch (policy) {
             case PRIORITY -> {
                 for (int i = 0; i < n; i++) {
-                    if (i != avoid && up.get(i) == 1) {
+                    if ((avoid & 1 << i) == 0 && isUp(i)) {
                         return i;
                     }
                 }
@@ -177,7 +272,7 @@ public final class NvmeMultipathBdev extends BlockDevice implements BdevCallback
             case LEAST_QUEUE_DEPTH -> {
                 int best = -1;
                 for (int i = 0; i < n; i++) {
-                    if (i != avoid && up.get(i) == 1 && (best < 0 || ch.inFlight[i] < ch.inFlight[best])) {
+                    if ((avoid & 1 << i) == 0 && isUp(i) && (best < 0 || ch.inFlight[i] < ch.inFlight[best])) {
                         best = i;
                     }
                 }
@@ -186,7 +281,7 @@ public final class NvmeMultipathBdev extends BlockDevice implements BdevCallback
             default -> {
                 for (int k = 0; k < n; k++) {
                     int i = (ch.next + k) % n;
-                    if (i != avoid && up.get(i) == 1) {
+                    if ((avoid & 1 << i) == 0 && isUp(i)) {
                         ch.next = (i + 1) % n;
                         return i;
                     }
@@ -196,97 +291,192 @@ public final class NvmeMultipathBdev extends BlockDevice implements BdevCallback
         return -1;
     }
 
-    /** Sends {@code up}'s work down path {@code p}; cookie packs the path and the attempt number. */
-    private void send(Channel ch, BdevRequest upReq, int p, int attempt) {
-        BdevRequest down = upReq.context().forward(upReq, this);
-        down.callback(this, (long) attempt << 16 | p);
-        ch.inFlight[p]++;
-        paths.get(p).submit(down);
-    }
-
     @Override
     public void onComplete(BdevRequest down, int status) {
         BdevRequest upReq = down.forwardedFor();
-        int p = (int) (down.cookie() & 0xffff);
-        int attempt = (int) (down.cookie() >>> 16);
+        long cookie = down.cookie();
         down.release();
+        int p = (int) (cookie & 0xff);
+        int attempt = (int) (cookie >>> 8 & 0xff);
+        int eioPaths = (int) (cookie >>> 16 & 0xffff);
+        int generation = (int) (cookie >>> 32);
         Channel ch = (Channel) channel(upReq.context());
         ch.inFlight[p]--;
         if (status == 0) {
             served.incrementAndGet(p);
+            // Another path failed this very request with EIO while this one served it: that path is bad.
+            for (int m = eioPaths; m != 0; m &= m - 1) {
+                int q = Integer.numberOfTrailingZeros(m);
+                failPath(q, state.get(q) >>> 1, "answered EIO for a request path " + p + " served");
+            }
             upReq.complete(0);
-            return;
-        }
-        if (isPathError(status) && attempt < 2 * nodes.length) {
-            if (up.compareAndSet(p, 1, 0)) {
-                failovers.incrementAndGet(p);
-                LOG.warn("{}: path {} ({}) failed with {}; failing over", name(), p, nodes[p], Errno.name(status));
+        } else if (status == -Errno.EIO && attempt < 2 * paths.length()) {
+            int tried = eioPaths | 1 << p;
+            if (choose(ch, tried) >= 0) {
+                route(ch, upReq, attempt + 1, tried);
+            } else {
+                upReq.complete(status); // every usable path says EIO: the data's error, not a path's
             }
-            int q = choose(ch, p);
-            if (q < 0) {
-                q = choose(ch, -1);
-            }
-            if (q >= 0) {
-                send(ch, upReq, q, attempt + 1);
-                return;
-            }
-            // No usable path now: wait for the prober rather than failing the I/O.
-            final int a = attempt + 1;
-            upReq.context().reactor().execute(() -> retryLater(upReq, a, System.nanoTime()));
-            return;
-        }
-        upReq.complete(status);
-    }
-
-    /** Re-drives a request once a path is back, for up to 10 s (queue_if_no_path with a limit). */
-    private void retryLater(BdevRequest upReq, int attempt, long since) {
-        Channel ch = (Channel) channel(upReq.context());
-        int q = choose(ch, -1);
-        if (q >= 0) {
-            send(ch, upReq, q, 0);
-        } else if (System.nanoTime() - since > TimeUnit.SECONDS.toNanos(10)) {
-            upReq.complete(-Errno.ENODEV);
+        } else if (isPathError(status) && attempt < 2 * paths.length()) {
+            failPath(p, generation, "failed with " + Errno.name(status));
+            route(ch, upReq, attempt + 1, eioPaths & ~(1 << p));
         } else {
-            upReq.context().reactor().execute(() -> retryLater(upReq, attempt, since));
+            upReq.complete(status);
+        }
+        if (!ch.waiting.isEmpty()) {
+            drainWaiting(ch);
         }
     }
 
-    /** Errors that say "this path", not "this data": the kernel's path-class completions. */
+    /** Marks path {@code p} unusable if it still is generation {@code generation} (not already replaced). */
+    private void failPath(int p, int generation, String why) {
+        if (state.compareAndSet(p, generation << 1 | 1, generation << 1)) {
+            failovers.incrementAndGet(p);
+            LOG.warn("{}: path {} ({}) {}; failing over", name(), p, nodes.get(p), why);
+        }
+    }
+
+    /** Errors that say "this path", not "this data": the kernel's completions for a lost or resetting controller. */
     private static boolean isPathError(int status) {
         return status == -Errno.ENODEV || status == -Errno.ENXIO || status == -Errno.ENOTCONN
-                || status == -Errno.EIO || status == -Errno.EINTR || status == -Errno.EAGAIN
-                || status == -Errno.ETIMEDOUT || status == -Errno.ECONNRESET || status == -Errno.EBADF
-                || status == -Errno.EBADFD || status == -125; // ECANCELED
+                || status == -Errno.EINTR || status == -Errno.EAGAIN || status == -Errno.ETIMEDOUT
+                || status == -Errno.ECONNRESET || status == -Errno.EBADF || status == -Errno.EBADFD
+                || status == -Errno.ECANCELED;
     }
 
-    /** Prober: re-opens failed paths whose node is back and puts them in service again. */
-    private void probe() {
-        for (int i = 0; i < nodes.length; i++) {
-            if (up.get(i) == 1 || !Files.exists(nodes[i])) {
-                continue;
+    /** Re-routes waiting requests while a path is usable; fails those that waited too long. */
+    private void drainWaiting(Channel ch) {
+        long now = System.nanoTime();
+        for (int n = ch.waiting.size(); n > 0; n--) {
+            BdevRequest r = ch.waiting.pollFirst();
+            if (choose(ch, 0) >= 0) {
+                route(ch, r, 0, 0);
+            } else if (now - r.backendLong > NO_PATH_WAIT_NANOS) {
+                LOG.warn("{}: no usable path for {} ms; failing {}", name(),
+                        TimeUnit.NANOSECONDS.toMillis(NO_PATH_WAIT_NANOS), r);
+                r.complete(-Errno.ENODEV);
+            } else {
+                ch.waiting.addLast(r);
             }
-            try {
-                NvmeNamespaceBdev fresh = NvmeNamespaceBdev.open(name() + ".path" + i, nodes[i]);
-                if (fresh.blockCount() != blockCount() || fresh.blockSize() != blockSize()) {
-                    fresh.close();
+        }
+    }
+
+    /** Prober: fails paths whose node vanished, finds failed paths again, wakes waiting requests. */
+    private void probe() {
+        try {
+            for (int i = 0; i < paths.length(); i++) {
+                int st = state.get(i);
+                if ((st & 1) == 1) {
+                    if (!Files.exists(nodes.get(i))) {
+                        failPath(i, st >>> 1, "disappeared");
+                    }
                     continue;
                 }
-                NvmeNamespaceBdev old = paths.getAndSet(i, fresh);
-                synchronized (retired) {
-                    retired.add(old); // its fd may still be named by a late completion: closed with the device
+                Path node = findNode(i);
+                if (node != null) {
+                    failback(i, st, node);
                 }
-                up.set(i, 1);
-                LOG.info("{}: path {} ({}) is back; failing back", name(), i, nodes[i]);
-            } catch (RuntimeException e) {
-                LOG.debug("{}: path {} still down: {}", name(), i, e.getMessage());
             }
+            List<IoContext> ctxs;
+            synchronized (contexts) {
+                ctxs = List.copyOf(contexts);
+            }
+            for (IoContext c : ctxs) {
+                c.reactor().execute(() -> {
+                    Channel ch = (Channel) channel(c);
+                    if (!ch.waiting.isEmpty()) {
+                        drainWaiting(ch);
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("{}: path prober: {}", name(), e.toString());
+        }
+    }
+
+    /** Opens {@code node} as path {@code i} and swaps it in under the next generation. */
+    private void failback(int i, int st, Path node) {
+        NvmeNamespaceBdev fresh;
+        try {
+            fresh = NvmeNamespaceBdev.open(name() + ".path" + i, node);
+        } catch (RuntimeException e) {
+            LOG.debug("{}: path {}: {} not usable yet: {}", name(), i, node, e.getMessage());
+            return;
+        }
+        if (fresh.blockCount() != blockCount() || fresh.blockSize() != blockSize() || fresh.nsid() != nsid) {
+            LOG.warn("{}: {} has subsystem {} nsid {} but shows {}x{} bytes, not {}x{}; not using it", name(), node,
+                    subsysNqn, fresh.nsid(), fresh.blockCount(), fresh.blockSize(), blockCount(), blockSize());
+            fresh.close();
+            return;
+        }
+        NvmeNamespaceBdev old = paths.getAndSet(i, fresh);
+        nodes.set(i, node);
+        // The new generation is published after the device: a reactor that sees the path usable sees the fresh device.
+        state.set(i, ((st >>> 1) + 1) << 1 | 1);
+        failbacks.incrementAndGet(i);
+        LOG.info("{}: path {} is back as {} (subsystem {}, nsid {}); failing back", name(), i, node, subsysNqn, nsid);
+        synchronized (retired) {
+            retired.add(old);
+        }
+        old.retire();
+    }
+
+    /**
+     * A namespace node of this subsystem and namespace id for failed path {@code i}: its own node
+     * if present again, else one that no other path uses; null when there is none.
+     */
+    private Path findNode(int i) {
+        Path own = nodes.get(i);
+        if (Files.exists(own) && isOurs(own)) {
+            return own;
+        }
+        List<Path> candidates;
+        try (Stream<Path> s = Files.list(Path.of("/sys/class/nvme-generic"))) {
+            candidates = s.map(p -> Path.of("/dev", p.getFileName().toString())).sorted().toList();
+        } catch (IOException e) {
+            return null;
+        }
+        for (Path c : candidates) {
+            boolean taken = false;
+            for (int j = 0; j < paths.length(); j++) {
+                taken |= j != i && nodes.get(j).equals(c);
+            }
+            if (!taken && Files.exists(c) && isOurs(c)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** Whether {@code node} is namespace {@link #nsid} of a controller in subsystem {@link #subsysNqn}. */
+    private boolean isOurs(Path node) {
+        try {
+            if (!subsysNqn.equals(subsysNqn(node))) {
+                return false;
+            }
+        } catch (RuntimeException e) {
+            return false;
+        }
+        int fd = Libc.open(node.toString(), O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) {
+            return false;
+        }
+        try {
+            return Libc.ioctl(fd, NVME_IOCTL_ID, 0L) == nsid;
+        } finally {
+            Libc.close(fd);
         }
     }
 
     @Override
     public void close() {
         prober.shutdownNow();
-        for (int i = 0; i < nodes.length; i++) {
+        try {
+            prober.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (int i = 0; i < paths.length(); i++) {
             paths.get(i).close();
         }
         synchronized (retired) {

@@ -5,8 +5,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
@@ -38,6 +42,7 @@ import static org.orionos.bindings.nvme.NvmeTypesH.nvme_cmd_flush;
 import static org.orionos.bindings.nvme.NvmeTypesH.nvme_cmd_read;
 import static org.orionos.bindings.nvme.NvmeTypesH.nvme_cmd_write;
 import static org.orionos.bindings.nvme.NvmeTypesH.nvme_cmd_write_zeroes;
+import static org.orionos.bindings.nvme.NvmeTypesH.nvme_zns_cmd_append;
 import static org.orionos.bindings.uapi.FcntlH.O_CLOEXEC;
 import static org.orionos.bindings.uapi.FcntlH.O_RDWR;
 import static org.orionos.bindings.uapi.IoUringH.IORING_OP_URING_CMD;
@@ -72,6 +77,10 @@ public final class NvmeNamespaceBdev extends BlockDevice {
     private static final long MAX_DSM_BLOCKS = 0xffffffffL;
     private static final int FUA = 1 << 30;
     private static final int DSM_AD = 1 << 2;
+    /** backendLong bit: this WRITE is a Zone Append (its offset is the zone start); the rest counts blocks done. */
+    static final long APPEND = 1L << 62;
+    /** Ring cookie bit: the command went with IORING_URING_CMD_FIXED. */
+    private static final long SENT_FIXED = 1L << 32;
     private static final ExecutorService FALLBACK = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "orion-nvme-ioctl");
         t.setDaemon(true);
@@ -82,6 +91,8 @@ public final class NvmeNamespaceBdev extends BlockDevice {
     private final int fd;
     private final int nsid;
     private final NvmeGeometry geometry;
+    private final List<Channel> channels = new ArrayList<>();
+    private final AtomicBoolean fdClosed = new AtomicBoolean();
 
     /** Per-reactor state. */
     private static final class Channel {
@@ -91,6 +102,13 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         final boolean uring;
         boolean fixed = true;
         int lastStatus;
+        /** Set on the reactor just around {@code submit} of a Zone Append (see {@link #submitAppend}). */
+        boolean appendNext;
+        /** Requests of this device in flight on this reactor (submitted, not yet completed). */
+        int active;
+        /** The device was replaced (multipath failback): release the file slot once {@link #active} is 0. */
+        boolean retired;
+        boolean released;
         /** DSM range slots (16 bytes each), one per possible in-flight command: a free-list stack. */
         final MemorySegment dsmSlab;
         final int[] dsmFree;
@@ -194,13 +212,69 @@ public final class NvmeNamespaceBdev extends BlockDevice {
                     + " on a worker thread (start the host with big ring entries for passthrough at full speed)",
                     name(), context.reactor().name());
         }
-        return new Channel(context, uring ? context.registerFile(fd) : -1, uring);
+        Channel ch = new Channel(context, uring ? context.registerFile(fd) : -1, uring);
+        synchronized (channels) {
+            channels.add(ch);
+        }
+        return ch;
+    }
+
+    /** After a hot removal drained this reactor's I/O: empties the registered file slot. */
+    @Override
+    protected void destroyChannel(IoContext context, Object channel) {
+        Channel ch = (Channel) channel;
+        synchronized (channels) {
+            channels.remove(ch);
+        }
+        if (!ch.released) {
+            ch.released = true;
+            if (ch.slot >= 0) {
+                context.unregisterFile(ch.slot);
+            }
+        }
     }
 
     @Override
     protected void doSubmit(BdevRequest r) {
-        r.backendLong = 0;
-        submitStep((Channel) channel(r.context()), r);
+        Channel ch = (Channel) channel(r.context());
+        r.backendLong = ch.appendNext ? APPEND : 0;
+        ch.appendNext = false;
+        ch.active++;
+        submitStep(ch, r);
+    }
+
+    /**
+     * Zone Append on the calling reactor: {@code r} is a WRITE prepared on this reactor's context
+     * whose offset is the start of a zone and whose length fits {@link #maxAppend()}. The controller
+     * writes it at the zone's write pointer; when {@code r} completes with 0, {@link #appendedLba}
+     * gives the LBA it chose (from the CQE32's result words). Zone state errors come back as the
+     * NVMe status's errno (zone full: EIO with {@link #lastStatus} ZONE_FULL, and so on).
+     */
+    public void submitAppend(BdevRequest r) {
+        long zoneBytes = geometry.zoneBlocks() * blockSize();
+        if (r.op() != BdevOp.WRITE || zoneBytes == 0 || r.offset() % zoneBytes != 0 || r.length() > maxAppend()) {
+            // Not an append this namespace can take (not zoned, not a zone start, over the limit): refused
+            // here, as the core refuses a bad request, rather than sent as a plain write.
+            r.completeDeferred(-Errno.EINVAL);
+            return;
+        }
+        Channel ch = (Channel) channel(r.context());
+        ch.appendNext = true;
+        try {
+            submit(r); // runs doSubmit now unless the core refuses the request
+        } finally {
+            ch.appendNext = false;
+        }
+    }
+
+    /** The LBA a completed {@link #submitAppend} wrote its first block at. */
+    public static long appendedLba(BdevRequest r) {
+        return r.backendLong;
+    }
+
+    /** The largest Zone Append this namespace takes: the transfer limit and the kernel's zone append limit. */
+    public long maxAppend() {
+        return geometry.maxAppend();
     }
 
     @Override
@@ -212,8 +286,10 @@ public final class NvmeNamespaceBdev extends BlockDevice {
     private void submitStep(Channel ch, BdevRequest r) {
         int op = r.op();
         int shift = Integer.numberOfTrailingZeros(blockSize());
-        long slba = (r.offset() >>> shift) + r.backendLong;
-        long left = (r.length() >>> shift) - r.backendLong;
+        boolean append = (r.backendLong & APPEND) != 0;
+        long done = r.backendLong & ~APPEND;
+        long slba = (r.offset() >>> shift) + done;
+        long left = (r.length() >>> shift) - done;
         int opcode;
         long addr = 0;
         int len = 0;
@@ -224,7 +300,8 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         int dsmSlot = -1;
         switch (op) {
             case BdevOp.READ, BdevOp.WRITE -> {
-                opcode = op == BdevOp.READ ? nvme_cmd_read : nvme_cmd_write;
+                // Zone Append takes the zone start (ZSLBA) where Write takes the SLBA: same dwords.
+                opcode = op == BdevOp.READ ? nvme_cmd_read : append ? nvme_zns_cmd_append : nvme_cmd_write;
                 cdw12 = (int) (left - 1) | (r.fua() ? FUA : 0);
                 if (r.buffer() != null) {
                     addr = r.buffer().address() + r.bufferOffset();
@@ -261,6 +338,7 @@ public final class NvmeNamespaceBdev extends BlockDevice {
                 cdw11 = DSM_AD;
             }
             default -> {
+                ch.active--;
                 r.completeDeferred(-Errno.EOPNOTSUPP);
                 return;
             }
@@ -269,8 +347,9 @@ public final class NvmeNamespaceBdev extends BlockDevice {
             fallback(ch, r, opcode, addr, len, vec, cdw10, cdw11, cdw12, dsmSlot);
             return;
         }
-        // The cookie carries the DSM slot (+1) so the completion can free it; 0 = none.
-        Sqe s = ch.ring.acquire(r.ringCompletion, dsmSlot + 1);
+        boolean fixed = !vec && len > 0 && op != BdevOp.TRIM && ch.fixed && ch.context.buffers().isFixed(addr, len);
+        // The cookie carries the DSM slot (+1; 0 = none) so the completion can free it, and whether the buffer went FIXED.
+        Sqe s = ch.ring.acquire(r.ringCompletion, (dsmSlot + 1) | (fixed ? SENT_FIXED : 0));
         if (s == null) {
             if (dsmSlot >= 0) {
                 ch.dsmFree[ch.dsmTop++] = dsmSlot;
@@ -292,7 +371,7 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         seg.set(JAVA_INT, base + NvmeUringCmd.CDW10, cdw10);
         seg.set(JAVA_INT, base + NvmeUringCmd.CDW11, cdw11);
         seg.set(JAVA_INT, base + NvmeUringCmd.CDW12, cdw12);
-        if (!vec && len > 0 && op != BdevOp.TRIM && ch.fixed && ch.context.buffers().isFixed(addr, len)) {
+        if (fixed) {
             // Registered pool buffer: the kernel maps it from the ring's table instead of pinning pages.
             seg.set(JAVA_INT, sqe + IoUringSqe.OP_FLAGS, IORING_URING_CMD_FIXED);
             seg.set(JAVA_SHORT, sqe + IoUringSqe.BUF_INDEX, (short) BufferPool.FIXED_INDEX);
@@ -302,15 +381,24 @@ public final class NvmeNamespaceBdev extends BlockDevice {
     @Override
     protected void ringCompleted(BdevRequest r, int res, int cqeFlags, long cookie) {
         Channel ch = (Channel) channel(r.context());
-        if (cookie > 0) {
-            ch.dsmFree[ch.dsmTop++] = (int) cookie - 1;
+        if (res == 0 && (r.backendLong & APPEND) != 0) {
+            // Zone Append's completion dwords 0-1 (the LBA written) arrive as the CQE32's first extra word.
+            r.backendLong = APPEND | ch.ring.bigCqe(0);
         }
-        if (res == -Errno.EINVAL && ch.fixed && r.buffer() != null
-                && (r.op() == BdevOp.READ || r.op() == BdevOp.WRITE)
-                && ch.context.buffers().isFixed(r.buffer().address() + r.bufferOffset(), r.length())) {
-            // Kernels before 6.1 reject IORING_URING_CMD_FIXED: retry without it, and stop using it here.
-            ch.fixed = false;
-            LOG.info("{}: kernel refused IORING_URING_CMD_FIXED; passing buffers unregistered", name());
+        int dsm = (int) cookie; // low word: DSM slot + 1
+        if (dsm > 0) {
+            ch.dsmFree[ch.dsmTop++] = dsm - 1;
+        }
+        if (res == -Errno.EINVAL && (cookie & SENT_FIXED) != 0) {
+            // Kernels before 6.1 do not know IORING_URING_CMD_FIXED, and 6.1 itself refuses it whenever more
+            // pages follow the buffer in its registered region than the queue's max_segments (it counts the
+            // rest of the region, not the buffer). Retry this request unregistered and stop using it here;
+            // every request already sent with it comes back the same way.
+            if (ch.fixed) {
+                ch.fixed = false;
+                LOG.info("{}: kernel refused IORING_URING_CMD_FIXED (EINVAL) on reactor {}; passing buffers"
+                        + " unregistered (the kernel pins their pages per command)", name(), ch.context.reactor().name());
+            }
             submitStep(ch, r);
             return;
         }
@@ -321,10 +409,8 @@ public final class NvmeNamespaceBdev extends BlockDevice {
         if (res != 0) {
             if (res > 0) {
                 ch.lastStatus = res;
-                r.complete(NvmeErrors.negErrno(res));
-            } else {
-                r.complete(res);
             }
+            finish(ch, r, res > 0 ? NvmeErrors.negErrno(res) : res);
             return;
         }
         int op = r.op();
@@ -337,7 +423,58 @@ public final class NvmeNamespaceBdev extends BlockDevice {
                 return;
             }
         }
-        r.complete(0);
+        if ((r.backendLong & APPEND) != 0) {
+            r.backendLong &= ~APPEND; // what appendedLba reads
+        }
+        finish(ch, r, 0);
+    }
+
+    private void finish(Channel ch, BdevRequest r, int status) {
+        ch.active--;
+        r.complete(status);
+        if (ch.retired) {
+            release(ch);
+        }
+    }
+
+    /**
+     * This device was replaced (multipath failback): on each reactor, once its last request here
+     * completes, its registered file slot is emptied; when every reactor has done so the descriptor
+     * is closed. Requests still in flight complete normally meanwhile.
+     */
+    void retire() {
+        List<Channel> chs;
+        synchronized (channels) {
+            chs = List.copyOf(channels);
+        }
+        if (chs.isEmpty()) {
+            close();
+            return;
+        }
+        retiredLeft = new AtomicInteger(chs.size());
+        for (Channel ch : chs) {
+            ch.context.reactor().execute(() -> {
+                ch.retired = true;
+                release(ch);
+            });
+        }
+    }
+
+    /** Reactors that have not yet released their channel of a retired device. */
+    private volatile AtomicInteger retiredLeft;
+
+    /** On the channel's reactor. */
+    private void release(Channel ch) {
+        if (ch.active != 0 || ch.released || !ch.retired) {
+            return;
+        }
+        ch.released = true;
+        if (ch.slot >= 0) {
+            ch.context.unregisterFile(ch.slot);
+        }
+        if (retiredLeft.decrementAndGet() == 0) {
+            close();
+        }
     }
 
     /** NVME_IOCTL_IO64_CMD on a worker; the result is posted back to the request's reactor. */
@@ -345,6 +482,7 @@ public final class NvmeNamespaceBdev extends BlockDevice {
                           int cdw11, int cdw12, int dsmSlot) {
         FALLBACK.execute(() -> {
             int res;
+            long result;
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment c = a.allocate(NvmePassthruCmd64.LAYOUT);
                 c.set(JAVA_BYTE, NvmePassthruCmd64.OPCODE, (byte) opcode);
@@ -355,29 +493,38 @@ public final class NvmeNamespaceBdev extends BlockDevice {
                 c.set(JAVA_INT, NvmePassthruCmd64.CDW11, cdw11);
                 c.set(JAVA_INT, NvmePassthruCmd64.CDW12, cdw12);
                 res = Libc.ioctl(fd, vec ? NVME_IOCTL_IO64_CMD_VEC : NVME_IOCTL_IO64_CMD, c);
+                result = c.get(JAVA_LONG, NvmePassthruCmd64.RESULT);
             }
-            int result = res;
+            int status = res;
             ch.context.reactor().execute(() -> {
                 if (dsmSlot >= 0) {
                     ch.dsmFree[ch.dsmTop++] = dsmSlot;
                 }
-                stepDone(ch, r, result);
+                if (status == 0 && (r.backendLong & APPEND) != 0) {
+                    r.backendLong = APPEND | result; // the LBA Zone Append wrote at
+                }
+                stepDone(ch, r, status);
             });
         });
     }
 
+    /** Closes the descriptor (once; a retired device may be closed by its last reactor and again by its owner). */
     @Override
     public void close() {
-        Libc.close(fd);
+        if (fdClosed.compareAndSet(false, true)) {
+            Libc.close(fd);
+        }
     }
 
     /**
      * What Identify says about a namespace, as the block layer needs it.
      *
      * @param zoneBlocks zone size in blocks for a zoned namespace, else 0
+     * @param maxAppend  bytes one Zone Append may carry (the kernel's zone_append_max_bytes, from
+     *                   the controller's ZASL, capped by maxTransfer); 0 when not zoned
      */
     public record NvmeGeometry(int blockSize, long blocks, long maxTransfer, boolean volatileWriteCache, boolean zoned,
-                               long zoneBlocks, int metadataBytes) {
+                               long zoneBlocks, int metadataBytes, long maxAppend) {
 
         /** Identifies namespace {@code nsid} behind {@code node} through its controller's admin ioctl. */
         static NvmeGeometry identify(Path node, int nsid) {
@@ -419,7 +566,9 @@ public final class NvmeNamespaceBdev extends BlockDevice {
                 boolean vwc = (id.get(JAVA_BYTE, NvmeIdCtrl.VWC) & 1) != 0;
                 boolean zoned = "host-managed".equals(sysfsString(node, "zoned"));
                 long zoneBlocks = zoned ? sysfsLong(node, "chunk_sectors") * 512 / bs : 0;
-                return new NvmeGeometry(bs, blocks, max, vwc, zoned, zoneBlocks, ms);
+                long zasl = zoned ? sysfsLong(node, "zone_append_max_bytes") : 0;
+                long maxAppend = zoned ? (zasl > 0 ? Math.min(max, zasl - zasl % bs) : max) : 0;
+                return new NvmeGeometry(bs, blocks, max, vwc, zoned, zoneBlocks, ms, maxAppend);
             }
         }
 

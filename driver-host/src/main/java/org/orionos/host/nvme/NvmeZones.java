@@ -4,13 +4,17 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.bindings.Libc;
+import org.orionos.bindings.nvme.NvmeStatus;
 import org.orionos.bindings.nvme.NvmeTypesH.NvmeZnsDesc;
 import org.orionos.bindings.nvme.NvmeTypesH.NvmeZoneReport;
 import org.orionos.bindings.uapi.NvmeIoctlH.NvmePassthruCmd64;
+import org.orionos.host.bdev.BdevRequest;
+import org.orionos.host.bdev.IoContext;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -35,8 +39,14 @@ import static org.orionos.bindings.uapi.NvmeIoctlH.NVME_IOCTL_IO64_CMD;
 
 /**
  * The zone API of a zoned (ZNS) namespace: report zones, open, close, finish, reset, and Zone
- * Append returning the LBA the controller chose. Each call is one blocking NVME_IOCTL_IO64_CMD on
- * the namespace's passthrough node, so this is management-path code (never on a reactor). Before
+ * Append returning the LBA the controller chose.
+ *
+ * <p>Zone Append goes through io_uring passthrough on a reactor ({@link #append(IoContext, long,
+ * MemorySegment, int)}, or {@link NvmeNamespaceBdev#submitAppend} on the data path): the controller
+ * picks the LBA and the kernel hands it back in the CQE32's result words, so appends from many
+ * reactors to one zone need no coordination between them. The other calls, and {@link #append(long,
+ * MemorySegment, int)} for tools without reactors, are one blocking NVME_IOCTL_IO64_CMD each on
+ * the namespace's passthrough node: management-path code, never on a reactor. Before
  * sending a transition the zone's current state is checked, so an impossible request (opening a
  * full zone, appending more than the zone has left) fails with a message naming the zone and its
  * state instead of a bare ZNS status; the controller's own status is still reported if it refuses.
@@ -180,6 +190,43 @@ public final class NvmeZones {
         try (Arena a = Arena.ofConfined()) {
             return io(a, "zone append at " + zslba, nvme_zns_cmd_append, data, length, zslba, length / bs - 1, 0);
         }
+    }
+
+    /**
+     * Zone Append through io_uring passthrough on {@code ctx}'s reactor: {@code length} bytes of
+     * {@code data} (a multiple of the block size, at most {@link NvmeNamespaceBdev#maxAppend()})
+     * written at the zone's write pointer. Completes with the LBA of the first block written, or
+     * with an {@link ErrnoException} naming the NVMe status (a full zone, a zone boundary). Call off
+     * the reactor or on it; the zone's state is not read first (that would be a blocking ioctl).
+     */
+    public CompletableFuture<Long> append(IoContext ctx, long zslba, MemorySegment data, int length) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        int bs = ns.blockSize();
+        if (zslba < 0 || zslba % zoneBlocks != 0 || zslba >= ns.blockCount() || length <= 0 || length % bs != 0
+                || length > ns.maxAppend() || data.byteSize() < length) {
+            f.completeExceptionally(ErrnoException.withMessage(Errno.EINVAL, "zone append", ns.name(), ns.name()
+                    + ": append of " + length + " bytes at LBA " + zslba + " needs a zone start (zones are " + zoneBlocks
+                    + " blocks) and a length that is a positive multiple of " + bs + " up to " + ns.maxAppend()
+                    + " bytes within the buffer (" + data.byteSize() + " bytes)"));
+            return f;
+        }
+        ctx.reactor().execute(() -> {
+            BdevRequest r = ctx.request().prepareWrite(zslba * bs, length, data, 0, 0);
+            r.callback((req, status) -> {
+                long lba = NvmeNamespaceBdev.appendedLba(req);
+                req.release();
+                if (status == 0) {
+                    f.complete(lba);
+                    return;
+                }
+                int nvme = ns.lastStatus(ctx);
+                f.completeExceptionally(ErrnoException.withMessage(-status, "zone append", ns.name(), ns.name()
+                        + ": zone append to the zone at LBA " + zslba + " failed: " + Errno.name(status)
+                        + (nvme > 0 ? " (last NVMe status on this reactor: " + NvmeStatus.describe(nvme) + ")" : "")));
+            }, 0);
+            ns.submitAppend(r);
+        });
+        return f;
     }
 
     /** One I/O command on the passthrough node; returns completion dword 0/1 (the 64-bit result). */

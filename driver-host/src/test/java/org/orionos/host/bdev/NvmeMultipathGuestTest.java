@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -12,6 +13,8 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.orionos.host.config.ConfigLoader;
+import org.orionos.host.nvme.NvmeController;
+import org.orionos.host.nvme.NvmeHealthMonitor;
 import org.orionos.host.guest.GuestSpec;
 import org.orionos.host.guest.GuestTest;
 import org.orionos.host.nvme.NvmeMultipathBdev;
@@ -23,9 +26,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * One shared namespace behind two controllers of one NVMe subsystem, the kernel's multipath off so
- * each controller has its own /dev/ngXn1: orion's multipath device spreads I/O over both, survives
- * the PCI removal of one controller in the middle of a byte-exact model workload without a failed
- * I/O (failback after a rescan is still open).
+ * each controller has its own /dev/ngXn1. Under a continuous byte-exact model workload, orion's
+ * multipath device: spreads I/O over both paths; survives the PCI removal of controller 1 without
+ * a failed I/O; finds it again after a PCI rescan (by subsystem NQN and namespace id: it comes
+ * back under a new node name while orion holds the old one) and sends I/O down it; then survives
+ * the removal of controller 0 on the returned path alone, and fails back to controller 0 too.
  */
 @GuestTest(spec = NvmeMultipathGuestTest.Spec.class)
 class NvmeMultipathGuestTest {
@@ -42,7 +47,7 @@ class NvmeMultipathGuestTest {
     private static final long REGION = 16L << 20;
 
     @Test
-    void failoverWithoutAFailedIoAndFailback() throws Exception {
+    void failoverAndFailbackUnderLoadWithoutAFailedIo() throws Exception {
         List<Path> ctrls = controllers();
         assertEquals(2, ctrls.size(), "controllers of " + NQN + ": " + ctrls);
         List<Path> ng = new ArrayList<>();
@@ -52,35 +57,120 @@ class NvmeMultipathGuestTest {
         for (Path p : ng) {
             await(() -> Files.exists(p), p + " to appear");
         }
-        String bdf = ctrls.get(1).resolve("device").toRealPath().getFileName().toString();
-        String toml = "[[nvme]]\nname = \"mp\"\npaths = [\"" + ng.get(0) + "\", \"" + ng.get(1) + "\"]\n"
-                + "policy = \"round-robin\"\n"
-                + "[[nvme]]\nname = \"prio\"\npaths = [\"" + ng.get(0) + "\", \"" + ng.get(1) + "\"]\npolicy = \"priority\"\n";
+        String bdf0 = ctrls.get(0).resolve("device").toRealPath().getFileName().toString();
+        String bdf1 = ctrls.get(1).resolve("device").toRealPath().getFileName().toString();
+        String paths = "paths = [\"" + ng.get(0) + "\", \"" + ng.get(1) + "\"]\n";
+        // Priority sends everything down the first path (its own host: its prober would also chase
+        // the controllers removed below).
         try (BdevHost host = BdevHost.start(1, 16 << 20, true); Arena arena = Arena.ofShared()) {
-            host.build(ConfigLoader.parse(toml, "test"));
-            NvmeMultipathBdev mp = (NvmeMultipathBdev) host.registry().get("mp");
+            host.build(ConfigLoader.parse("[[nvme]]\nname = \"prio\"\n" + paths + "policy = \"priority\"\n", "test"));
             NvmeMultipathBdev prio = (NvmeMultipathBdev) host.registry().get("prio");
-
-            // Priority sends everything down the first path.
             ModelWorkload p = new ModelWorkload(host.context(0), prio, 0, REGION, 300, 8, 1, false, arena);
             p.start();
             assertNull(p.done.get(120, TimeUnit.SECONDS));
             assertTrue(prio.served(0) > 0 && prio.served(1) == 0, "priority: " + prio.served(0) + "/" + prio.served(1));
-
-            // Round robin under load; path 1's controller is removed while I/O runs.
-            ModelWorkload w = new ModelWorkload(host.context(0), mp, REGION, REGION, 6000, 16, 2, false, arena);
-            w.start();
-            await(() -> mp.served(1) > 200 || w.done.isDone(), "I/O on both paths");
-            assertTrue(mp.served(0) > 0 && mp.served(1) > 0, "round robin: " + mp.served(0) + "/" + mp.served(1));
-            Files.writeString(Path.of("/sys/bus/pci/devices", bdf, "remove"), "1");
-            System.out.println("removed controller " + ctrls.get(1).getFileName() + " at " + bdf + " during I/O");
-            assertNull(w.done.get(300, TimeUnit.SECONDS), "the model workload saw a failed I/O or wrong data");
-            assertTrue(!mp.isUp(1) && mp.failovers(1) >= 1, "path 1 failed over: up=" + mp.isUp(1) + " failovers="
-                    + mp.failovers(1));
-            // Failback after `echo 1 > /sys/bus/pci/rescan` is not proven yet: the controller returns
-            // under a new /dev/ngXnY name, which the prober does not follow (open in issue 7's note).
-            System.out.println("served: path0 " + mp.served(0) + " path1 " + mp.served(1) + ", failovers " + mp.failovers(1));
         }
+        try (BdevHost host = BdevHost.start(1, 16 << 20, true); Arena arena = Arena.ofShared()) {
+            host.build(ConfigLoader.parse("[[nvme]]\nname = \"mp\"\n" + paths + "policy = \"round-robin\"\n", "test"));
+            NvmeMultipathBdev mp = (NvmeMultipathBdev) host.registry().get("mp");
+            // Health of both controllers, polled every second; it must follow each one to its new node.
+            NvmeHealthMonitor health = NvmeHealthMonitor.start(
+                    ConfigLoader.parse("[[nvme]]\nname = \"mp\"\n" + paths + "health_interval_s = 1\n", "test"));
+            assertEquals(NQN, mp.subsystemNqn().replaceAll(".*:", ""), "subsystem NQN " + mp.subsystemNqn());
+
+            Load load = new Load(host, mp, arena);
+            load.thread.start();
+            try {
+                await(() -> mp.served(1) > 200 || load.failure.isDone(), "I/O on both paths");
+                assertTrue(mp.served(0) > 0 && mp.served(1) > 0, "round robin: " + mp.served(0) + "/" + mp.served(1));
+
+                // Failover: controller 1 leaves under load.
+                remove(bdf1, ctrls.get(1));
+                await(() -> !mp.isUp(1) || load.failure.isDone(), "path 1 to fail over");
+                assertTrue(mp.failovers(1) >= 1, "failovers of path 1: " + mp.failovers(1));
+                long before = mp.served(0);
+                await(() -> mp.served(0) > before + 200 || load.failure.isDone(), "I/O on path 0 alone");
+
+                // Failback: the rescan brings it back, under another /dev/ngXn1 while orion still holds the old.
+                Path old1 = mp.node(1);
+                rescan();
+                await(() -> mp.isUp(1) || load.failure.isDone(), "path 1 to fail back after the rescan");
+                assertEquals(1, mp.failbacks(1));
+                System.out.println("path 1 returned as " + mp.node(1) + " (was " + old1 + ")");
+                Path ctrl1 = NvmeController.controllerOf(mp.node(1));
+                await(() -> health.json().toString().contains("\"path\":\"" + ctrl1 + "\""),
+                        "the health monitor to follow controller 1 to " + ctrl1);
+                System.out.println("health after failback: " + health.json());
+                long back = mp.served(1);
+                await(() -> mp.served(1) > back + 200 || load.failure.isDone(), "I/O on the returned path 1");
+
+                // The returned path carries everything when controller 0 leaves, then 0 fails back too.
+                List<Path> now = controllers();
+                Path ctrl0 = now.stream().filter(c -> c.getFileName().equals(ctrls.get(0).getFileName())).findFirst()
+                        .orElseThrow();
+                remove(bdf0, ctrl0);
+                await(() -> !mp.isUp(0) || load.failure.isDone(), "path 0 to fail over");
+                long only1 = mp.served(1);
+                await(() -> mp.served(1) > only1 + 200 || load.failure.isDone(), "I/O on the returned path alone");
+                rescan();
+                await(() -> mp.isUp(0) || load.failure.isDone(), "path 0 to fail back");
+                long back0 = mp.served(0);
+                await(() -> mp.served(0) > back0 + 100 || load.failure.isDone(), "I/O on path 0 again");
+            } finally {
+                load.stop = true;
+                load.thread.join(TimeUnit.SECONDS.toMillis(300));
+                health.close();
+            }
+            assertNull(load.failure.getNow(null), "the model workload saw a failed I/O or wrong data");
+            assertTrue(load.rounds >= 1, "rounds: " + load.rounds);
+            System.out.println("rounds " + load.rounds + ", served: path0 " + mp.served(0) + " path1 " + mp.served(1)
+                    + ", failovers " + mp.failovers(0) + "/" + mp.failovers(1) + ", failbacks " + mp.failbacks(0) + "/"
+                    + mp.failbacks(1));
+        }
+    }
+
+    /**
+     * Back-to-back model workloads over the multipath device, each round on a region first
+     * zeroed (the model starts from zeros), until stopped or one fails.
+     */
+    private static final class Load {
+        final CompletableFuture<String> failure = new CompletableFuture<>();
+        final Thread thread;
+        volatile boolean stop;
+        volatile int rounds;
+
+        Load(BdevHost host, NvmeMultipathBdev mp, Arena arena) {
+            thread = new Thread(() -> {
+                try {
+                    long regions = mp.sizeBytes() / REGION;
+                    for (int k = 0; !stop; k++) {
+                        long base = REGION * (1 + k % (regions - 1));
+                        host.client().writeZeroes(mp, base, REGION, 0).get(120, TimeUnit.SECONDS);
+                        ModelWorkload w = new ModelWorkload(host.context(0), mp, base, REGION, 1500, 16, 100 + k, false,
+                                arena);
+                        w.start();
+                        String f = w.done.get(300, TimeUnit.SECONDS);
+                        if (f != null) {
+                            failure.complete("round " + k + ": " + f);
+                            return;
+                        }
+                        rounds = k + 1;
+                    }
+                } catch (Exception e) {
+                    failure.complete("load: " + e);
+                }
+            }, "mpath-load");
+        }
+    }
+
+    private static void remove(String bdf, Path ctrl) throws Exception {
+        Files.writeString(Path.of("/sys/bus/pci/devices", bdf, "remove"), "1");
+        System.out.println("removed controller " + ctrl.getFileName() + " at " + bdf + " during I/O");
+    }
+
+    private static void rescan() throws Exception {
+        Files.writeString(Path.of("/sys/bus/pci/rescan"), "1");
+        System.out.println("PCI rescan; controllers now " + controllers());
     }
 
     private static List<Path> controllers() throws Exception {
@@ -96,7 +186,7 @@ class NvmeMultipathGuestTest {
     }
 
     private static void await(BooleanSupplier cond, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 fail("timed out waiting for " + what);

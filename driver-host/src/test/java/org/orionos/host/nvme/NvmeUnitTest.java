@@ -20,6 +20,7 @@ import org.orionos.host.config.OrionConfig;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.orionos.bindings.nvme.NvmeTypesH.LE16;
@@ -28,6 +29,33 @@ import static org.orionos.bindings.nvme.NvmeTypesH.LE64;
 
 /** Host-side logic of the NVMe package: JSON shaping, status to errno, health thresholds, config. */
 class NvmeUnitTest {
+
+    @Test
+    void kernelUeventWithNvmeAenIsParsedOthersIgnored() {
+        try (Arena a = Arena.ofConfined()) {
+            NvmeEvents.Event e = parse(a, "change@/devices/pci0000:00/0000:00:03.0/nvme/nvme0",
+                    "ACTION=change", "DEVPATH=/devices/pci0000:00/0000:00:03.0/nvme/nvme0", "SUBSYSTEM=nvme",
+                    "NVME_AEN=0x020101", "MAJOR=241", "MINOR=0", "DEVNAME=nvme0", "SEQNUM=1812");
+            assertEquals("nvme0", e.controller());
+            assertEquals(1, e.type());
+            assertEquals("SMART/health", e.typeName());
+            assertEquals(0x01, e.info());
+            assertEquals(0x02, e.logPage());
+            // A uevent of another subsystem, and an NVMe one without NVME_AEN (e.g. a rescan), are not events.
+            assertNull(parse(a, "change@/devices/virtual/block/loop0", "ACTION=change",
+                    "SUBSYSTEM=block", "DEVNAME=loop0", "NVME_AEN=0x1"));
+            assertNull(parse(a, "change@/devices/x/nvme/nvme1", "ACTION=change",
+                    "SUBSYSTEM=nvme", "DEVNAME=nvme1", "NVME_EVENT=rediscover"));
+        }
+    }
+
+    /** Parses a kernel uevent datagram: header and KEY=VALUE strings, each NUL-terminated. */
+    private static NvmeEvents.Event parse(Arena a, String... parts) {
+        byte[] b = (String.join("\0", parts) + "\0").getBytes(StandardCharsets.UTF_8);
+        MemorySegment m = a.allocate(b.length);
+        m.copyFrom(MemorySegment.ofArray(b));
+        return NvmeEvents.parse(m, b.length);
+    }
 
     @Test
     void idCtrlJsonUsesNvmeCliShapes() {
@@ -138,6 +166,46 @@ class NvmeUnitTest {
         ErrnoException unknownKey = assertThrows(ErrnoException.class,
                 () -> ConfigLoader.parse("[[nvme]]\nname = \"a\"\npath = \"/dev/ng0n1\"\nsize = 3\n", "t.toml"));
         assertTrue(unknownKey.getMessage().contains("size"), unknownKey.getMessage());
+    }
+
+    @Test
+    void healthWatchesEachControllerOnceAtTheShortestIntervalAsked() {
+        OrionConfig c = ConfigLoader.parse("""
+                [[nvme]]
+                name = "a"
+                path = "/dev/ng97n1"
+                health_interval_s = 30
+                [[nvme]]
+                name = "b"
+                path = "/dev/ng97n2"
+                [[nvme]]
+                name = "m"
+                paths = ["/dev/ng97n3", "/dev/ng98n3"]
+                health_interval_s = 0
+                """, "t.toml");
+        assertEquals(new BdevSpec.Nvme("b", Path.of("/dev/ng97n2")), c.bdev("b").orElseThrow(), "60 s by default");
+        var t = NvmeHealthMonitor.targets(c);
+        assertEquals(2, t.size(), t.toString());
+        assertEquals(new NvmeHealthMonitor.Target(Path.of("/dev/nvme97"), 30, java.util.List.of("a", "b", "m")), t.get(0));
+        assertEquals(new NvmeHealthMonitor.Target(Path.of("/dev/nvme98"), 0, java.util.List.of("m")), t.get(1),
+                "events only when every device on it asks for that");
+        ErrnoException bad = assertThrows(ErrnoException.class, () -> ConfigLoader.parse(
+                "[[nvme]]\nname = \"a\"\npath = \"/dev/ng0n1\"\nhealth_interval_s = -1\n", "t.toml"));
+        assertTrue(bad.getMessage().contains("health_interval_s"), bad.getMessage());
+        try (NvmeHealthMonitor none = NvmeHealthMonitor.start(ConfigLoader.embeddedDefault())) {
+            assertEquals(0, none.json().path("controllers").size());
+        }
+    }
+
+    @Test
+    void healthConditionsKeepTheirKeyWhileTheNumbersChange() {
+        NvmeHealth warm = new NvmeHealth(0, 350, 343, 373, 100, 10, 0, BigInteger.ZERO, BigInteger.ONE);
+        NvmeHealth warmer = new NvmeHealth(2, 360, 343, 373, 5, 10, 95, BigInteger.TWO, BigInteger.ONE);
+        assertEquals(java.util.List.of("temperature"), java.util.List.copyOf(warm.conditions().keySet()));
+        assertEquals(java.util.List.of("temperature", "avail_spare", "percent_used", "media_errors", "critical_warning.1"),
+                java.util.List.copyOf(warmer.conditions().keySet()));
+        assertEquals(java.util.List.copyOf(warmer.conditions().values()), warmer.warnings());
+        assertTrue(warmer.conditions().get("temperature").contains("87 C"), warmer.conditions().toString());
     }
 
     @Test
