@@ -1,5 +1,6 @@
 package org.orionos.host.cli;
 
+import org.orionos.host.guest.Commands;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -56,12 +57,8 @@ class LvmLiveTest {
         return r;
     }
 
-    private static String run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", cmd));
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
-        return out;
+    static String run(String... cmd) throws java.io.IOException, InterruptedException {
+        return Commands.runMerged(cmd).trim();
     }
 
     @Test

@@ -182,27 +182,8 @@ class GuestSmokeTest {
         Files.writeString(sysfs, value);
     }
 
-    /** Runs a command, returns its stdout; its stderr goes to this test's output; a non-zero exit fails the test. */
-    private static String run(String... cmd) throws IOException, InterruptedException {
-        Path err = Files.createTempFile("cmd-", ".err");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail(String.join(" ", cmd) + " did not finish within 120 s");
-            }
-            String stderr = Files.readString(err);
-            if (!stderr.isEmpty()) {
-                System.err.print(stderr);
-            }
-            if (p.exitValue() != 0) {
-                fail(String.join(" ", cmd) + " exited " + p.exitValue() + ":\n" + out + stderr);
-            }
-            return out;
-        } finally {
-            Files.deleteIfExists(err);
-        }
+    static String run(String... cmd) throws java.io.IOException, InterruptedException {
+        return Commands.run(cmd);
     }
 
     private static List<String> list(String dir) throws IOException {

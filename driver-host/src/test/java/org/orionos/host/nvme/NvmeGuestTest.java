@@ -1,5 +1,6 @@
 package org.orionos.host.nvme;
 
+import org.orionos.host.guest.Commands;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -827,25 +828,7 @@ class NvmeGuestTest {
         return run(cmd.toArray(String[]::new));
     }
 
-    static String run(String... cmd) throws IOException, InterruptedException {
-        Path err = Files.createTempFile("cmd-", ".err");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail(String.join(" ", cmd) + " did not finish within 120 s");
-            }
-            String stderr = Files.readString(err);
-            if (!stderr.isEmpty()) {
-                System.err.print(stderr);
-            }
-            if (p.exitValue() != 0) {
-                fail(String.join(" ", cmd) + " exited " + p.exitValue() + ":\n" + out + stderr);
-            }
-            return out;
-        } finally {
-            Files.deleteIfExists(err);
-        }
+    static String run(String... cmd) throws java.io.IOException, InterruptedException {
+        return Commands.run(cmd);
     }
 }

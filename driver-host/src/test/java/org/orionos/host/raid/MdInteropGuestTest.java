@@ -1,5 +1,6 @@
 package org.orionos.host.raid;
 
+import org.orionos.host.guest.Commands;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -52,12 +53,8 @@ class MdInteropGuestTest {
         }
     }
 
-    static String run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish");
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ":\n" + out);
-        return out;
+    static String run(String... cmd) throws java.io.IOException, InterruptedException {
+        return Commands.runMerged(cmd);
     }
 
     private static List<Path> files(String prefix, int n) throws Exception {

@@ -1,5 +1,6 @@
 package org.orionos.host.nbd.kernel;
 
+import org.orionos.host.guest.Commands;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -301,11 +302,7 @@ class NbdNetlinkGuestTest {
         return s.length() > 3000 ? s.substring(s.length() - 3000) : s;
     }
 
-    static String run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish");
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ":\n" + out);
-        return out;
+    static String run(String... cmd) throws java.io.IOException, InterruptedException {
+        return Commands.runMerged(cmd);
     }
 }

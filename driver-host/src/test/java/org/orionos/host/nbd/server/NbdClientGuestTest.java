@@ -1,5 +1,6 @@
 package org.orionos.host.nbd.server;
 
+import org.orionos.host.guest.Commands;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -184,28 +185,7 @@ class NbdClientGuestTest {
         return new ObjectMapper().readTree(out.substring(out.indexOf('{'))).get("jobs").get(0);
     }
 
-    /** Runs a command, returns its stdout; its stderr goes to this test's output; a non-zero exit fails the test. */
-    private static String run(String... cmd) throws IOException, InterruptedException {
-        Path err = Files.createTempFile("cmd-", ".err");
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-            pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail(String.join(" ", cmd) + " did not finish within 300 s");
-            }
-            String stderr = Files.readString(err);
-            if (!stderr.isEmpty()) {
-                System.err.print(stderr);
-            }
-            if (p.exitValue() != 0) {
-                fail(String.join(" ", cmd) + " exited " + p.exitValue() + ":\n" + out + stderr);
-            }
-            return out;
-        } finally {
-            Files.deleteIfExists(err);
-        }
+    static String run(String... cmd) throws java.io.IOException, InterruptedException {
+        return Commands.run(cmd);
     }
 }
