@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +64,7 @@ public final class ControlServer implements AutoCloseable {
             Files.createDirectories(abs.getParent());
             if (Files.exists(abs)) {
                 if (answers(abs)) {
-                    throw ErrnoException.withMessage(org.orionos.bindings.Errno.EADDRINUSE, "bind", abs.toString(),
+                    throw ErrnoException.withMessage(Errno.EADDRINUSE, "bind", abs.toString(),
                             "another orion host is running with its control socket at " + abs
                                     + "; stop it first, or give this one another --control-socket");
                 }
