@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.ToIntFunction;
 
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
@@ -96,32 +97,26 @@ public final class BdevHost implements AutoCloseable {
      */
     public BlockDevice remove(String name, boolean force, long timeoutMillis) {
         BlockDevice d = registry.remove(name, force);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        String stuck = awaitDrained(ctx -> ctx.inFlight(d), timeoutMillis);
+        if (stuck != null) {
+            throw ErrnoException.withMessage(Errno.ETIMEDOUT, "remove", name, "block device '" + name
+                    + "' was removed but is left open: " + stuck + ". Check the device underneath it; restarting "
+                    + "the host releases it");
+        }
         for (int i = 0; i < contexts.length; i++) {
             IoContext ctx = contexts[i];
-            Reactor r = reactors.get(i);
             try {
-                while (true) {
-                    int left = r.call(() -> ctx.inFlight(d)).get(5, TimeUnit.SECONDS);
-                    if (left == 0) {
-                        r.call(() -> {
-                            ctx.dropChannel(d);
-                            return null;
-                        }).get(5, TimeUnit.SECONDS);
-                        break;
-                    }
-                    if (System.nanoTime() > deadline) {
-                        throw ErrnoException.withMessage(Errno.ETIMEDOUT, "remove", name, "block device '" + name
-                                + "' still has " + left + " I/Os in flight on reactor " + i + " after " + timeoutMillis
-                                + " ms; it was removed but is left open. Check the device underneath it");
-                    }
-                    Thread.sleep(2);
-                }
+                reactors.get(i).call(() -> {
+                    ctx.dropChannel(d);
+                    return null;
+                }).get(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while removing " + name, e);
+                throw ErrnoException.withMessage(Errno.EINTR, "remove", name, "interrupted while releasing block device '"
+                        + name + "': it was removed but is left open; restarting the host releases it");
             } catch (ExecutionException | TimeoutException e) {
-                throw new IllegalStateException("reactor " + i + " did not answer while removing " + name, e);
+                throw ErrnoException.withMessage(Errno.ETIMEDOUT, "remove", name, "reactor " + i + " did not release block "
+                        + "device '" + name + "' (" + e + "): it was removed but is left open; restarting the host releases it");
             }
         }
         synchronized (buildOrder) {
@@ -229,7 +224,11 @@ public final class BdevHost implements AutoCloseable {
         synchronized (buildOrder) {
             order = new ArrayList<>(buildOrder);
         }
-        awaitDrained(30_000);
+        // Pooled requests and direct accesses (which take no request): a closed memory device is unmapped.
+        String stuck = awaitDrained(ctx -> Math.max(ctx.outstanding(), ctx.inFlightTotal()), 30_000);
+        if (stuck != null) {
+            LOG.warn("closing devices although {}", stuck);
+        }
         BdevClient c = client();
         for (int i = order.size() - 1; i >= 0; i--) {
             BlockDevice d = order.get(i);
@@ -271,35 +270,40 @@ public final class BdevHost implements AutoCloseable {
         reactors.close();
     }
 
-    /** Waits until no request is out of any reactor's pool, polling each reactor (management path). */
-    private void awaitDrained(long timeoutMillis) {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
+    /**
+     * Polls each reactor (management path) until {@code left} is 0 there. Returns null when all
+     * drained, else what was still in flight where the deadline passed (a reactor that does not
+     * answer counts as stuck).
+     */
+    private String awaitDrained(ToIntFunction<IoContext> left, long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         for (int i = 0; i < contexts.length; i++) {
             IoContext ctx = contexts[i];
-            Reactor r = reactors.get(i);
             while (true) {
-                int left;
+                int n;
                 try {
-                    left = r.call(ctx::outstanding).get(5, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    LOG.warn("reactor {} did not answer while draining: {}", i, e.getMessage());
-                    break;
-                }
-                if (left == 0) {
-                    break;
-                }
-                if (System.currentTimeMillis() > deadline) {
-                    LOG.warn("reactor {}: {} requests still in flight after {} ms; closing anyway", i, left, timeoutMillis);
-                    break;
-                }
-                try {
-                    Thread.sleep(5);
+                    n = reactors.get(i).call(() -> left.applyAsInt(ctx)).get(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return;
+                    return "interrupted while waiting for reactor " + i;
+                } catch (ExecutionException | TimeoutException e) {
+                    return "reactor " + i + " did not answer (" + e + ")";
+                }
+                if (n == 0) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    return n + " I/Os still in flight on reactor " + i + " after " + timeoutMillis + " ms";
+                }
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "interrupted while waiting for reactor " + i;
                 }
             }
         }
+        return null;
     }
 
     /** Checks a buffer handed to the futures API. */

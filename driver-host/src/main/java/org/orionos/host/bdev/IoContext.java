@@ -224,6 +224,15 @@ public final class IoContext {
         return id < deviceInFlight.length ? deviceInFlight[id] : 0;
     }
 
+    /** I/Os (requests and direct accesses) submitted from this reactor to any device and not yet done. */
+    public int inFlightTotal() {
+        int n = 0;
+        for (int c : deviceInFlight) {
+            n += c;
+        }
+        return n;
+    }
+
     /** Lets {@code device} release its channel here (after a hot removal drained its I/O). */
     public void dropChannel(BlockDevice device) {
         int id = device.id();

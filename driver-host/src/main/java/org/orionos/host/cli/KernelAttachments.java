@@ -1,5 +1,6 @@
 package org.orionos.host.cli;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -41,14 +42,18 @@ final class KernelAttachments {
      * detached again.
      */
     synchronized void attachAll(List<NbdAttachSpec> specs) {
-        int before = attacher == null ? 0 : attacher.attachments().size();
+        List<Integer> made = new ArrayList<>();
         try {
             for (NbdAttachSpec a : specs) {
-                attach(a);
+                made.add(attach(a).index());
             }
         } catch (RuntimeException e) {
-            if (before == 0) {
-                detachAll();
+            for (int index : made) {
+                try {
+                    attacher.detach(index);
+                } catch (ErrnoException undo) {
+                    LOG.warn("{}", undo.getMessage());
+                }
             }
             throw e;
         }
@@ -98,7 +103,8 @@ final class KernelAttachments {
     private JsonNode attachOp(ObjectNode args) {
         String export = args.path("export").asText("");
         if (export.isEmpty()) {
-            throw new IllegalArgumentException("nbd.attach needs \"export\"");
+            throw new IllegalArgumentException("nbd.attach needs \"export\": the name of one of this host's exports ("
+                    + (nbd == null ? "it serves none" : String.join(", ", nbd.exports().keySet())) + ")");
         }
         String device = args.hasNonNull("device") ? args.get("device").asText() : null;
         NbdAttachSpec spec = new NbdAttachSpec(export, device,

@@ -137,7 +137,9 @@ public final class ServeCommand implements Callable<Integer> {
                 kernel.attachAll(cfg.nbd().attach());
             } catch (ErrnoException e) {
                 LOG.error("{}", e.getMessage());
-                nbd.close();
+                if (nbd != null) {
+                    nbd.close();
+                }
                 host.close();
                 closeControl(control);
                 signal.finished(1);
