@@ -28,7 +28,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
     private volatile LvMap map;
     /** Bytes of the moving stripe area pvmove is copying right now: writes there wait (see {@link #mirroredWrite}). */
     private volatile Window window = Window.NONE;
-    /** Parity selects which per-reactor counter a mirrored write joins; a flip lets pvmove drain the other. */
+    /** Parity selects which per-reactor counter a write joins; a flip lets pvmove drain the other. */
     private volatile int epoch;
     private static final int MIRROR = 1;
     private static final long RETRY = 1;
@@ -79,8 +79,8 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
     /** Per-reactor count of requests this volume passed down and has not completed yet. */
     private static final class Channel {
         int inFlight;
-        /** Mirrored (pvmove) writes in flight, by the epoch parity they entered under. */
-        final int[] mirrored = new int[2];
+        /** Writes in flight (mirrored by pvmove or not), by the epoch parity they entered under. */
+        final int[] writes = new int[2];
     }
 
     /** Sets the range (relative to the moving area) pvmove copies next; writes entering it wait until it moves on. */
@@ -88,16 +88,16 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
         window = new Window(lo, hi);
     }
 
-    /** Flips the epoch; returns the parity whose mirrored writes the caller must wait out. */
+    /** Flips the epoch; returns the parity whose writes the caller must wait out. */
     int flipEpoch() {
         int old = epoch;
         epoch = old + 1;
         return old & 1;
     }
 
-    /** Mirrored writes of {@code parity} still in flight on {@code ctx}'s reactor; call on that reactor. */
-    int mirroredInFlight(IoContext ctx, int parity) {
-        return ((Channel) channel(ctx)).mirrored[parity];
+    /** Writes of {@code parity} still in flight on {@code ctx}'s reactor; call on that reactor. */
+    int writesInFlight(IoContext ctx, int parity) {
+        return ((Channel) channel(ctx)).writes[parity];
     }
 
     @Override
@@ -112,6 +112,9 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
 
     @Override
     protected void doSubmit(BdevRequest r) {
+        // The epoch before the map: a write that read the map pvmove replaced is counted under the
+        // parity pvmove waits out after publishing its new map.
+        int parity = epoch & 1;
         LvMap m = map;
         IoContext ctx = r.context();
         int op = r.op();
@@ -164,11 +167,18 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
         if (s == m.moveSeg && stripe == m.moveStripe && (op == BdevOp.WRITE || op == BdevOp.WRITE_ZEROES || op == BdevOp.TRIM)) {
             long inArea = pvOff - m.base[s][stripe];
             if (inArea >= m.moveLo && inArea < m.moveHi) {
-                mirroredWrite(r, m, dev, pvOff, inArea);
+                mirroredWrite(r, m, dev, pvOff, inArea, parity);
                 return;
             }
         }
-        ((Channel) channel(ctx)).inFlight++;
+        Channel ch = (Channel) channel(ctx);
+        ch.inFlight++;
+        if (op == BdevOp.WRITE || op == BdevOp.WRITE_ZEROES || op == BdevOp.TRIM) {
+            ch.writes[parity]++;
+            r.backendLong = 1 | ((long) parity << 1);
+        } else {
+            r.backendLong = 0;
+        }
         BdevRequest down = ctx.forward(r, this);
         switch (op) {
             case BdevOp.READ, BdevOp.WRITE -> {
@@ -194,8 +204,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
      * window, then flips the epoch, then waits for the old parity's writes, so a write that saw
      * the old window is counted under the old parity and waited for.
      */
-    private void mirroredWrite(BdevRequest r, LvMap m, BlockDevice dev, long pvOff, long rel) {
-        int parity = epoch & 1;
+    private void mirroredWrite(BdevRequest r, LvMap m, BlockDevice dev, long pvOff, long rel, int parity) {
         Window w = window;
         long len = r.length();
         if (rel < w.hi && rel + len > w.lo) {
@@ -206,7 +215,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
         }
         Channel ch = (Channel) channel(r.context());
         ch.inFlight++;
-        ch.mirrored[parity]++;
+        ch.writes[parity]++;
         r.backendLong = 2 | ((long) parity << 31);
         submitCopy(r, dev, pvOff);
         submitCopy(r, m.moveDev, m.moveBase + (rel - m.moveLo));
@@ -247,7 +256,7 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
             if ((v & 0xffff) == 0) {
                 Channel ch = (Channel) channel(up.context());
                 ch.inFlight--;
-                ch.mirrored[(int) ((v >>> 31) & 1)]--;
+                ch.writes[(int) ((v >>> 31) & 1)]--;
                 up.complete(-(int) (v >>> 32));
             }
             return;
@@ -270,7 +279,12 @@ public final class LogicalVolume extends BlockDevice implements BdevCallback {
             up.setExtent(down.extentLength(), down.extentFlags());
         }
         down.release();
-        ((Channel) channel(up.context())).inFlight--;
+        Channel ch = (Channel) channel(up.context());
+        ch.inFlight--;
+        long v = up.backendLong;
+        if ((v & 1) != 0) {
+            ch.writes[(int) ((v >>> 1) & 1)]--;
+        }
         up.complete(status);
     }
 

@@ -307,9 +307,16 @@ final class ThinPool implements AutoCloseable {
 
     /** A free chunk, now referenced once, or -1 when the pool is full. */
     long allocate() {
-        if (free.get() <= 0) {
-            return -1;
-        }
+        // Reserve first: 'free' never exceeds the unreferenced chunks, so a reservation is a chunk the
+        // scan will find, and a full pool is answered without scanning it.
+        long f;
+        do {
+            f = free.get();
+            if (f <= 0) {
+                return -1;
+            }
+        } while (!free.compareAndSet(f, f - 1));
+        long left = f - 1;
         long n = dataChunks;
         long start = cursor;
         for (long i = 0; i < n; i++) {
@@ -318,7 +325,6 @@ final class ThinPool implements AutoCloseable {
                 c -= n;
             }
             if (ref(c) == 0 && casRef(c, 0, 1)) {
-                long left = free.decrementAndGet();
                 cursor = c + 1;
                 if (!warned && left < (1 - warnAt) * n) {
                     warned = true; // the committer logs it, off the reactor
@@ -326,6 +332,7 @@ final class ThinPool implements AutoCloseable {
                 return c;
             }
         }
+        free.incrementAndGet();
         return -1;
     }
 

@@ -663,7 +663,7 @@ public final class VolumeGroup implements AutoCloseable {
         if (v != null) {
             v.setWindow(0, 0);
             v.publish(v.map().withMove(segIndex, stripe, 0, bytes, dstDev, dstBase));
-            waitMirrored(v); // writes mapped without the move are done before any copying starts
+            waitMirrored(v); // writes that read the map without the move are done before any copying starts
         }
         var client = host.client();
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
@@ -741,7 +741,7 @@ public final class VolumeGroup implements AutoCloseable {
             while (true) {
                 int n;
                 try {
-                    n = ctx.reactor().call(() -> v.mirroredInFlight(ctx, parity)).get(5, TimeUnit.SECONDS);
+                    n = ctx.reactor().call(() -> v.writesInFlight(ctx, parity)).get(5, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     throw new ErrnoException(Errno.ETIMEDOUT, "pvmove " + v.name(), null, "reactor " + i + " did not answer: " + e);
                 }

@@ -195,15 +195,26 @@ public final class RaidBdev extends BlockDevice {
 
     /** Marks role {@code d} faulty (mdadm --fail). */
     public void markFailed(int d, String why) {
+        if (setFailed(d)) {
+            announceFailed(d, why);
+        }
+    }
+
+    /** Sets role {@code d}'s faulty bit; false when it was already set. */
+    private boolean setFailed(int d) {
         long cur;
         do {
             cur = failed.get();
             if ((cur & (1L << d)) != 0) {
-                return;
+                return false;
             }
         } while (!failed.compareAndSet(cur, cur | (1L << d)));
+        return true;
+    }
+
+    private void announceFailed(int d, String why) {
         LOG.warn("{}: member {} (role {}) marked faulty: {}; {} of {} tolerated failures used", name(),
-                members[d] == null ? "missing" : members[d].name(), d, why, Long.bitCount(cur | (1L << d)), redundancy);
+                members[d] == null ? "missing" : members[d].name(), d, why, Long.bitCount(failed.get()), redundancy);
         onMemberFailed.accept(d);
     }
 
@@ -282,12 +293,13 @@ public final class RaidBdev extends BlockDevice {
         if (redundancy == 0) {
             throw new ErrnoException(Errno.EOPNOTSUPP, "raid rebuild", name(), "raid0 has no redundancy to rebuild from");
         }
-        enterHomeOnly();
         if (dev.sizeBytes() < dataOffset + geometry.memberSectors() * SECTOR) {
             throw new ErrnoException(Errno.EINVAL, "raid add", dev.name(), dev.name() + " holds " + dev.sizeBytes()
                     + " bytes; a member of " + name() + " needs " + (dataOffset + geometry.memberSectors() * SECTOR));
         }
         Claim c = dev.claim("raid " + name(), true, () -> markFailed(role, "member removed"));
+        // Only once nothing can refuse any more: a refusal must not leave the array home-only.
+        enterHomeOnly();
         CompletableFuture<Void> f = new CompletableFuture<>();
         IoContext h = homeOr(fallback);
         h.reactor().execute(() -> {
@@ -326,13 +338,21 @@ public final class RaidBdev extends BlockDevice {
         homeOr(fallback).reactor().execute(() -> {
             long r = recovering;
             boolean complete = recoveryStripe >= syncStripes() && (r & failed.get()) == 0;
+            long newlyFailed = 0;
+            if (!complete) {
+                // Faulty before 'recovering' clears: other reactors must never see the role as in sync.
+                for (int d = 0; d < n(); d++) {
+                    if ((r & (1L << d)) != 0 && setFailed(d)) {
+                        newlyFailed |= 1L << d;
+                    }
+                }
+            }
             recovering = 0;
             leaveHomeOnly();
-            if (!complete) {
-                for (int d = 0; d < n(); d++) {
-                    if ((r & (1L << d)) != 0) {
-                        markFailed(d, "rebuild stopped at stripe " + recoveryStripe + " of " + syncStripes());
-                    }
+            // Announced once no rebuild runs, so a spare can take the role at once.
+            for (int d = 0; d < n(); d++) {
+                if ((newlyFailed & (1L << d)) != 0) {
+                    announceFailed(d, "rebuild stopped at stripe " + recoveryStripe + " of " + syncStripes());
                 }
             }
             f.complete(complete);

@@ -213,7 +213,17 @@ final class WriteIntent implements AutoCloseable {
                 }
             }
             if (set > 0) {
-                writeBlocks(firstBlock, lastBlock);
+                try {
+                    writeBlocks(firstBlock, lastBlock);
+                } catch (RuntimeException e) {
+                    // Not on disk: ask again, so no parked write is let go on a bit the members lack.
+                    for (int r = 0; r < regions; r++) {
+                        if (state.get(r) == CLEAN && MdBitmap.isDirty(image, r)) {
+                            want.set(r, 1);
+                        }
+                    }
+                    throw e;
+                }
             }
             for (int r = 0; r < regions; r++) {
                 if (state.get(r) == CLEAN && MdBitmap.isDirty(image, r)) {

@@ -3,12 +3,14 @@ package org.orionos.host.lvm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.host.bdev.BdevHost;
+import org.orionos.host.bdev.BdevOp;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.ModelWorkload;
 import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
@@ -197,6 +199,36 @@ class PvMoveTest {
                 MemorySegment back = arena.allocate(16 * MIB, 4096);
                 host.client().read(vg.activate("s", "vgsmove/s"), 0, back).get(30, TimeUnit.SECONDS);
                 assertEquals(-1, back.mismatch(bytes), "striped volume after pvmove and reopen");
+            }
+        }
+    }
+
+    @Test
+    void aWriteInFlightWhenTheMoveStartsIsNotLost() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 8 << 20); Arena arena = Arena.ofShared()) {
+            List<BlockDevice> pvs = ThinPoolTest.memoryPvs(2, 16 * MIB);
+            ThinReuseRaceTest.Hold src = new ThinReuseRaceTest.Hold(pvs.get(0));
+            try (VolumeGroup vg = VolumeGroup.create(host, "vghold", List.of(src, pvs.get(1)), ThinPoolTest.EXT)) {
+                vg.createLinear("lin", 4);
+                LogicalVolume lin = vg.activate("lin", "vghold/lin");
+                MemorySegment data = arena.allocate(64 * 1024, 4096);
+                data.fill((byte) 0x5a);
+                src.holdOp = BdevOp.WRITE;
+                CompletableFuture<Void> write = host.client().write(lin, 0, data, 0);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (src.held.isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                assertEquals(1, src.held.size(), "the write is held at the source PV");
+                // The move starts while that write, mapped to the old PV only, is still in flight.
+                CompletableFuture<Long> move = CompletableFuture.supplyAsync(() -> vg.pvmove(src, pvs.get(1)));
+                Thread.sleep(300);
+                src.release();
+                assertEquals(4L, move.get(60, TimeUnit.SECONDS));
+                write.get(30, TimeUnit.SECONDS);
+                MemorySegment back = arena.allocate(64 * 1024, 4096);
+                host.client().read(lin, 0, back).get(30, TimeUnit.SECONDS);
+                assertEquals(-1, data.mismatch(back), "the write that was in flight when the move began survived it");
             }
         }
     }

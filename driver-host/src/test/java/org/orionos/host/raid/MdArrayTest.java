@@ -169,8 +169,10 @@ class MdArrayTest {
                             assertTrue(System.nanoTime() < end, level + ": no rebuild started");
                             Thread.sleep(5);
                         }
+                        double atStart = a.progress().percent();
+                        assertTrue(a.progress().running() && atStart < 100.0,
+                                level + ": the rebuild must still be running when the workload starts (at " + atStart + "%)");
                         runModel(host, a.bdev(), 2L << 20, 2500, 200 + round);
-                        assertTrue(a.progress().running() || a.progress().percent() == 100.0);
                         assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
                         assertEquals(0, a.bdev().failedMask(), level + " round " + round);
                         assertSynced(host, a.bdev());
