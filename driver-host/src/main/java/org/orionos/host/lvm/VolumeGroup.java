@@ -21,11 +21,16 @@ import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
 import org.orionos.host.lvm.metadata.PhysicalVolumeDevice;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
 import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.RaidSegments;
 import org.orionos.host.lvm.metadata.StripeArea;
 import org.orionos.host.lvm.metadata.StripedSegment;
 import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 import org.orionos.host.lvm.metadata.VolumeGroupRead;
+import org.orionos.host.raid.RaidBdev;
+import org.orionos.host.raid.RaidGeometry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A volume group that is open on a running host: its PVs are block devices it claims for
@@ -37,6 +42,7 @@ import org.orionos.host.lvm.metadata.VolumeGroupRead;
  * I/O in flight, then commits. Management path: callers block; the reactors never do.
  */
 public final class VolumeGroup implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VolumeGroup.class);
     private final BdevHost host;
     private final OfflineVolumeGroup editor;
     private final List<Claim> claims = new ArrayList<>();
@@ -45,6 +51,8 @@ public final class VolumeGroup implements AutoCloseable {
     private final Map<String, BlockDevice> active = new LinkedHashMap<>();
     /** Thin pools opened (their data and metadata volumes mapped, their committer running), by pool LV name. */
     private final Map<String, ThinPool> pools = new LinkedHashMap<>();
+    /** The hidden image LVs under active raid volumes, by sub-LV name (pvmove moves them under load). */
+    private final Map<String, LogicalVolume> raidParts = new LinkedHashMap<>();
 
     private VolumeGroup(BdevHost host, OfflineVolumeGroup editor) {
         this.host = host;
@@ -58,6 +66,16 @@ public final class VolumeGroup implements AutoCloseable {
      *                        the metadata is missing or damaged, ENODEV when a PV of the VG is missing
      */
     public static VolumeGroup open(BdevHost host, List<BlockDevice> devices) {
+        return open(host, devices, false);
+    }
+
+    /**
+     * As {@link #open(BdevHost, List)}; with {@code degraded} (lvm2's {@code --activationmode
+     * degraded}) a VG with missing PVs opens too: raid volumes then activate without the images
+     * on those PVs as long as their level tolerates it, volumes needing a missing PV refuse to
+     * activate, and every metadata change is refused (the missing PV's copy would go stale).
+     */
+    public static VolumeGroup open(BdevHost host, List<BlockDevice> devices, boolean degraded) {
         List<MetadataIo> ios = new ArrayList<>();
         for (BlockDevice d : devices) {
             ios.add(new BdevMetadataIo(d, host.client()));
@@ -65,7 +83,7 @@ public final class VolumeGroup implements AutoCloseable {
         OfflineVolumeGroup editor = OfflineVolumeGroup.open(ios, false);
         VolumeGroupRead read = editor.lastRead();
         for (String p : read.problems()) {
-            if (p.contains("is missing")) {
+            if (p.contains("is missing") && !degraded) {
                 throw new ErrnoException(Errno.ENODEV, "open VG " + read.vg().name(), null, p
                         + "; orion opens a VG only with all its PVs");
             }
@@ -94,7 +112,7 @@ public final class VolumeGroup implements AutoCloseable {
         VolumeGroup vg = new VolumeGroup(host, editor);
         try {
             for (BlockDevice d : devices) {
-                vg.claims.add(d.claim("lvm VG " + editor.metadata().name(), true, vg::pvRemoved));
+                vg.claims.add(d.claim("lvm VG " + editor.metadata().name(), true, () -> vg.pvRemoved(d)));
             }
         } catch (RuntimeException e) {
             vg.claims.forEach(Claim::close);
@@ -116,11 +134,23 @@ public final class VolumeGroup implements AutoCloseable {
         }
     }
 
-    /** A PV went away: every volume fails from now on (its data may live there). */
-    private void pvRemoved() {
-        List<BlockDevice> lvs;
+    /**
+     * A PV went away: every linear, striped and thin volume fails from now on (its data may live
+     * there); a raid volume loses only its images on that PV, which it marks faulty.
+     */
+    private void pvRemoved(BlockDevice pv) {
+        List<BlockDevice> lvs = new ArrayList<>();
         synchronized (this) {
-            lvs = new ArrayList<>(active.values());
+            for (BlockDevice v : active.values()) {
+                if (!(v instanceof RaidBdev)) {
+                    lvs.add(v);
+                }
+            }
+            for (LogicalVolume img : raidParts.values()) {
+                if (java.util.Arrays.asList(img.map().allDevices).contains(pv)) {
+                    lvs.add(img);
+                }
+            }
         }
         for (BlockDevice lv : lvs) {
             lv.announceRemoval();
@@ -161,7 +191,120 @@ public final class VolumeGroup implements AutoCloseable {
     public synchronized BlockDevice activateAny(String lvName, String deviceName) {
         LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
         ThinSegments.Thin t = lv == null ? null : ThinSegments.thinOf(lv);
+        if (lv != null && RaidSegments.raidOf(lv) != null) {
+            return activateRaid(lvName, deviceName);
+        }
         return t == null ? activate(lvName, deviceName) : activateThin(lvName, deviceName);
+    }
+
+    /** The active raid volume {@code lvName}, or null. */
+    public synchronized RaidBdev raidVolume(String lvName) {
+        return active.get(lvName) instanceof RaidBdev r ? r : null;
+    }
+
+    /**
+     * Activates the raid1/5/6 volume {@code lvName} as a {@link RaidBdev} over its image LVs
+     * (see {@link #activateAny}). An image on a missing PV (a VG opened degraded) is a missing
+     * member: reads of it are reconstructed from the others, as dm-raid does with a failed leg.
+     */
+    public synchronized RaidBdev activateRaid(String lvName, String deviceName) {
+        String op = "activate " + name() + "/" + lvName;
+        if (active.containsKey(lvName)) {
+            throw new ErrnoException(Errno.EEXIST, op, null, "already active");
+        }
+        VolumeGroupMetadata meta = editor.metadata();
+        LogicalVolumeMetadata lv = meta.logicalVolume(lvName);
+        RaidSegments.Raid raid = lv == null ? null : RaidSegments.raidOf(lv);
+        if (raid == null) {
+            throw new ErrnoException(Errno.ENOENT, op, null, "no such raid LV");
+        }
+        if (raid.dataOffset() != 0) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, op, null, "its images carry " + raid.dataOffset()
+                    + " sectors of reshape space (data_offset); orion maps images whose data starts at byte 0");
+        }
+        LogicalVolume[] images = new LogicalVolume[raid.devices()];
+        long imageSectors = -1;
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < images.length; i++) {
+            LogicalVolumeMetadata img = meta.logicalVolume(raid.imageLvs().get(i));
+            if (img == null) {
+                throw new ErrnoException(Errno.EBADMSG, op, null, "its image " + raid.imageLvs().get(i) + " is missing from the VG");
+            }
+            long sectors = img.extentCount() * meta.extentSize();
+            if (imageSectors >= 0 && sectors != imageSectors) {
+                throw new ErrnoException(Errno.EBADMSG, op, null, "its images differ in size");
+            }
+            imageSectors = sectors;
+            if (onPresentPvs(img)) {
+                images[i] = hiddenVolume(img.name());
+            } else {
+                missing.add(img.name());
+            }
+        }
+        RaidGeometry g = LvmRaid.geometry(raid, imageSectors);
+        if (g.arraySectors() != lv.extentCount() * meta.extentSize()) {
+            throw new ErrnoException(Errno.EBADMSG, op, null, "the LV has " + lv.extentCount() + " extents but its "
+                    + raid.devices() + " images of " + imageSectors + " sectors hold " + g.arraySectors() + " sectors");
+        }
+        RaidBdev r = new RaidBdev(deviceName, g, images, 0);
+        if (!missing.isEmpty()) {
+            LOG.warn("{}/{} activated degraded: images {} are on missing PVs", name(), lvName, missing);
+        }
+        for (LogicalVolume img : images) {
+            if (img != null) {
+                raidParts.put(img.lvName(), img);
+            }
+        }
+        active.put(lvName, r);
+        return r;
+    }
+
+    private boolean onPresentPvs(LogicalVolumeMetadata lv) {
+        for (var seg : lv.segments()) {
+            if (seg instanceof StripedSegment st) {
+                for (var a : st.stripes()) {
+                    if (!pvDevices.containsKey(a.pvName())) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code lvcreate --type raid1|raid5|raid6 ...}: plans the LV and its image pairs, zeroes
+     * every rmeta (dm-raid reads that as a new array), runs the initial sync over the images
+     * unless {@code nosync}, and only then commits: a crash before leaves the VG unchanged.
+     * Not activated.
+     */
+    public synchronized LogicalVolumeMetadata createRaid(String lvName, String type, int images, long extents,
+                                                         long stripeSectors, long regionSectors, boolean nosync) {
+        VolumeGroupMetadata next = editor.planRaid(lvName, type, images, extents, stripeSectors, regionSectors, nosync);
+        LogicalVolumeMetadata lv = next.logicalVolume(lvName);
+        RaidSegments.Raid raid = RaidSegments.raidOf(lv);
+        LogicalVolume[] imgs = new LogicalVolume[images];
+        for (int i = 0; i < images; i++) {
+            LogicalVolumeMetadata m = next.logicalVolume(raid.metaLvs().get(i));
+            LvMap mm = LvMap.of(next, m, pvDevices);
+            LvmRaid.zero(host.client(), new LogicalVolume(name() + "/" + m.name(), name(), m.name(), mm, blockSize(),
+                    LogicalVolume.capabilitiesOf(mm)));
+            LogicalVolumeMetadata im = next.logicalVolume(raid.imageLvs().get(i));
+            LvMap map = LvMap.of(next, im, pvDevices);
+            imgs[i] = new LogicalVolume(name() + "/" + im.name(), name(), im.name(), map, blockSize(),
+                    LogicalVolume.capabilitiesOf(map));
+        }
+        if (!nosync) {
+            RaidBdev r = new RaidBdev(name() + "/" + lvName + "-sync", LvmRaid.geometry(raid,
+                    next.logicalVolume(raid.imageLvs().get(0)).extentCount() * next.extentSize()), imgs, 0);
+            try {
+                LvmRaid.initialSync(r, host.context(0));
+            } finally {
+                r.close();
+            }
+        }
+        editor.commit(next, "orion lvcreate --type " + type + " " + name() + "/" + lvName);
+        return lv;
     }
 
     /** Activates the linear or striped volume {@code lvName} (see {@link #activateAny}). */
@@ -263,7 +406,7 @@ public final class VolumeGroup implements AutoCloseable {
     private LogicalVolume hiddenVolume(String lvName) {
         LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
         if (lv == null) {
-            throw new ErrnoException(Errno.EBADMSG, "open " + name() + "/" + lvName, null, "the thin pool's " + lvName
+            throw new ErrnoException(Errno.EBADMSG, "open " + name() + "/" + lvName, null, "the hidden LV " + lvName
                     + " is missing from the VG");
         }
         LvMap map = LvMap.of(editor.metadata(), lv, pvDevices);
@@ -563,7 +706,12 @@ public final class VolumeGroup implements AutoCloseable {
         }
         if (v != null) {
             v.announceRemoval();
-            drain(v);
+            if (v instanceof RaidBdev r) {
+                r.close(); // the caller drained it (registry removal); its images are released
+                dropRaidParts(meta);
+            } else {
+                drain(v);
+            }
             active.remove(lvName);
         }
         ThinPool pool = pools.remove(lvName);
@@ -713,6 +861,9 @@ public final class VolumeGroup implements AutoCloseable {
         if (v != null) {
             return v;
         }
+        if (raidParts.containsKey(lvName)) {
+            return raidParts.get(lvName);
+        }
         for (ThinPool p : pools.values()) {
             if (p.data.lvName().equals(lvName)) {
                 return p.data;
@@ -777,7 +928,7 @@ public final class VolumeGroup implements AutoCloseable {
         }
         List<Claim> fresh = new ArrayList<>();
         for (BlockDevice d : devices) {
-            fresh.add(d.claim("lvm VG " + name(), true, this::pvRemoved));
+            fresh.add(d.claim("lvm VG " + name(), true, () -> pvRemoved(d)));
         }
         try {
             editor.extend(ios, false, PhysicalVolumeFormatter.Options.defaults());
@@ -809,6 +960,13 @@ public final class VolumeGroup implements AutoCloseable {
         mapDevices(left);
     }
 
+    private void dropRaidParts(LogicalVolumeMetadata lv) {
+        RaidSegments.Raid raid = RaidSegments.raidOf(lv);
+        if (raid != null) {
+            raid.imageLvs().forEach(raidParts::remove);
+        }
+    }
+
     /** Deactivates every volume (they fail new I/O with ENODEV) and releases the PVs. */
     @Override
     public synchronized void close() {
@@ -818,9 +976,12 @@ public final class VolumeGroup implements AutoCloseable {
         for (BlockDevice v : active.values()) {
             if (v instanceof ThinVolume) {
                 drain(v);
+            } else if (v instanceof RaidBdev r) {
+                r.close();
             }
         }
         active.clear();
+        raidParts.clear();
         for (ThinPool p : pools.values()) {
             p.close();
         }

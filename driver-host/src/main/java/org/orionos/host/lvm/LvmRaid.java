@@ -1,0 +1,100 @@
+package org.orionos.host.lvm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+
+import org.orionos.bindings.Errno;
+import org.orionos.bindings.ErrnoException;
+import org.orionos.host.bdev.BdevClient;
+import org.orionos.host.bdev.BlockDevice;
+import org.orionos.host.bdev.IoContext;
+import org.orionos.host.lvm.metadata.RaidSegments;
+import org.orionos.host.lvm.metadata.SegmentTypes;
+import org.orionos.host.raid.ParityGeometry;
+import org.orionos.host.raid.ParityLayout;
+import org.orionos.host.raid.Raid1Geometry;
+import org.orionos.host.raid.RaidBdev;
+import org.orionos.host.raid.RaidGeometry;
+import org.orionos.host.raid.RaidLevel;
+
+/**
+ * RAID logical volumes on the RAID layer: the md geometry dm-raid gives each lvm2 segment type
+ * (dm-raid is md underneath, so the images hold exactly md's layout from their byte 0), and the
+ * initial sync orion runs before it commits a new raid LV.
+ */
+final class LvmRaid {
+    /** lvm2's default {@code activation/raid_region_size}: 2 MiB. */
+    static final long DEFAULT_REGION_SECTORS = 4096;
+    /** lvm2's default raid stripe size: 64 KiB. */
+    static final long DEFAULT_STRIPE_SECTORS = 128;
+
+    private LvmRaid() {
+    }
+
+    /** The md geometry of {@code raid} over images of {@code imageSectors} each, as dm-raid's table maps the type. */
+    static RaidGeometry geometry(RaidSegments.Raid raid, long imageSectors) {
+        long[] sizes = new long[raid.devices()];
+        java.util.Arrays.fill(sizes, imageSectors);
+        if (raid.type().equals(SegmentTypes.RAID1)) {
+            return Raid1Geometry.of(sizes);
+        }
+        ParityLayout layout = switch (raid.type()) {
+            // dm-raid's raid_types table: lvm2's raid5 is raid5_ls, its raid6 is raid6_zr.
+            case SegmentTypes.RAID5, SegmentTypes.RAID5_LS -> ParityLayout.LEFT_SYMMETRIC;
+            case SegmentTypes.RAID5_LA -> ParityLayout.LEFT_ASYMMETRIC;
+            case SegmentTypes.RAID5_RS -> ParityLayout.RIGHT_SYMMETRIC;
+            case SegmentTypes.RAID5_RA -> ParityLayout.RIGHT_ASYMMETRIC;
+            case SegmentTypes.RAID5_N -> ParityLayout.PARITY_N;
+            case SegmentTypes.RAID6, SegmentTypes.RAID6_ZR -> ParityLayout.ROTATING_ZERO_RESTART;
+            case SegmentTypes.RAID6_NR -> ParityLayout.ROTATING_N_RESTART;
+            case SegmentTypes.RAID6_NC -> ParityLayout.ROTATING_N_CONTINUE;
+            default -> throw new ErrnoException(Errno.EOPNOTSUPP, "map raid type", raid.type(), "not a raid1/5/6 type");
+        };
+        RaidLevel level = raid.parityDevices() == 2 ? RaidLevel.RAID6 : RaidLevel.RAID5;
+        return ParityGeometry.of(level, layout, Math.toIntExact(raid.stripeSectors()), sizes);
+    }
+
+    /**
+     * The initial sync of a new raid volume, before its LV is committed (no one else can address
+     * it yet): every sync unit (a chunk row, or 1 MiB of a mirror) is read on all images and made
+     * consistent the way md's resync makes it: parity recomputed from the data, mirrors copied
+     * from the first image. Management-rate work on the array's home reactor.
+     */
+    static void initialSync(RaidBdev array, IoContext ctx) {
+        long units = array.syncStripes();
+        for (long u = 0; u < units; u++) {
+            int st;
+            try {
+                st = array.syncStripe(ctx, u, RaidBdev.SYNC_REPAIR).get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new ErrnoException(Errno.EIO, "raid initial sync", array.name(), "sync unit " + u + " of " + units
+                        + " did not complete: " + e + "; nothing was committed, the extents stay free");
+            }
+            if (st < 0) {
+                throw new ErrnoException(-st, "raid initial sync", array.name(), "sync unit " + u + " of " + units
+                        + " failed; nothing was committed, the extents stay free");
+            }
+        }
+    }
+
+    /**
+     * Zeroes a whole rmeta LV: dm-raid then finds no superblock and takes the images as a new
+     * array, which it resyncs (or not, with lvm2's {@code nosync}) from their contents.
+     */
+    static void zero(BdevClient client, BlockDevice dev) {
+        long step = 1 << 20;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment zeros = arena.allocate(step, 4096);
+            for (long at = 0; at < dev.sizeBytes(); at += step) {
+                MemorySegment part = zeros.asSlice(0, Math.min(step, dev.sizeBytes() - at));
+                client.write(dev, at, part, 0).get(60, TimeUnit.SECONDS);
+            }
+            client.flush(dev).get(60, TimeUnit.SECONDS);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ErrnoException(Errno.EIO, "zero raid metadata", dev.name(), e.toString());
+        }
+    }
+}
