@@ -84,7 +84,7 @@ final class LvmRaid {
      */
     static void zero(BdevClient client, BlockDevice dev) {
         long step = 1 << 20;
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // the reactor threads read it
             MemorySegment zeros = arena.allocate(step, 4096);
             for (long at = 0; at < dev.sizeBytes(); at += step) {
                 MemorySegment part = zeros.asSlice(0, Math.min(step, dev.sizeBytes() - at));
