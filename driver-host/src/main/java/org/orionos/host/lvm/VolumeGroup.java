@@ -775,8 +775,9 @@ public final class VolumeGroup implements AutoCloseable {
             long need = seg.stripeCount() == 1 ? 1 : seg.extentsPerStripe();
             ExtentAllocator.FreeRange to = null;
             ExtentAllocator alloc = new ExtentAllocator(vg);
+            Set<String> siblings = raidSiblingPvs(vg, lv.name());
             for (PhysicalVolumeMetadata pv : vg.physicalVolumes()) {
-                if (!pv.name().equals(src) && (dst == null || pv.name().equals(dst))) {
+                if (!pv.name().equals(src) && (dst == null || pv.name().equals(dst)) && !siblings.contains(pv.name())) {
                     for (ExtentAllocator.FreeRange f : alloc.freeOn(pv.name())) {
                         if (to == null && f.count() >= need) {
                             to = f;
@@ -786,13 +787,46 @@ public final class VolumeGroup implements AutoCloseable {
             }
             if (to == null) {
                 throw new ErrnoException(Errno.ENOSPC, "pvmove " + source.name(), null, "no free range of " + need
-                        + " extents left on " + (dst == null ? "the other PVs" : destination.name()) + " after moving "
+                        + " extents left on " + (dst == null ? "the other PVs" : destination.name())
+                        + (siblings.isEmpty() ? "" : " not holding another image of " + lv.name() + "'s raid volume "
+                        + siblings) + " after moving "
                         + moved + " extents; add a PV (vgextend) and run pvmove again to continue");
             }
             long count = seg.stripeCount() == 1 ? Math.min(seg.extentCount(), to.count()) : seg.extentsPerStripe();
             movePiece(lv.name(), segIndex, stripe, count, to, windows);
             moved += count;
         }
+    }
+
+    /**
+     * The PVs holding the other images (rimage and rmeta) of the raid volume that sub-LV
+     * {@code lvName} belongs to: a move there would put two images on one PV and lose the
+     * redundancy (lvm2 refuses such an allocation too). Empty for any other LV.
+     */
+    private static Set<String> raidSiblingPvs(VolumeGroupMetadata vg, String lvName) {
+        Set<String> out = new HashSet<>();
+        for (LogicalVolumeMetadata l : vg.logicalVolumes()) {
+            RaidSegments.Raid r = RaidSegments.raidOf(l);
+            if (r == null || !(r.imageLvs().contains(lvName) || r.metaLvs().contains(lvName))) {
+                continue;
+            }
+            for (int i = 0; i < r.devices(); i++) {
+                if (r.imageLvs().get(i).equals(lvName) || lvName.equals(r.metaLvs().get(i))) {
+                    continue;
+                }
+                for (String sub : java.util.Arrays.asList(r.imageLvs().get(i), r.metaLvs().get(i))) {
+                    LogicalVolumeMetadata s = sub == null ? null : vg.logicalVolume(sub);
+                    if (s != null) {
+                        for (LvSegment seg : s.segments()) {
+                            if (seg instanceof StripedSegment st) {
+                                st.stripes().forEach(a -> out.add(a.pvName()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Copies the first {@code count} extents of one stripe area to {@code to} under load, then commits the move. */

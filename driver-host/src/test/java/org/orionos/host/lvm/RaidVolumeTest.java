@@ -276,4 +276,46 @@ class RaidVolumeTest {
             }
         }
     }
+
+    /**
+     * pvmove of a PV holding a raid5 image while the model workload runs on the volume (the
+     * image's writes go to both PVs during the copy); a move that would put two images of the
+     * volume on one PV is refused; a PV removed under the running volume fails only its image.
+     */
+    @Test
+    void pvmoveOfARaidImageUnderLoadAndAPvRemovedUnderTheVolume() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 8 << 20); Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            List<BlockDevice> pvs = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                pvs.add(new MemoryBdev("mpv" + i + "-" + System.nanoTime(), 24 * MIB, 4096));
+            }
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgm", pvs, EXTENT_SECTORS)) {
+                vg.createRaid("r5", "raid5", 3, 16, 128, 4096, false);
+                RaidBdev v = (RaidBdev) vg.activateAny("r5", "vgm/r5");
+                ModelWorkload w = new ModelWorkload(host.context(1), v, 0, v.sizeBytes(), 40000, 16, 5, false, arena);
+                w.start();
+                long before = w.writes;
+                long moved = vg.pvmove(pvs.get(0), pvs.get(3));
+                long during = w.writes - before;
+                assertNull(w.done.get(300, TimeUnit.SECONDS));
+                assertEquals(1 + 8, moved, "rmeta and rimage of image 0");
+                assertTrue(during > 0, "the workload did not run during the move");
+                for (String sub : List.of("r5_rmeta_0", "r5_rimage_0")) {
+                    assertEquals("pv3", ((StripedSegment) vg.metadata().logicalVolume(sub).segments().get(0)).stripes()
+                            .get(0).pvName());
+                }
+                ErrnoException e = assertThrows(ErrnoException.class, () -> vg.pvmove(pvs.get(1), pvs.get(2)));
+                assertEquals(Errno.ENOSPC, e.errno());
+                assertTrue(e.getMessage().contains("another image"), e.getMessage());
+
+                fill(c, v, 9);
+                byte[] content = read(c, v, 0, v.sizeBytes());
+                pvs.get(3).announceRemoval(); // image 0 lives there now
+                assertEquals(1L, v.failedMask(), "only image 0 failed");
+                assertEquals(-1, java.util.Arrays.mismatch(content, read(c, v, 0, v.sizeBytes())));
+                assertTrue(vg.volume("r5") == null && vg.raidVolume("r5") == v);
+            }
+        }
+    }
 }
