@@ -470,7 +470,14 @@ public final class OfflineVolumeGroup implements AutoCloseable {
             checkNewLv(RaidSegments.imageName(name, i));
         }
         long perImage = (extents + dataImages - 1) / dataImages;
-        List<ExtentAllocator.FreeRange> ranges = new ExtentAllocator(vg).striped(perImage + 1, images);
+        List<ExtentAllocator.FreeRange> ranges;
+        try {
+            ranges = new ExtentAllocator(vg).striped(perImage + 1, images);
+        } catch (ErrnoException e) {
+            throw new ErrnoException(Errno.ENOSPC, op, null, "each of the " + images + " images needs " + (perImage + 1)
+                    + " contiguous free extents (1 rmeta + " + perImage + " rimage) on its own PV: " + e.getMessage()
+                    + "; add PVs (vgextend) or ask for less");
+        }
         List<String> hidden = List.of("READ", "WRITE");
         long stamp = System.currentTimeMillis() / 1000;
         List<String> status = new ArrayList<>(LogicalVolumeMetadata.READ_WRITE_VISIBLE);
