@@ -97,4 +97,93 @@ final class LvmRaid {
             throw new ErrnoException(Errno.EIO, "zero raid metadata", dev.name(), e.toString());
         }
     }
+
+    /** The dm-raid superblock on {@code meta}, or null when it has none (zeroed: a new array) or cannot be read. */
+    static DmRaidSuperblock readSuperblock(BdevClient client, BlockDevice meta) {
+        try (Arena arena = Arena.ofShared()) { // the reactor threads write it
+            MemorySegment buf = arena.allocate(DmRaidSuperblock.SIZE, 4096);
+            client.read(meta, 0, buf).get(30, TimeUnit.SECONDS);
+            return DmRaidSuperblock.parse(buf.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    static void writeSuperblock(BdevClient client, BlockDevice meta, DmRaidSuperblock sb) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buf = arena.allocate(DmRaidSuperblock.SIZE, 4096);
+            MemorySegment.copy(sb.bytes(), 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, DmRaidSuperblock.SIZE);
+            client.write(meta, 0, buf, 0).get(30, TimeUnit.SECONDS);
+            client.flush(meta).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new ErrnoException(Errno.EIO, "write dm-raid superblock", meta.name(), e.toString());
+        }
+    }
+
+    /** The freshest superblock (highest events), or null when none has the magic. */
+    static DmRaidSuperblock freshest(DmRaidSuperblock[] sbs) {
+        DmRaidSuperblock best = null;
+        for (DmRaidSuperblock s : sbs) {
+            if (s != null && (best == null || Long.compareUnsigned(s.events(), best.events()) > 0)) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The images whose data the superblocks say is not current, as dm-raid reads them: those
+     * the freshest superblock records as failed, and those whose own superblock shows a
+     * recovery that has not finished. Refuses what orion cannot take over (a reshape left
+     * running, reshape space, incompatible features other than orion's own marker).
+     */
+    static long staleImages(String op, DmRaidSuperblock[] sbs) {
+        DmRaidSuperblock f = freshest(sbs);
+        if (f == null) {
+            return 0;
+        }
+        if (f.incompat() != 0 && !f.orionMarker()) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, op, null, "its dm-raid superblock has incompatible features 0x"
+                    + Integer.toHexString(f.incompat()) + " orion does not know");
+        }
+        if ((f.flags() & DmRaidSuperblock.SB_FLAG_RESHAPE_ACTIVE) != 0 || f.dataOffset() != 0) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, op, null, "dm-raid left a reshape on it (or reshape space); "
+                    + "let lvm2 finish it first");
+        }
+        long stale = f.failed();
+        for (int i = 0; i < sbs.length; i++) {
+            if (sbs[i] != null && !sbs[i].orionMarker() && sbs[i].diskRecoveryOffset() != DmRaidSuperblock.MAX_SECTOR) {
+                stale |= 1L << i;
+            }
+        }
+        return stale;
+    }
+
+    /**
+     * Records the images in {@code failed} as failed in the superblocks of the other images
+     * (see {@link DmRaidSuperblock}); {@code metas[i]} null where image i's rmeta is unreachable.
+     * Management thread.
+     */
+    static void recordFailed(BdevClient client, BlockDevice[] metas, long failed) {
+        DmRaidSuperblock[] sbs = new DmRaidSuperblock[metas.length];
+        for (int i = 0; i < metas.length; i++) {
+            if (metas[i] != null && (failed & 1L << i) == 0) {
+                sbs[i] = readSuperblock(client, metas[i]);
+            }
+        }
+        DmRaidSuperblock f = freshest(sbs);
+        boolean dmRaid = f != null && !f.orionMarker();
+        long events = f == null ? 1 : f.events() + 1;
+        for (int i = 0; i < metas.length; i++) {
+            if (metas[i] == null || (failed & 1L << i) != 0) {
+                continue;
+            }
+            DmRaidSuperblock next = dmRaid
+                    ? (sbs[i] != null && !sbs[i].orionMarker() ? sbs[i].withFailed(failed, events) : null)
+                    : DmRaidSuperblock.orionStale(metas.length, i, failed | (f == null ? 0 : f.failed()));
+            if (next != null) {
+                writeSuperblock(client, metas[i], next);
+            }
+        }
+    }
 }

@@ -246,10 +246,53 @@ public final class VolumeGroup implements AutoCloseable {
             throw new ErrnoException(Errno.EBADMSG, op, null, "the LV has " + lv.extentCount() + " extents but its "
                     + raid.devices() + " images of " + imageSectors + " sectors hold " + g.arraySectors() + " sectors");
         }
+        // dm-raid's record of the images: which are stale, whether its initial resync finished.
+        LogicalVolume[] metas = new LogicalVolume[images.length];
+        DmRaidSuperblock[] sbs = new DmRaidSuperblock[images.length];
+        for (int i = 0; i < images.length; i++) {
+            LogicalVolumeMetadata m = raid.metaLvs().get(i) == null ? null : meta.logicalVolume(raid.metaLvs().get(i));
+            if (m != null && onPresentPvs(m)) {
+                metas[i] = hiddenVolume(m.name());
+                sbs[i] = LvmRaid.readSuperblock(host.client(), metas[i]);
+            }
+        }
+        long stale = LvmRaid.staleImages(op, sbs);
+        for (int i = 0; i < images.length; i++) {
+            if ((stale & 1L << i) != 0 && images[i] != null) {
+                missing.add(images[i].lvName() + " (stale: dm-raid's superblock records it failed or recovering)");
+                images[i] = null;
+            }
+        }
         RaidBdev r = new RaidBdev(deviceName, g, images, 0);
         if (!missing.isEmpty()) {
-            LOG.warn("{}/{} activated degraded: images {} are on missing PVs", name(), lvName, missing);
+            LOG.warn("{}/{} activated degraded: images {} are missing or stale", name(), lvName, missing);
         }
+        DmRaidSuperblock fresh = LvmRaid.freshest(sbs);
+        if (fresh != null && !fresh.orionMarker() && fresh.arrayResyncOffset() != DmRaidSuperblock.MAX_SECTOR
+                && r.failedMask() == 0) {
+            LOG.warn("{}/{}: dm-raid's initial resync stopped at sector {}; orion syncs the volume before use", name(),
+                    lvName, fresh.arrayResyncOffset());
+            try {
+                LvmRaid.initialSync(r, host.context(0));
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
+            }
+        }
+        // Every image orion cannot use, and every one it fails later, is recorded for dm-raid.
+        if ((r.failedMask() & ~(fresh == null ? 0 : fresh.failed())) != 0) {
+            LvmRaid.recordFailed(host.client(), metas, r.failedMask());
+        }
+        r.onMemberFailed(d -> Thread.ofPlatform().daemon().name("lvm-raid-record").start(() -> {
+            synchronized (r) {
+                try {
+                    LvmRaid.recordFailed(host.client(), metas, r.failedMask());
+                } catch (RuntimeException e) {
+                    LOG.error("{}/{}: recording failed image {} in the rmeta superblocks failed: {}", name(), lvName, d,
+                            e.getMessage());
+                }
+            }
+        }));
         for (LogicalVolume img : images) {
             if (img != null) {
                 raidParts.put(img.lvName(), img);

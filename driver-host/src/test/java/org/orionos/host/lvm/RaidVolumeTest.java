@@ -248,17 +248,23 @@ class RaidVolumeTest {
             // Without the degraded mode a missing PV refuses the VG.
             List<BlockDevice> some = List.of(pvs.get(1), pvs.get(2), pvs.get(3));
             assertEquals(Errno.ENODEV, assertThrows(ErrnoException.class, () -> VolumeGroup.open(host, some).close()).errno());
+            // An image once left out stays stale (recorded in the others' rmeta) until rebuilt, as with dm-raid.
+            java.util.Map<String, java.util.Set<Integer>> stale = new java.util.HashMap<>();
             for (List<Integer> keep : List.of(List.of(1, 2, 3), List.of(0, 2, 3), List.of(2, 3))) {
                 List<BlockDevice> present = keep.stream().map(pvs::get).toList();
                 try (VolumeGroup vg = VolumeGroup.open(host, present, true)) {
                     for (int k = 0; k < 3; k++) {
                         String lv = lvs.get(k);
                         RaidSegments.Raid r = RaidSegments.raidOf(vg.metadata().logicalVolume(lv));
-                        int lost = 0;
-                        for (String img : r.imageLvs()) {
-                            String pv = ((StripedSegment) vg.metadata().logicalVolume(img).segments().get(0)).stripes().get(0).pvName();
-                            lost += keep.contains(Integer.parseInt(pv.substring(2))) ? 0 : 1;
+                        java.util.Set<Integer> out = new java.util.HashSet<>(stale.getOrDefault(lv, java.util.Set.of()));
+                        for (int i = 0; i < r.devices(); i++) {
+                            String pv = ((StripedSegment) vg.metadata().logicalVolume(r.imageLvs().get(i)).segments().get(0))
+                                    .stripes().get(0).pvName();
+                            if (!keep.contains(Integer.parseInt(pv.substring(2)))) {
+                                out.add(i);
+                            }
                         }
+                        int lost = out.size();
                         int tolerated = lv.equals("r6") ? 2 : lv.equals("m") ? 2 : 1;
                         if (lost > tolerated) {
                             assertEquals(Errno.EINVAL, assertThrows(ErrnoException.class,
@@ -267,6 +273,7 @@ class RaidVolumeTest {
                         }
                         RaidBdev v = (RaidBdev) vg.activateAny(lv, "vgd/" + lv);
                         assertEquals(lost, Long.bitCount(v.failedMask()), lv);
+                        stale.put(lv, out);
                         assertEquals(-1, java.util.Arrays.mismatch(content[k], read(c, v, 0, v.sizeBytes())),
                                 lv + " reads the same with " + lost + " images missing");
                     }
@@ -315,6 +322,132 @@ class RaidVolumeTest {
                 assertEquals(1L, v.failedMask(), "only image 0 failed");
                 assertEquals(-1, java.util.Arrays.mismatch(content, read(c, v, 0, v.sizeBytes())));
                 assertTrue(vg.volume("r5") == null && vg.raidVolume("r5") == v);
+            }
+        }
+    }
+
+    /** Where sub-LV {@code sub} (linear, one segment) starts: [PV index, byte offset]. */
+    private static long[] whereIs(VolumeGroup vg, String sub) {
+        VolumeGroupMetadata m = vg.metadata();
+        StripedSegment seg = (StripedSegment) m.logicalVolume(sub).segments().get(0);
+        String pv = seg.stripes().get(0).pvName();
+        return new long[] {m.physicalVolumes().indexOf(m.physicalVolume(pv)),
+                m.physicalVolume(pv).peStart() * 512 + seg.stripes().get(0).startExtent() * m.extentSize() * 512};
+    }
+
+    private static byte[] rawRead(BdevClient c, VolumeGroup vg, List<BlockDevice> pvs, String sub, long len) throws Exception {
+        long[] w = whereIs(vg, sub);
+        return read(c, pvs.get((int) w[0]), w[1], len);
+    }
+
+    private static void rawWrite(BdevClient c, VolumeGroup vg, List<BlockDevice> pvs, String sub, byte[] b) throws Exception {
+        long[] w = whereIs(vg, sub);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buf = arena.allocate(b.length, 4096);
+            MemorySegment.copy(b, 0, buf, JAVA_BYTE, 0, b.length);
+            c.write(pvs.get((int) w[0]), w[1], buf, 0).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A superblock as dm-raid writes it for image {@code pos} (v1.9.0, in sync unless told). */
+    private static byte[] dmRaidSb(int devices, int pos, long events, long failed, long recovery, int flags) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, 0x64526D44).putInt(4, 1).putInt(8, devices).putInt(12, pos).putLong(16, events).putLong(24, failed)
+                .putLong(32, recovery).putLong(40, -1L).putInt(48, 5).putInt(52, 2).putInt(56, 128).putInt(60, flags);
+        return b.array();
+    }
+
+    private static DmRaidSuperblock sbOf(BdevClient c, VolumeGroup vg, List<BlockDevice> pvs, String sub) throws Exception {
+        return DmRaidSuperblock.parse(rawRead(c, vg, pvs, sub, 4096));
+    }
+
+    private static DmRaidSuperblock awaitSb(BdevClient c, VolumeGroup vg, List<BlockDevice> pvs, String sub,
+                                            java.util.function.Predicate<DmRaidSuperblock> ok) throws Exception {
+        long end = System.nanoTime() + 10_000_000_000L;
+        DmRaidSuperblock sb = null;
+        while (System.nanoTime() < end) {
+            sb = sbOf(c, vg, pvs, sub);
+            if (sb != null && ok.test(sb)) {
+                return sb;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(sub + " superblock never got there: " + (sb == null ? "none" : "failed " + sb.failed()
+                + " events " + sb.events()));
+    }
+
+    /**
+     * dm-raid's superblocks in the rmeta LVs both ways: an image orion fails is recorded for
+     * dm-raid (its bit in the survivors' failed_devices with events bumped, or orion's marker
+     * that makes dm-raid refuse a never-assembled array), and what dm-raid recorded (failed
+     * images, unfinished recoveries, a reshape) is what orion's activation follows: a stale
+     * image full of garbage is never read.
+     */
+    @Test
+    void failedImagesAreRecordedForDmRaidAndDmRaidsRecordIsFollowed() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 8 << 20)) {
+            BdevClient c = host.client();
+            List<BlockDevice> pvs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                pvs.add(new MemoryBdev("spv" + i + "-" + System.nanoTime(), 24 * MIB, 4096));
+            }
+            byte[] mirror;
+            byte[] parity;
+            byte[] garbage = new byte[(int) (4 * MIB)];
+            new Random(3).nextBytes(garbage);
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgs", pvs, EXTENT_SECTORS)) {
+                vg.createRaid("m", "raid1", 2, 4, 0, 4096, false);
+                vg.createRaid("r5", "raid5", 3, 8, 128, 4096, false);
+                // Never assembled by dm-raid (zeroed rmeta): orion's marker on the survivor.
+                RaidBdev m = (RaidBdev) vg.activateAny("m", "vgs/m");
+                m.markFailed(0, "test");
+                DmRaidSuperblock marker = awaitSb(c, vg, pvs, "m_rmeta_1", s -> s.failed() == 1);
+                assertTrue(marker.orionMarker() && marker.position() == 1);
+                assertNull(sbOf(c, vg, pvs, "m_rmeta_0"), "the failed image's rmeta is left alone");
+                fill(c, m, 5);
+                mirror = read(c, m, 0, m.sizeBytes());
+                // Assembled by dm-raid before: the survivors' failed_devices and events.
+                for (int i = 0; i < 3; i++) {
+                    rawWrite(c, vg, pvs, "r5_rmeta_" + i, dmRaidSb(3, i, 7, 0, -1L, 0));
+                }
+                RaidBdev r5 = (RaidBdev) vg.activateAny("r5", "vgs/r5");
+                assertEquals(0, r5.failedMask());
+                r5.markFailed(2, "test");
+                for (int i = 0; i < 2; i++) {
+                    DmRaidSuperblock sb = awaitSb(c, vg, pvs, "r5_rmeta_" + i, s -> s.failed() == 4);
+                    assertEquals(8, sb.events());
+                    assertEquals(i, sb.position());
+                }
+                assertEquals(7, sbOf(c, vg, pvs, "r5_rmeta_2").events());
+                fill(c, r5, 6);
+                parity = read(c, r5, 0, r5.sizeBytes());
+                // The failed images go stale: what is on them now must never be read.
+                rawWrite(c, vg, pvs, "m_rimage_0", garbage);
+                rawWrite(c, vg, pvs, "r5_rimage_2", garbage);
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                RaidBdev m = (RaidBdev) vg.activateAny("m", "vgs/m");
+                assertEquals(1, m.failedMask(), "orion's marker keeps image 0 out");
+                assertEquals(-1, java.util.Arrays.mismatch(mirror, read(c, m, 0, m.sizeBytes())));
+                RaidBdev r5 = (RaidBdev) vg.activateAny("r5", "vgs/r5");
+                assertEquals(4, r5.failedMask(), "dm-raid's failed_devices keeps image 2 out");
+                assertEquals(-1, java.util.Arrays.mismatch(parity, read(c, r5, 0, r5.sizeBytes())));
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                // An unfinished recovery of image 1 (newest superblock says nothing failed): stale too.
+                rawWrite(c, vg, pvs, "r5_rmeta_0", dmRaidSb(3, 0, 9, 0, -1L, 0));
+                rawWrite(c, vg, pvs, "r5_rmeta_1", dmRaidSb(3, 1, 9, 0, 4096, 0));
+                rawWrite(c, vg, pvs, "r5_rmeta_2", dmRaidSb(3, 2, 9, 0, -1L, 0));
+                RaidBdev r5 = (RaidBdev) vg.activateAny("r5", "vgs/r5");
+                assertEquals(2, r5.failedMask());
+                vg.remove("r5");
+                vg.createRaid("r5b", "raid5", 3, 2, 128, 4096, false);
+                for (int i = 0; i < 3; i++) {
+                    rawWrite(c, vg, pvs, "r5b_rmeta_" + i, dmRaidSb(3, i, 3, 0, -1L, DmRaidSuperblock.SB_FLAG_RESHAPE_ACTIVE));
+                }
+                ErrnoException e = assertThrows(ErrnoException.class, () -> vg.activateAny("r5b", "vgs/r5b"));
+                assertEquals(Errno.EOPNOTSUPP, e.errno());
+                assertTrue(e.getMessage().contains("reshape"), e.getMessage());
             }
         }
     }
