@@ -52,7 +52,7 @@ import picocli.CommandLine.Parameters;
         subcommands = {LvmCommand.PvCreate.class, LvmCommand.VgCreate.class, LvmCommand.VgExtend.class,
             LvmCommand.VgReduce.class, LvmCommand.LvCreate.class, LvmCommand.LvResize.class,
             LvmCommand.LvRemove.class, LvmCommand.Pvs.class, LvmCommand.Vgs.class, LvmCommand.Lvs.class,
-            LvmCommand.LvConvert.class, LvmCommand.PvMove.class, LvmBenchCommand.class})
+            LvmCommand.LvConvert.class, LvmCommand.LvChange.class, LvmCommand.PvMove.class, LvmBenchCommand.class})
 public final class LvmCommand implements Runnable {
 
     @CommandLine.Spec
@@ -540,6 +540,35 @@ public final class LvmCommand implements Runnable {
             JsonNode r = ControlClient.call(controlSocket, "lvm.lvcreate", a);
             out().println("  Logical volume \"" + name + "\" created" + (r.has("bdev") ? " and active as "
                     + r.path("bdev").asText() : "") + ".");
+        }
+    }
+
+    @Command(name = "lvchange", description = "lvchange --rebuild PV VG/LV: rebuild the failed or stale images of a raid "
+            + "volume that lie on PV, in place, from the other images.")
+    static final class LvChange extends Base {
+        @Option(names = "--rebuild", required = true, paramLabel = "PV", description = "The PV whose images to rebuild.")
+        String rebuild;
+
+        @Parameters(index = "0", paramLabel = "VG/LV")
+        String target;
+
+        @Override
+        void run() {
+            String[] vl = splitLv(target);
+            viaHost(vl[0], "lvchange", false);
+            LvmScan scan = scan();
+            List<Integer> done = online(scan, vl[0], g -> {
+                BlockDevice pv = deviceOf(g, scan, vl[0], Path.of(rebuild));
+                String pvName = null;
+                for (var p : g.metadata().physicalVolumes()) {
+                    if (g.physicalVolumes().indexOf(pv) == g.metadata().physicalVolumes().indexOf(p)) {
+                        pvName = p.name();
+                    }
+                }
+                g.activateRaid(vl[1], target);
+                return g.rebuildRaid(vl[1], pvName);
+            });
+            out().println("  " + target + ": images " + done + " rebuilt.");
         }
     }
 

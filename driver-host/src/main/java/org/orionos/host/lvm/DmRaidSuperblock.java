@@ -10,12 +10,13 @@ import java.nio.ByteOrder;
  * initial-resync progress, and the events counter that picks the freshest copy. A zeroed rmeta
  * (no magic) is a new array to dm-raid.
  *
- * <p>Orion records an image it failed by setting its bit in {@code failed_devices} and bumping
- * {@code events} in the surviving images' superblocks, as dm-raid itself does: dm-raid then
- * rebuilds that image on its next activation instead of trusting its stale data. When the
- * array has no superblock yet, orion writes {@link #ORION_STALE} superblocks instead, whose
- * non-zero {@code incompat_features} make dm-raid refuse to assemble the array (a new-array
- * resync would copy or recompute from the stale image) while orion reads the failed bits.
+ * <p>Orion records an image it failed by setting {@code disk_recovery_offset} to 0 in that
+ * image's own superblock: dm-raid then rebuilds the image in full on its next activation
+ * instead of trusting its stale data. When that cannot express it (the array has no superblock
+ * yet, or the image's rmeta is gone), orion writes {@link #ORION_STALE} superblocks to the
+ * other images instead, whose non-zero {@code incompat_features} make dm-raid refuse to
+ * assemble the array (a new-array resync would copy or recompute from the stale image) while
+ * orion reads the failed bits.
  */
 final class DmRaidSuperblock {
     static final int SIZE = 4096;
@@ -110,11 +111,24 @@ final class DmRaidSuperblock {
         return incompat() == ORION_STALE;
     }
 
-    /** This superblock with the images in {@code mask} also recorded as failed and {@code events} set. */
-    DmRaidSuperblock withFailed(long mask, long events) {
+    /**
+     * This superblock with the images in {@code mask} rebuilt: no longer failed, and when this
+     * is one of their own superblocks, recovered to the end; {@code events} set.
+     */
+    DmRaidSuperblock withRebuilt(long mask, long events) {
         DmRaidSuperblock s = new DmRaidSuperblock(b.array().clone());
-        s.b.putLong(OFF_FAILED, failed() | mask);
+        s.b.putLong(OFF_FAILED, failed() & ~mask);
+        if ((mask & 1L << position()) != 0) {
+            s.b.putLong(OFF_DISK_RECOVERY, MAX_SECTOR);
+        }
         s.b.putLong(OFF_EVENTS, events);
+        return s;
+    }
+
+    /** This superblock with {@code disk_recovery_offset} set (0: the image must be rebuilt from the start). */
+    DmRaidSuperblock withRecoveryOffset(long sector) {
+        DmRaidSuperblock s = new DmRaidSuperblock(b.array().clone());
+        s.b.putLong(OFF_DISK_RECOVERY, sector);
         return s;
     }
 }

@@ -160,29 +160,81 @@ final class LvmRaid {
     }
 
     /**
-     * Records the images in {@code failed} as failed in the superblocks of the other images
-     * (see {@link DmRaidSuperblock}); {@code metas[i]} null where image i's rmeta is unreachable.
+     * Records the images in {@code failed} as not current, for dm-raid and for orion's next
+     * activation ({@code metas[i]} null where image i's rmeta is unreachable). Where the array
+     * has dm-raid superblocks and the failed image's own rmeta can be written, its
+     * {@code disk_recovery_offset} is set to 0: dm-raid then sees an image recovering from the
+     * start and copies it in full (a bit in {@code failed_devices} would make it recover only
+     * the regions its write-intent bitmap marks, and orion's writes mark none). Otherwise
+     * (a never-assembled array, or the image's rmeta gone) the other images get orion's marker
+     * superblock, which dm-raid refuses to assemble until orion has rebuilt the image.
      * Management thread.
      */
     static void recordFailed(BdevClient client, BlockDevice[] metas, long failed) {
         DmRaidSuperblock[] sbs = new DmRaidSuperblock[metas.length];
         for (int i = 0; i < metas.length; i++) {
-            if (metas[i] != null && (failed & 1L << i) == 0) {
+            if (metas[i] != null) {
+                sbs[i] = readSuperblock(client, metas[i]);
+            }
+        }
+        DmRaidSuperblock[] survivors = sbs.clone();
+        for (int i = 0; i < metas.length; i++) {
+            if ((failed & 1L << i) != 0) {
+                survivors[i] = null;
+            }
+        }
+        DmRaidSuperblock f = freshest(survivors);
+        boolean dmRaid = f != null && !f.orionMarker();
+        boolean marker = !dmRaid;
+        for (int i = 0; i < metas.length && dmRaid; i++) {
+            if ((failed & 1L << i) == 0) {
+                continue;
+            }
+            if (sbs[i] == null || sbs[i].orionMarker() || f.failed() != 0 && (f.failed() & 1L << i) != 0) {
+                marker = true; // its own rmeta is gone, or dm-raid already counts it failed (bitmap recovery)
+            } else if (sbs[i].diskRecoveryOffset() != 0) {
+                writeSuperblock(client, metas[i], sbs[i].withRecoveryOffset(0));
+            }
+        }
+        if (!marker) {
+            return;
+        }
+        long stale = failed | (f != null && f.orionMarker() ? f.failed() : 0);
+        for (int i = 0; i < metas.length; i++) {
+            if (metas[i] != null && (stale & 1L << i) == 0) {
+                writeSuperblock(client, metas[i], DmRaidSuperblock.orionStale(metas.length, i, stale));
+            }
+        }
+    }
+
+    /**
+     * Records the images in {@code rebuilt} in sync again: in dm-raid's superblocks their failed
+     * bits are cleared (events bumped); orion's markers are zeroed once no image is failed any
+     * more, leaving a new array with consistent images to dm-raid. Management thread.
+     */
+    static void recordRebuilt(BdevClient client, BlockDevice[] metas, long rebuilt, long stillFailed) {
+        DmRaidSuperblock[] sbs = new DmRaidSuperblock[metas.length];
+        for (int i = 0; i < metas.length; i++) {
+            if (metas[i] != null) {
                 sbs[i] = readSuperblock(client, metas[i]);
             }
         }
         DmRaidSuperblock f = freshest(sbs);
-        boolean dmRaid = f != null && !f.orionMarker();
-        long events = f == null ? 1 : f.events() + 1;
+        if (f == null) {
+            return;
+        }
         for (int i = 0; i < metas.length; i++) {
-            if (metas[i] == null || (failed & 1L << i) != 0) {
+            if (metas[i] == null || (stillFailed & 1L << i) != 0) {
                 continue;
             }
-            DmRaidSuperblock next = dmRaid
-                    ? (sbs[i] != null && !sbs[i].orionMarker() ? sbs[i].withFailed(failed, events) : null)
-                    : DmRaidSuperblock.orionStale(metas.length, i, failed | (f == null ? 0 : f.failed()));
-            if (next != null) {
-                writeSuperblock(client, metas[i], next);
+            if (f.orionMarker()) {
+                if (stillFailed == 0) {
+                    zero(client, metas[i]);
+                } else if (sbs[i] != null) {
+                    writeSuperblock(client, metas[i], DmRaidSuperblock.orionStale(metas.length, i, stillFailed));
+                }
+            } else if (sbs[i] != null && !sbs[i].orionMarker()) {
+                writeSuperblock(client, metas[i], sbs[i].withRebuilt(rebuilt, f.events() + 1));
             }
         }
     }

@@ -302,6 +302,84 @@ public final class VolumeGroup implements AutoCloseable {
         return r;
     }
 
+    /**
+     * Rebuilds in place (lvm2's {@code lvchange --rebuild PV}) the failed or stale images of the
+     * active raid volume {@code lvName} that lie on {@code pvName} (any present PV when null),
+     * one at a time, from the other images while the volume stays in use; then records them in
+     * sync in the rmeta superblocks (orion's markers are cleared: all rmetas zeroed again, a
+     * new array to dm-raid with consistent images). Management thread; returns the images rebuilt.
+     */
+    public List<Integer> rebuildRaid(String lvName, String pvName) {
+        String op = "lvchange --rebuild " + name() + "/" + lvName;
+        RaidBdev r;
+        RaidSegments.Raid raid;
+        LogicalVolume[] metas;
+        List<Integer> todo = new ArrayList<>();
+        List<LogicalVolume> targets = new ArrayList<>();
+        synchronized (this) {
+            r = raidVolume(lvName);
+            LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+            raid = lv == null ? null : RaidSegments.raidOf(lv);
+            if (r == null || raid == null) {
+                throw new ErrnoException(Errno.ENOENT, op, null, "no active raid volume of that name; activate it first");
+            }
+            metas = new LogicalVolume[raid.devices()];
+            for (int i = 0; i < raid.devices(); i++) {
+                LogicalVolumeMetadata m = raid.metaLvs().get(i) == null ? null
+                        : editor.metadata().logicalVolume(raid.metaLvs().get(i));
+                if (m != null && onPresentPvs(m)) {
+                    metas[i] = hiddenVolume(m.name());
+                }
+                LogicalVolumeMetadata img = editor.metadata().logicalVolume(raid.imageLvs().get(i));
+                boolean here = pvName == null || ((StripedSegment) img.segments().get(0)).stripes().stream()
+                        .anyMatch(a -> a.pvName().equals(pvName));
+                if ((r.failedMask() & 1L << i) != 0 && here && onPresentPvs(img)) {
+                    todo.add(i);
+                    targets.add(hiddenVolume(img.name()));
+                }
+            }
+        }
+        if (todo.isEmpty()) {
+            throw new ErrnoException(Errno.EINVAL, op, pvName, "no failed image of this volume is on a present PV"
+                    + (pvName == null ? "" : " " + pvName) + " (failed images: mask 0x" + Long.toHexString(r.failedMask()) + ")");
+        }
+        var ctx = host.context(0);
+        for (int k = 0; k < todo.size(); k++) {
+            int role = todo.get(k);
+            LogicalVolume dev = targets.get(k);
+            try {
+                r.startRecovery(ctx, role, dev, 0).get(30, TimeUnit.SECONDS);
+                long stripes = r.syncStripes();
+                for (long s = 0; s < stripes; s++) {
+                    int st = r.syncStripe(ctx, s, RaidBdev.SYNC_RECOVER).get(60, TimeUnit.SECONDS);
+                    if (st < 0) {
+                        break; // endRecovery reports it and leaves the image failed
+                    }
+                }
+                if (!r.endRecovery(ctx).get(30, TimeUnit.SECONDS)) {
+                    throw new ErrnoException(Errno.EIO, op, dev.name(), "the rebuild of image " + role
+                            + " stopped (a read or write failed); the image stays failed");
+                }
+            } catch (ErrnoException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new ErrnoException(Errno.EIO, op, dev.name(), "rebuild of image " + role + ": " + e);
+            }
+            synchronized (this) {
+                raidParts.put(dev.lvName(), dev);
+            }
+            LOG.info("{}/{}: image {} rebuilt on {}", name(), lvName, role, dev.name());
+        }
+        long rebuilt = 0;
+        for (int i : todo) {
+            rebuilt |= 1L << i;
+        }
+        synchronized (r) {
+            LvmRaid.recordRebuilt(host.client(), metas, rebuilt, r.failedMask());
+        }
+        return todo;
+    }
+
     private boolean onPresentPvs(LogicalVolumeMetadata lv) {
         for (var seg : lv.segments()) {
             if (seg instanceof StripedSegment st) {

@@ -123,7 +123,54 @@ class LvmRaidGuestTest {
         } finally {
             lvm.ok("vgchange", "-an", "rvg");
         }
+
+        // dm-raid wrote its superblocks. Orion fails image 0 of r5 and writes new data: dm-raid must
+        // rebuild that image in full, not read it. A never-assembled raid1 with a failed image is refused.
+        String r5after;
+        try (BdevHost host = BdevHost.start(1, 8 << 20)) {
+            List<BlockDevice> pvs = new ArrayList<>();
+            for (int i = 0; i < disks.size(); i++) {
+                pvs.add(FileBdev.open("p" + i, disks.get(i), 0, 512, "auto"));
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                RaidBdev v = vg.activateRaid("r5", "rvg/r5");
+                assertEquals(0, v.failedMask(), "dm-raid left it in sync");
+                v.markFailed(0, "test");
+                awaitSb(host, vg, pvs, "r5_rmeta_0", sb -> sb.diskRecoveryOffset() == 0);
+                r5after = fill(host, v, 45);
+                vg.createRaid("f", "raid1", 2, 1, 0, 4096, false);
+                vg.activateRaid("f", "rvg/f").markFailed(1, "test");
+                awaitSb(host, vg, pvs, "f_rmeta_0", sb -> sb.orionMarker() && sb.failed() == 2);
+            } finally {
+                pvs.forEach(BlockDevice::close);
+            }
+        }
+        Lvm2Tools.Result act = lvm.run("vgchange", "-ay", "rvg");
+        try {
+            String table = run("dmsetup", "table");
+            System.out.println("vgchange -ay exit " + act.exit() + "\n" + table + run("dmsetup", "status", "rvg-r5"));
+            assertTrue(!table.contains("rvg-f:"), "dm-raid assembled f from a stale image: " + table);
+            assertTrue(act.err().contains("rvg-f") || act.err().contains("rvg/f") || act.exit() != 0, act.err());
+            waitInSync(lvm, "rvg/r5");
+            System.out.println(run("dmsetup", "status", "rvg-r5"));
+            assertEquals(r5after, sha256(lvm.node("rvg", "r5"), 24 * MIB), "rvg/r5 after dm-raid rebuilt image 0");
+        } finally {
+            lvm.run("vgchange", "-an", "rvg");
+        }
         lvm.ok("vgremove", "-ff", "-y", "rvg");
+    }
+
+    private static void awaitSb(BdevHost host, VolumeGroup vg, List<BlockDevice> pvs, String rmeta,
+                                java.util.function.Predicate<DmRaidSuperblock> ok) throws Exception {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < end) {
+            DmRaidSuperblock sb = RaidVolumeTest.sbOf(host.client(), vg, pvs, rmeta);
+            if (sb != null && ok.test(sb)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        fail(rmeta + " never recorded the failed image");
     }
 
     @Test

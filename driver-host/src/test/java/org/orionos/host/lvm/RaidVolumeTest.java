@@ -89,7 +89,7 @@ class RaidVolumeTest {
         return read(c, pvs.get(pv), base, img.extentCount() * m.extentSize() * 512);
     }
 
-    private static byte[] read(BdevClient c, BlockDevice d, long off, long len) throws Exception {
+    static byte[] read(BdevClient c, BlockDevice d, long off, long len) throws Exception {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(len, 4096);
             c.read(d, off, buf).get(30, TimeUnit.SECONDS);
@@ -327,7 +327,7 @@ class RaidVolumeTest {
     }
 
     /** Where sub-LV {@code sub} (linear, one segment) starts: [PV index, byte offset]. */
-    private static long[] whereIs(VolumeGroup vg, String sub) {
+    static long[] whereIs(VolumeGroup vg, String sub) {
         VolumeGroupMetadata m = vg.metadata();
         StripedSegment seg = (StripedSegment) m.logicalVolume(sub).segments().get(0);
         String pv = seg.stripes().get(0).pvName();
@@ -335,7 +335,7 @@ class RaidVolumeTest {
                 m.physicalVolume(pv).peStart() * 512 + seg.stripes().get(0).startExtent() * m.extentSize() * 512};
     }
 
-    private static byte[] rawRead(BdevClient c, VolumeGroup vg, List<BlockDevice> pvs, String sub, long len) throws Exception {
+    static byte[] rawRead(BdevClient c, VolumeGroup vg, List<BlockDevice> pvs, String sub, long len) throws Exception {
         long[] w = whereIs(vg, sub);
         return read(c, pvs.get((int) w[0]), w[1], len);
     }
@@ -357,7 +357,7 @@ class RaidVolumeTest {
         return b.array();
     }
 
-    private static DmRaidSuperblock sbOf(BdevClient c, VolumeGroup vg, List<BlockDevice> pvs, String sub) throws Exception {
+    static DmRaidSuperblock sbOf(BdevClient c, VolumeGroup vg, List<BlockDevice> pvs, String sub) throws Exception {
         return DmRaidSuperblock.parse(rawRead(c, vg, pvs, sub, 4096));
     }
 
@@ -413,12 +413,15 @@ class RaidVolumeTest {
                 RaidBdev r5 = (RaidBdev) vg.activateAny("r5", "vgs/r5");
                 assertEquals(0, r5.failedMask());
                 r5.markFailed(2, "test");
+                // Its own superblock says "recovering from sector 0": dm-raid rebuilds it in full.
+                DmRaidSuperblock own = awaitSb(c, vg, pvs, "r5_rmeta_2", s -> s.diskRecoveryOffset() == 0);
+                assertEquals(7, own.events());
+                assertEquals(0, own.failed());
                 for (int i = 0; i < 2; i++) {
-                    DmRaidSuperblock sb = awaitSb(c, vg, pvs, "r5_rmeta_" + i, s -> s.failed() == 4);
-                    assertEquals(8, sb.events());
-                    assertEquals(i, sb.position());
+                    DmRaidSuperblock sb = sbOf(c, vg, pvs, "r5_rmeta_" + i);
+                    assertEquals(0, sb.failed());
+                    assertEquals(-1L, sb.diskRecoveryOffset());
                 }
-                assertEquals(7, sbOf(c, vg, pvs, "r5_rmeta_2").events());
                 fill(c, r5, 6);
                 parity = read(c, r5, 0, r5.sizeBytes());
                 // The failed images go stale: what is on them now must never be read.
@@ -430,11 +433,17 @@ class RaidVolumeTest {
                 assertEquals(1, m.failedMask(), "orion's marker keeps image 0 out");
                 assertEquals(-1, java.util.Arrays.mismatch(mirror, read(c, m, 0, m.sizeBytes())));
                 RaidBdev r5 = (RaidBdev) vg.activateAny("r5", "vgs/r5");
-                assertEquals(4, r5.failedMask(), "dm-raid's failed_devices keeps image 2 out");
+                assertEquals(4, r5.failedMask(), "its recovery offset keeps image 2 out");
                 assertEquals(-1, java.util.Arrays.mismatch(parity, read(c, r5, 0, r5.sizeBytes())));
             }
             try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
-                // An unfinished recovery of image 1 (newest superblock says nothing failed): stale too.
+                // What dm-raid records: a failed image in the newest superblock, an unfinished recovery.
+                rawWrite(c, vg, pvs, "r5_rmeta_0", dmRaidSb(3, 0, 9, 1, -1L, 0));
+                rawWrite(c, vg, pvs, "r5_rmeta_1", dmRaidSb(3, 1, 9, 1, -1L, 0));
+                rawWrite(c, vg, pvs, "r5_rmeta_2", dmRaidSb(3, 2, 8, 0, -1L, 0));
+                assertEquals(1, ((RaidBdev) vg.activateAny("r5", "vgs/r5")).failedMask());
+                vg.remove("r5");
+                vg.createRaid("r5", "raid5", 3, 8, 128, 4096, false);
                 rawWrite(c, vg, pvs, "r5_rmeta_0", dmRaidSb(3, 0, 9, 0, -1L, 0));
                 rawWrite(c, vg, pvs, "r5_rmeta_1", dmRaidSb(3, 1, 9, 0, 4096, 0));
                 rawWrite(c, vg, pvs, "r5_rmeta_2", dmRaidSb(3, 2, 9, 0, -1L, 0));
@@ -448,6 +457,68 @@ class RaidVolumeTest {
                 ErrnoException e = assertThrows(ErrnoException.class, () -> vg.activateAny("r5b", "vgs/r5b"));
                 assertEquals(Errno.EOPNOTSUPP, e.errno());
                 assertTrue(e.getMessage().contains("reshape"), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * lvchange --rebuild in place: stale images (one recorded by orion's marker, one in
+     * dm-raid's failed_devices), overwritten with garbage, are rebuilt from the others while
+     * the volumes stay active; afterwards the images are consistent again, the records say so
+     * (markers zeroed, failed bits cleared) and the next activation uses every image.
+     */
+    @Test
+    void staleImagesAreRebuiltInPlaceAndTheRecordCleared() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 8 << 20)) {
+            BdevClient c = host.client();
+            List<BlockDevice> pvs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                pvs.add(new MemoryBdev("bpv" + i + "-" + System.nanoTime(), 24 * MIB, 4096));
+            }
+            byte[] garbage = new byte[(int) (4 * MIB)];
+            new Random(4).nextBytes(garbage);
+            byte[] mirror;
+            byte[] parity;
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgb", pvs, EXTENT_SECTORS)) {
+                vg.createRaid("m", "raid1", 2, 4, 0, 4096, false);
+                vg.createRaid("r5", "raid5", 3, 8, 128, 4096, false);
+                for (int i = 0; i < 3; i++) {
+                    rawWrite(c, vg, pvs, "r5_rmeta_" + i, dmRaidSb(3, i, 7, 0, -1L, 0));
+                }
+                RaidBdev m = (RaidBdev) vg.activateAny("m", "vgb/m");
+                RaidBdev r5 = (RaidBdev) vg.activateAny("r5", "vgb/r5");
+                m.markFailed(0, "test");
+                r5.markFailed(1, "test");
+                awaitSb(c, vg, pvs, "m_rmeta_1", s -> s.failed() == 1);
+                awaitSb(c, vg, pvs, "r5_rmeta_1", s -> s.diskRecoveryOffset() == 0);
+                fill(c, m, 7);
+                fill(c, r5, 8);
+                mirror = read(c, m, 0, m.sizeBytes());
+                parity = read(c, r5, 0, r5.sizeBytes());
+                rawWrite(c, vg, pvs, "m_rimage_0", garbage);
+                rawWrite(c, vg, pvs, "r5_rimage_1", garbage);
+                assertEquals(Errno.EINVAL, assertThrows(ErrnoException.class, () -> vg.rebuildRaid("m", "pv1")).errno(),
+                        "image 0 is not on pv1");
+                assertEquals(List.of(0), vg.rebuildRaid("m", null));
+                assertEquals(List.of(1), vg.rebuildRaid("r5", null));
+                assertEquals(0, m.failedMask());
+                assertEquals(0, r5.failedMask());
+                assertEquals(-1, java.util.Arrays.mismatch(mirror, read(c, m, 0, m.sizeBytes())));
+                assertEquals(-1, java.util.Arrays.mismatch(parity, read(c, r5, 0, r5.sizeBytes())));
+                assertEquals(-1, java.util.Arrays.mismatch(image(c, vg, pvs, "m", 0), image(c, vg, pvs, "m", 1)));
+                assertEquals(-1, java.util.Arrays.mismatch(parity, assembleParity(List.of(image(c, vg, pvs, "r5", 0),
+                        image(c, vg, pvs, "r5", 1), image(c, vg, pvs, "r5", 2)), 128 * 512, false)));
+                assertNull(sbOf(c, vg, pvs, "m_rmeta_0"));
+                assertNull(sbOf(c, vg, pvs, "m_rmeta_1"), "orion's marker is gone: a new array to dm-raid");
+                for (int i = 0; i < 3; i++) {
+                    DmRaidSuperblock sb = sbOf(c, vg, pvs, "r5_rmeta_" + i);
+                    assertEquals(0, sb.failed(), "r5_rmeta_" + i);
+                    assertEquals(-1L, sb.diskRecoveryOffset());
+                }
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                assertEquals(0, ((RaidBdev) vg.activateAny("m", "vgb/m")).failedMask());
+                assertEquals(0, ((RaidBdev) vg.activateAny("r5", "vgb/r5")).failedMask());
             }
         }
     }
