@@ -35,6 +35,9 @@ final class DmRaidSuperblock {
     private static final int OFF_FAILED = 24;
     private static final int OFF_DISK_RECOVERY = 32;
     private static final int OFF_ARRAY_RESYNC = 40;
+    private static final int OFF_LEVEL = 48;
+    private static final int OFF_LAYOUT = 52;
+    private static final int OFF_STRIPE_SECTORS = 56;
     private static final int OFF_FLAGS = 60;
     private static final int OFF_DATA_OFFSET = 96;
     private static final int OFF_INCOMPAT = 144;
@@ -51,8 +54,12 @@ final class DmRaidSuperblock {
         return s.b.getInt(OFF_MAGIC) == MAGIC ? s : null;
     }
 
-    /** Orion's marker superblock for image {@code position} of {@code devices}: the images in {@code failed} are stale. */
-    static DmRaidSuperblock orionStale(int devices, int position, long failed) {
+    /**
+     * Orion's marker superblock for image {@code position} of {@code devices}: the images in
+     * {@code failed} are stale. Level, layout and chunk are the array's (md's numbers), so that
+     * dm-raid's refusal names the incompatible feature, not a level change.
+     */
+    static DmRaidSuperblock orionStale(int devices, int position, long failed, int level, int layout, int chunkSectors) {
         DmRaidSuperblock s = new DmRaidSuperblock(new byte[SIZE]);
         s.b.putInt(OFF_MAGIC, MAGIC);
         s.b.putInt(OFF_NUM_DEVICES, devices);
@@ -61,6 +68,9 @@ final class DmRaidSuperblock {
         s.b.putLong(OFF_FAILED, failed);
         s.b.putLong(OFF_DISK_RECOVERY, MAX_SECTOR);
         s.b.putLong(OFF_ARRAY_RESYNC, MAX_SECTOR);
+        s.b.putInt(OFF_LEVEL, level);
+        s.b.putInt(OFF_LAYOUT, layout);
+        s.b.putInt(OFF_STRIPE_SECTORS, chunkSectors);
         s.b.putInt(OFF_INCOMPAT, ORION_STALE);
         return s;
     }

@@ -170,7 +170,7 @@ final class LvmRaid {
      * superblock, which dm-raid refuses to assemble until orion has rebuilt the image.
      * Management thread.
      */
-    static void recordFailed(BdevClient client, BlockDevice[] metas, long failed) {
+    static void recordFailed(BdevClient client, BlockDevice[] metas, long failed, RaidGeometry g) {
         DmRaidSuperblock[] sbs = new DmRaidSuperblock[metas.length];
         for (int i = 0; i < metas.length; i++) {
             if (metas[i] != null) {
@@ -202,7 +202,8 @@ final class LvmRaid {
         long stale = failed | (f != null && f.orionMarker() ? f.failed() : 0);
         for (int i = 0; i < metas.length; i++) {
             if (metas[i] != null && (stale & 1L << i) == 0) {
-                writeSuperblock(client, metas[i], DmRaidSuperblock.orionStale(metas.length, i, stale));
+                writeSuperblock(client, metas[i], DmRaidSuperblock.orionStale(metas.length, i, stale, g.level().mdLevel(),
+                        g.mdLayout(), g.level() == RaidLevel.RAID1 ? 0 : g.chunkSectors()));
             }
         }
     }
@@ -212,7 +213,7 @@ final class LvmRaid {
      * bits are cleared (events bumped); orion's markers are zeroed once no image is failed any
      * more, leaving a new array with consistent images to dm-raid. Management thread.
      */
-    static void recordRebuilt(BdevClient client, BlockDevice[] metas, long rebuilt, long stillFailed) {
+    static void recordRebuilt(BdevClient client, BlockDevice[] metas, long rebuilt, long stillFailed, RaidGeometry g) {
         DmRaidSuperblock[] sbs = new DmRaidSuperblock[metas.length];
         for (int i = 0; i < metas.length; i++) {
             if (metas[i] != null) {
@@ -231,7 +232,8 @@ final class LvmRaid {
                 if (stillFailed == 0) {
                     zero(client, metas[i]);
                 } else if (sbs[i] != null) {
-                    writeSuperblock(client, metas[i], DmRaidSuperblock.orionStale(metas.length, i, stillFailed));
+                    writeSuperblock(client, metas[i], DmRaidSuperblock.orionStale(metas.length, i, stillFailed,
+                            g.level().mdLevel(), g.mdLayout(), g.level() == RaidLevel.RAID1 ? 0 : g.chunkSectors()));
                 }
             } else if (sbs[i] != null && !sbs[i].orionMarker()) {
                 writeSuperblock(client, metas[i], sbs[i].withRebuilt(rebuilt, f.events() + 1));

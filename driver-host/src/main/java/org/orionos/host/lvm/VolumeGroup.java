@@ -281,12 +281,12 @@ public final class VolumeGroup implements AutoCloseable {
         }
         // Every image orion cannot use, and every one it fails later, is recorded for dm-raid.
         if ((r.failedMask() & ~(fresh == null ? 0 : fresh.failed())) != 0) {
-            LvmRaid.recordFailed(host.client(), metas, r.failedMask());
+            LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
         }
         r.onMemberFailed(d -> Thread.ofPlatform().daemon().name("lvm-raid-record").start(() -> {
             synchronized (r) {
                 try {
-                    LvmRaid.recordFailed(host.client(), metas, r.failedMask());
+                    LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
                 } catch (RuntimeException e) {
                     LOG.error("{}/{}: recording failed image {} in the rmeta superblocks failed: {}", name(), lvName, d,
                             e.getMessage());
@@ -375,7 +375,7 @@ public final class VolumeGroup implements AutoCloseable {
             rebuilt |= 1L << i;
         }
         synchronized (r) {
-            LvmRaid.recordRebuilt(host.client(), metas, rebuilt, r.failedMask());
+            LvmRaid.recordRebuilt(host.client(), metas, rebuilt, r.failedMask(), r.geometry());
         }
         return todo;
     }

@@ -150,6 +150,8 @@ class LvmRaidGuestTest {
             String table = run("dmsetup", "table");
             System.out.println("vgchange -ay exit " + act.exit() + "\n" + table + run("dmsetup", "status", "rvg-r5"));
             assertTrue(!table.contains("rvg-f:"), "dm-raid assembled f from a stale image: " + table);
+            String dmesg = run("dmesg");
+            assertTrue(dmesg.contains("No incompatible feature flags supported yet"), "dm-raid's refusal: " + dmesg);
             assertTrue(act.err().contains("rvg-f") || act.err().contains("rvg/f") || act.exit() != 0, act.err());
             waitInSync(lvm, "rvg/r5");
             System.out.println(run("dmsetup", "status", "rvg-r5"));
