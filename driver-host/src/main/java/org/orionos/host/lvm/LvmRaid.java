@@ -24,6 +24,7 @@ import org.orionos.host.raid.RaidLevel;
  * initial sync orion runs before it commits a new raid LV.
  */
 final class LvmRaid {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LvmRaid.class);
     /** lvm2's default {@code activation/raid_region_size}: 2 MiB. */
     static final long DEFAULT_REGION_SECTORS = 4096;
     /** lvm2's default raid stripe size: 64 KiB. */
@@ -201,9 +202,21 @@ final class LvmRaid {
         }
         long stale = failed | (f != null && f.orionMarker() ? f.failed() : 0);
         for (int i = 0; i < metas.length; i++) {
-            if (metas[i] != null && (stale & 1L << i) == 0) {
-                writeSuperblock(client, metas[i], DmRaidSuperblock.orionStale(metas.length, i, stale, g.level().mdLevel(),
-                        g.mdLayout(), g.level() == RaidLevel.RAID1 ? 0 : g.chunkSectors()));
+            if (metas[i] == null) {
+                continue;
+            }
+            DmRaidSuperblock m = DmRaidSuperblock.orionStale(metas.length, i, stale, g.level().mdLevel(), g.mdLayout(),
+                    g.level() == RaidLevel.RAID1 ? 0 : g.chunkSectors());
+            if ((stale & 1L << i) == 0) {
+                writeSuperblock(client, metas[i], m);
+            } else {
+                // Also on a stale image's own rmeta when it still takes writes, so that dm-raid finds
+                // no "new device" and names the incompatible feature in its refusal.
+                try {
+                    writeSuperblock(client, metas[i], m);
+                } catch (ErrnoException e) {
+                    LOG.debug("rmeta of stale image {} not writable: {}", i, e.getMessage());
+                }
             }
         }
     }

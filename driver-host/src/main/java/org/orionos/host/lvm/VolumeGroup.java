@@ -268,20 +268,20 @@ public final class VolumeGroup implements AutoCloseable {
             LOG.warn("{}/{} activated degraded: images {} are missing or stale", name(), lvName, missing);
         }
         DmRaidSuperblock fresh = LvmRaid.freshest(sbs);
-        if (fresh != null && !fresh.orionMarker() && fresh.arrayResyncOffset() != DmRaidSuperblock.MAX_SECTOR
-                && r.failedMask() == 0) {
-            LOG.warn("{}/{}: dm-raid's initial resync stopped at sector {}; orion syncs the volume before use", name(),
-                    lvName, fresh.arrayResyncOffset());
-            try {
+        try {
+            if (fresh != null && !fresh.orionMarker() && fresh.arrayResyncOffset() != DmRaidSuperblock.MAX_SECTOR
+                    && r.failedMask() == 0) {
+                LOG.warn("{}/{}: dm-raid's initial resync stopped at sector {}; orion syncs the volume before use",
+                        name(), lvName, fresh.arrayResyncOffset());
                 LvmRaid.initialSync(r, host.context(0));
-            } catch (RuntimeException e) {
-                r.close();
-                throw e;
             }
-        }
-        // Every image orion cannot use, and every one it fails later, is recorded for dm-raid.
-        if ((r.failedMask() & ~(fresh == null ? 0 : fresh.failed())) != 0) {
-            LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
+            // Every image orion cannot use, and every one it fails later, is recorded for dm-raid.
+            if (r.failedMask() != 0) {
+                LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
+            }
+        } catch (RuntimeException e) {
+            r.close(); // nothing stays claimed when activation fails
+            throw e;
         }
         r.onMemberFailed(d -> Thread.ofPlatform().daemon().name("lvm-raid-record").start(() -> {
             synchronized (r) {

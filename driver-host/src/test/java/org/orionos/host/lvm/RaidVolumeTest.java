@@ -403,7 +403,7 @@ class RaidVolumeTest {
                 m.markFailed(0, "test");
                 DmRaidSuperblock marker = awaitSb(c, vg, pvs, "m_rmeta_1", s -> s.failed() == 1);
                 assertTrue(marker.orionMarker() && marker.position() == 1);
-                assertNull(sbOf(c, vg, pvs, "m_rmeta_0"), "the failed image's rmeta is left alone");
+                assertEquals(1, sbOf(c, vg, pvs, "m_rmeta_0").failed(), "the failed image's own rmeta says so too");
                 fill(c, m, 5);
                 mirror = read(c, m, 0, m.sizeBytes());
                 // Assembled by dm-raid before: the survivors' failed_devices and events.
