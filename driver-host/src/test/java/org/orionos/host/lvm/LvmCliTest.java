@@ -126,6 +126,9 @@ class LvmCliTest {
         assertTrue(tooMany.err().contains("own PV"), tooMany.err());
         Run resize = orion(loops, "lvresize", "-L", "+4m", vg + "/r5");
         assertNotEquals(0, resize.exit());
+        Run rebuild = orion(loops, "lvchange", "--rebuild", loops.get(0), vg + "/r5");
+        assertNotEquals(0, rebuild.exit());
+        assertTrue(rebuild.err().contains("no failed image") && rebuild.err().contains("pv0"), rebuild.err());
         assertEquals(before, seqno(lvm, vg), "refusals write nothing");
 
         List<JsonNode> rows = lvm.report("lvs", "lv", "-a", "-o",
