@@ -522,4 +522,34 @@ class RaidVolumeTest {
             }
         }
     }
+
+    /** lvcreate of a raid volume that fails while preparing its images commits nothing. */
+    @Test
+    void aRaidCreateThatFailsBeforeItsCommitLeavesTheVgUnchanged() throws Exception {
+        try (BdevHost host = BdevHost.start(1, 8 << 20)) {
+            List<BlockDevice> pvs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                pvs.add(new MemoryBdev("epv" + i + "-" + System.nanoTime(), 24 * MIB, 4096));
+            }
+            org.orionos.host.bdev.backend.ErrorBdev bad = new org.orionos.host.bdev.backend.ErrorBdev("bad", pvs.get(2));
+            List<BlockDevice> devs = List.of(pvs.get(0), pvs.get(1), bad);
+            try (VolumeGroup vg = VolumeGroup.create(host, "vge", devs, EXTENT_SECTORS)) {
+                long seqno = vg.metadata().seqno();
+                long free = new ExtentAllocator(vg.metadata()).freeExtents();
+                bad.inject(org.orionos.host.bdev.backend.ErrorBdev.Rule.fail(
+                        1 << org.orionos.host.bdev.BdevOp.READ | 1 << org.orionos.host.bdev.BdevOp.WRITE, Errno.EIO, -1));
+                assertThrows(ErrnoException.class, () -> vg.createRaid("r5", "raid5", 3, 4, 128, 4096, false));
+                bad.clear();
+                assertNull(vg.metadata().logicalVolume("r5"));
+                assertEquals(seqno, vg.metadata().seqno());
+                assertEquals(free, new ExtentAllocator(vg.metadata()).freeExtents());
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, devs)) {
+                assertNull(vg.metadata().logicalVolume("r5_rimage_0"), "nothing reached the disks' metadata");
+                vg.createRaid("r5", "raid5", 3, 4, 128, 4096, false); // the same extents, now fine
+            } finally {
+                bad.close();
+            }
+        }
+    }
 }
