@@ -7,17 +7,19 @@
 # on how much CPU the scheduler happens to give each server.
 #
 #   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16] [--jobs 1]
+#                               [--only REGEX]
 #
 # Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
 # socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16). --jobs is
 # fio's numjobs: fio's nbd engine opens one connection per job (results summed over the jobs).
+# --only runs just the rows whose name ("randwrite 4k QD32 tcp") matches the extended regex.
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1
+size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
-    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;; --jobs) jobs=$2; shift 2;;
+    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;; --jobs) jobs=$2; shift 2;; --only) only=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -44,7 +46,7 @@ name = "mem0"
 bdev = "mem0"
 TOML
 rargs=(); [ "$reactors" -gt 0 ] && rargs=(--reactors "$reactors")
-"$top/orion" serve --config "$work/orion.toml" "${rargs[@]}" >"$work/orion.log" 2>&1 &
+"$top/orion" serve --config "$work/orion.toml" --control-socket "$work/control.sock" "${rargs[@]}" >"$work/orion.log" 2>&1 &
 pids+=($!)
 declare -A pid=([orion-unix]=$! [orion-tcp]=$!)
 nbdkit --foreground --exit-with-parent --threads "$threads" --unix "$work/nbdkit.sock" memory "$size" &
@@ -88,21 +90,22 @@ print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576), round(w
 echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=$jobs --group_reporting"
 echo "orion: ./orion serve --config (memory $size${reactors:+, reactors $reactors}); nbdkit: nbdkit --threads $threads memory $size"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-printf '%-28s %12s %12s %7s %12s %12s %7s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio
+printf '%-28s %12s %12s %7s %12s %12s %7s %6s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio load
 for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
   set -- $w
   for t in unix tcp; do
+    echo "$1 $2 QD$3 $t" | grep -Eq -- "$only" || continue
     o=(); n=()
     for ((i = 1; i <= rounds; i++)); do
       o+=("$(run orion-$t "$1" "$2" "$3")"); n+=("$(run nbdkit-$t "$1" "$2" "$3")")
     done
     unit=$([ "$2" = 4k ] && echo IOPS || echo MiB/s)
-    python3 - "$1 $2 QD$3 $t ($unit)" "${o[*]}" "${n[*]}" <<'PY'
+    python3 - "$1 $2 QD$3 $t ($unit)" "${o[*]}" "${n[*]}" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
 import statistics, sys
 o = [int(x) for x in sys.argv[2].split()]; n = [int(x) for x in sys.argv[3].split()]
 mo, mn = statistics.median(o[0::2]), statistics.median(n[0::2])
 co, cn = statistics.median(o[1::2]), statistics.median(n[1::2])
-print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f} {co:12.0f} {cn:12.0f} {co/cn:7.2f}")
+print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f} {co:12.0f} {cn:12.0f} {co/cn:7.2f} {sys.argv[4]:>6}")
 PY
   done
 done
