@@ -112,6 +112,7 @@ public final class ServeCommand implements Callable<Integer> {
         BdevHost host = BdevHost.start(reactors, BdevHost.DEFAULT_BUFFER_BYTES, cfg.needsBigRingEntries());
         if (busyPollMicros > 0) {
             host.reactors().all().forEach(r -> r.busyPoll(busyPollMicros * 1000));
+            LOG.info("reactors busy-poll for {} us before sleeping", busyPollMicros);
         }
         try {
             host.build(cfg);
