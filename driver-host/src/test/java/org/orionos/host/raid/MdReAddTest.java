@@ -319,4 +319,113 @@ class MdReAddTest {
             }
         }
     }
+
+    private static String[] orion(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cl = org.orionos.host.cli.OrionMain.commandLine();
+        cl.setOut(new java.io.PrintWriter(out));
+        cl.setErr(new java.io.PrintWriter(err));
+        int rc = cl.execute(args);
+        assertEquals(0, rc, String.join(" ", args) + ":\n" + out + err);
+        return new String[] {out.toString(), err.toString()};
+    }
+
+    private static java.util.Map<String, String> examine(Path p) throws Exception {
+        java.util.Map<String, String> m = new java.util.HashMap<>();
+        String out = run("mdadm", "--examine", p.toString());
+        for (String line : out.split("\n")) {
+            int c = line.indexOf(" : ");
+            if (c > 0) {
+                m.put(line.substring(0, c).trim(), line.substring(c + 3).trim());
+            }
+        }
+        m.put("", out);
+        return m;
+    }
+
+    /**
+     * The offline tools on image files: {@code orion raid fail}, a host runs the array degraded and
+     * writes two regions, {@code orion raid add} of the failed image records it back in its role as
+     * a recovering member ({@code mdadm --examine}: active device 1, recovery offset 0, feature
+     * map with md's recovery-bitmap bit), and the next host recovers only the two dirty regions.
+     */
+    @Test
+    void anImageAddedBackOfflineIsRecoveredFromTheBitmapByTheNextHost(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        long size = 24L << 20;
+        Path[] d = new Path[4];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = dir.resolve("m" + i + ".img");
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(d[i],
+                    java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(size);
+                ch.write(java.nio.ByteBuffer.wrap(new byte[1]), size - 1);
+            }
+        }
+        String all = String.join(",", java.util.Arrays.stream(d).map(Path::toString).toList());
+        try (BdevHost host = BdevHost.start(1, 16 << 20); Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            MemorySegment w;
+            List<BlockDevice> devs = open(d);
+            try (MdArray a = MdArray.create(host, "md0", new MdArray.CreateOptions(RaidLevel.RAID5, null, CHUNK, false, 1 << 20),
+                    devs, List.of(), FAST)) {
+                a.start();
+                assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                w = random(arena, a.bdev().sizeBytes(), 61);
+                c.write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+            orion("raid", "fail", "md0", "--devices", all, d[1].toString());
+            devs = open(d);
+            try (MdArray a = MdArray.assemble(host, "md0", devs, List.of(), null, FAST)) {
+                assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                assertEquals(1L << 1, a.bdev().failedMask());
+                for (long off : new long[] {4096, a.bdev().sizeBytes() / 2}) {
+                    MemorySegment small = random(arena, 8192, off);
+                    MemorySegment.copy(small, 0, w, off, 8192);
+                    c.write(a.bdev(), off, small, 0).get(30, TimeUnit.SECONDS);
+                }
+                assertEquals(2, a.dirtyRegions());
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+            String[] r = orion("raid", "add", "md0", "--devices", all, d[1].toString());
+            assertTrue(r[0].contains("re-added " + d[1]), r[0]);
+            java.util.Map<String, String> ex = examine(d[1]);
+            assertEquals("Active device 1", ex.get("Device Role"), ex.get(""));
+            assertEquals("0 sectors", ex.get("Recovery Offset"), ex.get(""));
+            int features = Integer.decode(ex.get("Feature Map"));
+            assertEquals(MdSuperblock1.MD_FEATURE_RECOVERY_BITMAP | MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET
+                    | MdSuperblock1.MD_FEATURE_BITMAP_OFFSET, features, ex.get(""));
+            assertEquals(examine(d[0]).get("Events"), ex.get("Events"));
+            devs = open(d);
+            try (MdArray a = MdArray.assemble(host, "md0", devs, List.of(), null, FAST)) {
+                assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                assertEquals(0, a.bdev().failedMask());
+                assertEquals("rebuild", a.progress().kind());
+                // Two 1 MiB regions of 16 chunk rows each, of the 368 rows.
+                assertEquals(32, a.progress().totalStripes(), a.progress().toString());
+                assertContent(c, a.bdev(), w);
+                assertEquals(0, a.scrub(false));
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+            for (Path p : d) {
+                java.util.Map<String, String> e = examine(p);
+                assertTrue(e.get("Array State").startsWith("AAAA"), e.get(""));
+                assertEquals(null, e.get("Recovery Offset"), e.get(""));
+                assertEquals("0x1", e.get("Feature Map"), e.get(""));
+            }
+        }
+    }
+
+    private static List<BlockDevice> open(Path[] d) {
+        List<BlockDevice> out = new ArrayList<>();
+        for (Path p : d) {
+            out.add(org.orionos.host.bdev.backend.FileBdev.open(p.toString(), p, 0, 4096, "auto"));
+        }
+        return out;
+    }
 }
