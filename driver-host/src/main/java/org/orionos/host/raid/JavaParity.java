@@ -123,7 +123,13 @@ public final class JavaParity implements ParityEngine {
             MemorySegment.copy(p, 0, pOut, L, base, m);
             MemorySegment.copy(q, 0, qOut, L, base, m);
         }
-        for (long off = end8; off < bytes; off++) {
+        pqBytes(data, count, pOut, qOut, end8, bytes);
+    }
+
+    /** P and Q byte by byte over [from, to): the few bytes after the last whole word or vector. */
+    static void pqBytes(MemorySegment[] data, int count, MemorySegment pOut, MemorySegment qOut, long from, long to) {
+        int top = count - 1;
+        for (long off = from; off < to; off++) {
             int pp = data[top].get(ValueLayout.JAVA_BYTE, off);
             int qq = pp & 0xff;
             for (int z = top - 1; z >= 0; z--) {
