@@ -793,6 +793,10 @@ public final class MdArray implements AutoCloseable {
             LOG.info("{}: no write-intent bitmap in use: {} is rebuilt in full", name, dev.name());
             return false;
         }
+        if (cleared == Long.MAX_VALUE) {
+            LOG.warn("{}: the write-intent bitmap on disk is stale: {} is rebuilt in full", name, dev.name());
+            return false;
+        }
         if (Long.compareUnsigned(memberEvents, cleared) < 0) {
             LOG.warn("{}: {} left at event count {}, before the bitmap was last cleared (events_cleared {}):"
                     + " the bitmap cannot say what it missed, so it is rebuilt in full", name, dev.name(), memberEvents, cleared);
@@ -801,7 +805,10 @@ public final class MdArray implements AutoCloseable {
         return true;
     }
 
-    /** events_cleared of the bitmap in use, else of a current member's bitmap on disk (offline); -1 without one. */
+    /**
+     * events_cleared of the bitmap in use, else of a current member's bitmap on disk (offline); -1
+     * without a bitmap, {@code Long.MAX_VALUE} when the one on disk is stale (it vouches for nothing).
+     */
     private long bitmapEventsCleared() {
         WriteIntent w = intent;
         if (w != null) {
