@@ -173,9 +173,13 @@ public final class MdSuperblock1 {
     /** dev_roles[0..max_dev): role per dev_number. */
     public int[] devRoles = new int[0];
 
-    /** md's time encoding of {@code t}. */
+    /**
+     * md's time encoding of {@code t}: seconds only. The format allows microseconds in the top 24
+     * bits, but neither the kernel nor mdadm writes them, and the kernel clamps the whole field to
+     * 32 bits for GET_ARRAY_INFO, so with microseconds mdadm --detail shows the year 2106.
+     */
     public static long mdTime(Instant t) {
-        return (t.getEpochSecond() & ((1L << 40) - 1)) | ((long) (t.getNano() / 1000) << 40);
+        return t.getEpochSecond() & ((1L << 40) - 1);
     }
 
     /** Seconds part of an md time. */
