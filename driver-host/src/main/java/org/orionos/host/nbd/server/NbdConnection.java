@@ -298,7 +298,9 @@ final class NbdConnection implements Completion, BdevCallback {
         }
         if (wantPayload) {
             wantPayload = false;
-            postPayloadRecv();
+            if (payloadSlot >= 0 && phase == Phase.TRANSMISSION) { // not for a payload given up meanwhile
+                postPayloadRecv();
+            }
         }
         if (wantRecv) {
             wantRecv = false;
