@@ -65,8 +65,10 @@ class NbdAttachGuestTest {
 
     @AfterEach
     void disconnectLeftovers() throws Exception {
-        if (Files.readString(Path.of("/proc/mounts")).contains("/tmp/orion-fs")) {
-            new ProcessBuilder("umount", "-l", "/tmp/orion-fs").inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+        for (String mnt : List.of("/tmp/orion-fs", "/tmp/orion-gr/mnt")) {
+            if (Files.readString(Path.of("/proc/mounts")).contains(mnt)) {
+                new ProcessBuilder("umount", "-l", mnt).inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+            }
         }
         NbdNetlinkGuestTest.disconnectAll();
     }
