@@ -51,6 +51,9 @@ cleanup() {
   [ -n "$orion_pid" ] && kill -TERM "$orion_pid" 2>/dev/null && wait "$orion_pid" 2>/dev/null || true
   [ -n "$kit_pid" ] && kill "$kit_pid" 2>/dev/null || true
   cp "$work/orion.log" ./orion-attach-bench.log 2>/dev/null || true  # the host's log stays for a post-mortem
+  for f in "$work"/hs_err_*.log; do  # a JVM crash report (-XX:ErrorFile) stays too, and is announced
+    [ -f "$f" ] && { cp "$f" . 2>/dev/null; echo "orion serve crashed: $(basename "$f") (first lines follow)" >&2; head -30 "$f" >&2; }
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -67,8 +70,9 @@ bdev = "mem0"
 export = "mem0"
 device = "/dev/nbd0"
 connections = 1
+detach_on_exit = true
 TOML
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" serve --config "$work/orion.toml" \
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:ErrorFile="$work/hs_err_%p.log" -jar "$jar" serve --config "$work/orion.toml" \
   >"$work/orion.log" 2>&1 &
 orion_pid=$!
 nbdkit --foreground --exit-with-parent --unix "$work/kit.sock" memory "$size" &

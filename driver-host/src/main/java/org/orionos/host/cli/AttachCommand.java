@@ -18,9 +18,10 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code orion attach EXPORT}: when a host answers on the management socket, asks it to attach
- * EXPORT as a kernel block device (it stays until that host stops or {@code orion detach}).
- * Otherwise serves the configured stack in this process (as {@code serve} does) with EXPORT
- * attached as well, until SIGINT/SIGTERM, which detach it.
+ * EXPORT as a kernel block device. Otherwise serves the configured stack in this process (as
+ * {@code serve} does) with EXPORT attached as well, until SIGINT/SIGTERM. Either way the device
+ * outlives the host's stop (its I/O waits for a host to take it back) unless
+ * {@code --detach-on-exit}; {@code orion detach} removes it.
  */
 @Command(name = "attach", mixinStandardHelpOptions = true,
         description = "Attach EXPORT as a kernel /dev/nbdN: through the running host (its management socket), or,"
@@ -44,6 +45,11 @@ public final class AttachCommand implements Callable<Integer> {
     @Option(names = "--dead-conn-timeout", paramLabel = "S", defaultValue = "120",
             description = "Seconds I/O waits for a killed host to come back and re-attach (default: ${DEFAULT-VALUE}).")
     long deadConnTimeout;
+
+    @Option(names = "--detach-on-exit",
+            description = "Detach the device when the host stops (default: leave it attached for the next host,"
+                    + " which takes it back within the dead-connection timeout).")
+    boolean detachOnExit;
 
     @Option(names = "--config", paramLabel = "FILE", description = "TOML stack description (default: the built-in one).")
     Path config;
@@ -79,7 +85,7 @@ public final class AttachCommand implements Callable<Integer> {
                 return 2;
             }
             ObjectNode args = JsonNodeFactory.instance.objectNode().put("export", export).put("connections", connections)
-                    .put("timeout", timeout).put("dead_conn_timeout", deadConnTimeout);
+                    .put("timeout", timeout).put("dead_conn_timeout", deadConnTimeout).put("detach_on_exit", detachOnExit);
             if (device != null) {
                 args.put("device", device);
             }
@@ -99,7 +105,7 @@ public final class AttachCommand implements Callable<Integer> {
         serve.config = config;
         serve.reactors = reactors;
         serve.nbdListen = nbdListen;
-        serve.extraAttach = new NbdAttachSpec(export, device, connections, timeout, deadConnTimeout);
+        serve.extraAttach = new NbdAttachSpec(export, device, connections, timeout, deadConnTimeout, detachOnExit);
         return serve.call();
     }
 }

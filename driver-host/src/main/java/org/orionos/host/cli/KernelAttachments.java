@@ -23,14 +23,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /**
  * The running host's kernel devices: the {@code [[nbd.attach]]} ones attached at start, those
  * {@code orion attach} adds over the management socket ({@code nbd.attach}, {@code nbd.detach},
- * {@code nbd.attachments}), all detached at stop. The attacher (and its netlink sockets) exists
- * only once something is attached, so a host without the nbd module serves everything else.
+ * {@code nbd.attachments}). At stop ({@link #stop}) those marked {@code detach_on_exit} are
+ * detached; the others stay configured in the kernel, whose I/O then waits up to their
+ * dead_conn_timeout for the next host to take them back. The attacher (and its netlink sockets)
+ * exists only once something is attached, so a host without the nbd module serves everything else.
  */
 final class KernelAttachments {
     private static final Logger LOG = LoggerFactory.getLogger(KernelAttachments.class);
 
     private final NbdServer nbd;
     private KernelAttacher attacher;
+    /** How each device this host attached was asked for (by index). */
+    private final Map<Integer, NbdAttachSpec> specs = new java.util.HashMap<>();
 
     /** @param nbd the NBD server, or null when this host serves no exports */
     KernelAttachments(NbdServer nbd) {
@@ -49,6 +53,7 @@ final class KernelAttachments {
             }
         } catch (RuntimeException e) {
             for (int index : made) {
+                specs.remove(index);
                 try {
                     attacher.detach(index);
                 } catch (ErrnoException undo) {
@@ -71,23 +76,38 @@ final class KernelAttachments {
         }
         KernelAttacher.Attachment at = attacher.attach(new KernelAttacher.Spec(a.export(), index, a.connections(),
                 a.timeoutSeconds(), a.deadConnTimeoutSeconds()));
+        specs.put(at.index(), a);
         LOG.info("nbd: export {} is {} ({} connection(s){})", a.export(), at.path(), a.connections(),
                 at.reattached() ? ", taken back from the previous run" : "");
         return at;
     }
 
-    /** Detaches what this host attached (queued I/O fails: unmount first), then stops watching. */
-    synchronized void detachAll() {
+    /**
+     * The host stops: detaches the devices marked {@code detach_on_exit} (queued I/O fails: unmount
+     * first), leaves the others to the next host (one line each), and stops watching, so that the
+     * connections the NBD server closes next are not replaced. Call before the server's close, which
+     * answers what the kernel sent and closes the sockets.
+     */
+    synchronized void stop() {
         if (attacher == null) {
             return;
         }
         for (KernelAttacher.Attachment a : attacher.attachments()) {
-            try {
-                attacher.detach(a.index());
-            } catch (ErrnoException e) {
-                LOG.warn("{}", e.getMessage());
+            NbdAttachSpec spec = specs.get(a.index());
+            if (spec != null && spec.detachOnExit()) {
+                try {
+                    attacher.detach(a.index());
+                } catch (ErrnoException e) {
+                    LOG.warn("{}", e.getMessage());
+                }
+                continue;
             }
+            long wait = spec == null ? NbdAttachSpec.DEFAULT_DEAD_CONN_TIMEOUT_SECONDS : spec.deadConnTimeoutSeconds();
+            LOG.info("left {} attached (export {}); {}, or run `orion detach {}`", a.path(), a.export(), wait > 0
+                    ? "the next serve with this attachment re-attaches it within " + wait + " s (its I/O waits until then)"
+                    : "with dead_conn_timeout = 0 its I/O fails until a host re-attaches it", a.path());
         }
+        specs.clear();
         attacher.close();
         attacher = null;
     }
@@ -110,7 +130,8 @@ final class KernelAttachments {
         NbdAttachSpec spec = new NbdAttachSpec(export, device,
                 args.path("connections").asInt(NbdAttachSpec.DEFAULT_CONNECTIONS),
                 args.path("timeout").asLong(NbdAttachSpec.DEFAULT_TIMEOUT_SECONDS),
-                args.path("dead_conn_timeout").asLong(NbdAttachSpec.DEFAULT_DEAD_CONN_TIMEOUT_SECONDS));
+                args.path("dead_conn_timeout").asLong(NbdAttachSpec.DEFAULT_DEAD_CONN_TIMEOUT_SECONDS),
+                args.path("detach_on_exit").asBoolean(false));
         KernelAttacher.Attachment at = attach(spec);
         return JsonNodeFactory.instance.objectNode().put("export", at.export()).put("device", at.path())
                 .put("connections", at.connections()).put("reattached", at.reattached());
@@ -123,6 +144,7 @@ final class KernelAttachments {
                     "this host did not attach " + NbdNetlink.device(index) + "; `orion devices` lists them all");
         }
         attacher.detach(index);
+        specs.remove(index);
         return JsonNodeFactory.instance.objectNode().put("device", NbdNetlink.device(index));
     }
 

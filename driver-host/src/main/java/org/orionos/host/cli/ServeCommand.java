@@ -171,7 +171,7 @@ public final class ServeCommand implements Callable<Integer> {
         signal.awaitRequested();
         closeControl(control);
         nvmeHealth.close();
-        kernel.detachAll();
+        kernel.stop();
         if (nbd != null) {
             LOG.info("stop requested: closing NBD listeners and draining connections");
             nbd.close();

@@ -20,6 +20,7 @@ import org.orionos.bindings.ErrnoException;
  * connections = 2          # optional, 1..64 (default 1)
  * timeout = 30             # optional, seconds per request before it is resent
  * dead_conn_timeout = 120  # optional, seconds I/O waits for a restarted host
+ * detach_on_exit = false   # optional: a stopping host detaches it (default: left for the next host)
  * </pre>
  */
 final class NbdAttachConfigReader {
@@ -34,7 +35,7 @@ final class NbdAttachConfigReader {
         List<NbdAttachSpec> out = new ArrayList<>();
         Map<String, String> seenDevice = new HashMap<>();
         for (Section s : Section.arrayOfTables(attach, "nbd.attach", source)) {
-            s.expectKeys("export", "device", "connections", "timeout", "dead_conn_timeout");
+            s.expectKeys("export", "device", "connections", "timeout", "dead_conn_timeout", "detach_on_exit");
             String export = s.requireString("export");
             if (!exports.contains(export)) {
                 throw s.error("export", "names \"" + export + "\", which no [[nbd.export]] defines; known exports: "
@@ -53,7 +54,7 @@ final class NbdAttachConfigReader {
             int connections = (int) s.optLong("connections", NbdAttachSpec.DEFAULT_CONNECTIONS, 1, 64);
             long timeout = s.optLong("timeout", NbdAttachSpec.DEFAULT_TIMEOUT_SECONDS, 1, 86_400);
             long dead = s.optLong("dead_conn_timeout", NbdAttachSpec.DEFAULT_DEAD_CONN_TIMEOUT_SECONDS, 0, 86_400);
-            out.add(new NbdAttachSpec(export, device, connections, timeout, dead));
+            out.add(new NbdAttachSpec(export, device, connections, timeout, dead, s.optBool("detach_on_exit", false)));
         }
         return out;
     }

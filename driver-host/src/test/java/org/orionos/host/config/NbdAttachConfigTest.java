@@ -36,9 +36,12 @@ class NbdAttachConfigTest {
                 export = "vol1"
                 timeout = 10
                 dead_conn_timeout = 600
+                detach_on_exit = true
                 """);
-        assertEquals(List.of(new NbdAttachSpec("vol0", "/dev/nbd0", 2, 30, 120),
-                new NbdAttachSpec("vol1", null, 1, 10, 600)), a);
+        assertEquals(List.of(new NbdAttachSpec("vol0", "/dev/nbd0", 2, 30, 120, false),
+                new NbdAttachSpec("vol1", null, 1, 10, 600, true)), a);
+        String notBool = error("[[nbd.attach]]\nexport = \"vol0\"\ndetach_on_exit = \"yes\"\n");
+        assertTrue(notBool.contains("detach_on_exit") && notBool.contains("true or false"), notBool);
     }
 
     private static final String STACK = """

@@ -128,6 +128,14 @@ public final class KernelAttacher implements AutoCloseable {
                     + " does not make a flush cover writes from the others; attach it with 1 connection");
         }
         String backend = backendIdentifier(spec.export());
+        if (spec.device() < 0) {
+            int left = leftBehind(backend);
+            if (left >= 0) {
+                // No device named: the one a stopped host of this export left waiting is the one to take back.
+                return reattach(new Spec(spec.export(), left, spec.connections(), spec.timeoutSeconds(),
+                        spec.deadConnTimeoutSeconds()), e, backend);
+            }
+        }
         if (spec.device() >= 0) {
             if (attached.containsKey(spec.device())) {
                 throw new ErrnoException(Errno.EBUSY, "nbd attach", NbdNetlink.device(spec.device()),
@@ -170,6 +178,20 @@ public final class KernelAttacher implements AutoCloseable {
         LOG.info("attached export {} as {} ({} bytes, block {}, {} connection(s))", spec.export(), a.path(),
                 e.sizeBytes(), e.blockSize(), spec.connections());
         return a;
+    }
+
+    /**
+     * A connected device carrying {@code backend} whose connecting process is gone (a host that
+     * stopped or was killed left it waiting), not one this host attached; -1 when there is none.
+     */
+    private int leftBehind(String backend) {
+        for (NbdNetlink.DeviceStatus s : netlink.status(-1)) {
+            if (s.connected() && !attached.containsKey(s.index()) && backend.equals(backendOf(s.index()))
+                    && processOf(pidOf(s.index())) <= 0) {
+                return s.index();
+            }
+        }
+        return -1;
     }
 
     /** Hands a device still held by the kernel (our earlier run) fresh connections. */
@@ -373,7 +395,7 @@ public final class KernelAttacher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (!attached.isEmpty()) {
-            LOG.info("leaving {} attached for the next run (I/O waits for it up to the dead-connection timeout)",
+            LOG.debug("leaving {} attached for the next run (I/O waits for it up to the dead-connection timeout)",
                     attached.values().stream().map(Attachment::path).toList());
         }
         netlink.close();

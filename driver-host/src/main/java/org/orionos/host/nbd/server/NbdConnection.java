@@ -32,6 +32,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.orionos.bindings.uapi.SocketH.IPPROTO_TCP;
 import static org.orionos.bindings.uapi.SocketH.MSG_NOSIGNAL;
 import static org.orionos.bindings.uapi.SocketH.MSG_WAITALL;
+import static org.orionos.bindings.uapi.SocketH.SHUT_RD;
 import static org.orionos.bindings.uapi.SocketH.SHUT_RDWR;
 import static org.orionos.bindings.uapi.SocketH.TCP_NODELAY;
 import static org.orionos.host.nbd.protocol.NbdWire.*;
@@ -166,6 +167,10 @@ final class NbdConnection implements Completion, BdevCallback {
     boolean dirty;
     private boolean paused;
     private boolean draining;
+    /** Stopping an adopted (kernel) socket: serve on until idle, then shut the read side. */
+    private boolean quiesce;
+    /** The read side is shut: what the peer queued before is still read, then EOF. */
+    private boolean inputShut;
     private long discard;
     /** Slot whose WRITE payload is being received into its buffer, or -1. */
     private int payloadSlot = -1;
@@ -302,7 +307,9 @@ final class NbdConnection implements Completion, BdevCallback {
         }
         if (wantPayload) {
             wantPayload = false;
-            postPayloadRecv();
+            if (payloadSlot >= 0 && phase == Phase.TRANSMISSION) { // not for a payload given up meanwhile
+                postPayloadRecv();
+            }
         }
         if (wantRecv) {
             wantRecv = false;
@@ -385,6 +392,10 @@ final class NbdConnection implements Completion, BdevCallback {
         if (res <= 0) {
             if (res == -Errno.EINTR || res == -Errno.EAGAIN) {
                 postRecv();
+                return;
+            }
+            if (res == 0 && inputShut) {
+                inputEnded();
                 return;
             }
             closeHard(res == 0 ? "client closed the connection" : "receive failed: " + Errno.name(res));
@@ -942,6 +953,10 @@ final class NbdConnection implements Completion, BdevCallback {
                 postPayloadRecv();
                 return;
             }
+            if (res == 0 && inputShut) {
+                inputEnded();
+                return;
+            }
             closeHard(res == 0 ? "client closed the connection inside a write payload"
                     : "receive failed: " + Errno.name(res));
             return;
@@ -1271,14 +1286,63 @@ final class NbdConnection implements Completion, BdevCallback {
             }
             case TLS_HANDSHAKE -> closeHard("server is shutting down");
             case TRANSMISSION -> {
-                draining = true;
+                if (listener == null && !draining) {
+                    quiesce = true; // the kernel's socket: see maybeQuiet
+                } else {
+                    draining = true;
+                }
                 maybeDrained();
             }
             default -> { }
         }
     }
 
+    /**
+     * Server stop, after a grace for {@link #beginShutdown}'s quiesce: take no more requests,
+     * answer those read, then close. On the reactor.
+     */
+    void stopReading() {
+        if (phase == Phase.TRANSMISSION && !draining) {
+            quiesce = false;
+            draining = true;
+            maybeDrained();
+        }
+    }
+
+    /**
+     * Quiesce of an adopted kernel socket. Requests the kernel has sent but that are never answered
+     * stay in flight there until its request timeout, then are resent, so a stop answers all of them
+     * first: it serves on until nothing is unanswered or unread, then shuts the socket's read side.
+     * From then on the kernel's next send fails, which makes it mark the connection dead and hold its
+     * new requests for the next host (dead_conn_timeout); bytes it queued before are still read and
+     * answered, then the RECV returns EOF and the connection closes. A request whose payload was cut
+     * by the shutdown is not answered: its send failed, so the kernel resends it on the next connection.
+     */
+    private void maybeQuiet() {
+        if (quiesce && !inputShut && phase == Phase.TRANSMISSION && payloadSlot < 0 && discard == 0
+                && inflightBdev == 0 && readyHead < 0 && !sendPending && freeTop == SLOTS && rxStart == rxEnd) {
+            inputShut = true;
+            Libc.shutdown(fd, SHUT_RD); // wakes the pending RECV: EOF, or what the kernel queued before
+        }
+    }
+
+    /** EOF after {@link #maybeQuiet} shut the read side: answer what was read, then close. */
+    private void inputEnded() {
+        if (payloadSlot >= 0) {
+            // The kernel's send of this payload failed; it resends the whole request later.
+            int s = payloadSlot;
+            payloadSlot = -1;
+            payloadDst = null;
+            releaseSlot(s);
+        }
+        discard = 0;
+        quiesce = false;
+        draining = true;
+        maybeDrained();
+    }
+
     private void maybeDrained() {
+        maybeQuiet();
         if (phase == Phase.TRANSMISSION && draining && payloadSlot < 0 && discard == 0 && inflightBdev == 0
                 && readyHead < 0 && !sendPending && freeTop == SLOTS) {
             closeHard("disconnected after draining");

@@ -35,12 +35,15 @@ import org.slf4j.LoggerFactory;
  * backed by the block-device layer.
  *
  * <p>{@link #close()} stops accepting, lets every connection finish the requests it has (clients
- * still negotiating get ERR_SHUTDOWN), closes what is left after a grace period, releases the
+ * still negotiating get ERR_SHUTDOWN; the kernel's sockets are served until idle, so no request
+ * the kernel sent is left unanswered), closes what is left after a grace period, releases the
  * device claims and logs each export's counters. The block-device layer is closed after it.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
     private static final int BACKLOG = 1024;
+    /** How long {@link #close} lets kernel sockets look for an idle moment before they stop reading. */
+    private static final long QUIESCE_MILLIS = 2_000;
 
     private final BdevHost host;
     private final ConnectionShard[] shards;
@@ -328,7 +331,17 @@ public final class NbdServer implements AutoCloseable {
             }
         }
         forEachConnection(NbdConnection::beginShutdown);
-        long deadline = System.currentTimeMillis() + graceMillis;
+        long start = System.currentTimeMillis();
+        long deadline = start + graceMillis;
+        // Kernel sockets serve on until idle (see NbdConnection#maybeQuiet); one kept busy by a
+        // steady load stops reading after a while and closes once it answered what it read.
+        long quiet = start + Math.min(QUIESCE_MILLIS, graceMillis / 2);
+        while (connections.get() > 0 && System.currentTimeMillis() < quiet) {
+            sleep(10);
+        }
+        if (connections.get() > 0) {
+            forEachConnection(NbdConnection::stopReading);
+        }
         while (connections.get() > 0 && System.currentTimeMillis() < deadline) {
             sleep(10);
         }

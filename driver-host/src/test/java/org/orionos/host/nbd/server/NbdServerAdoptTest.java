@@ -53,6 +53,18 @@ class NbdServerAdoptTest {
                 [[nbd.export]]
                 name = "vol"
                 bdev = "counted"
+                [[bdev]]
+                name = "mem2"
+                type = "memory"
+                size = "16M"
+                [[bdev]]
+                name = "slow"
+                type = "delay"
+                base = "mem2"
+                write_latency_us = 500000
+                [[nbd.export]]
+                name = "slowvol"
+                bdev = "slow"
                 """, dir);
         arena = Arena.ofConfined();
     }
@@ -112,6 +124,55 @@ class NbdServerAdoptTest {
         }
         assertEquals(0, srv.server.connectionCount());
         assertTrue(srv.server.exports().get("vol").stats().toString().length() > 0);
+    }
+
+    /**
+     * Stopping the server answers every request the kernel sent, also one sent after the stop began
+     * (left unanswered, the kernel would wait its request timeout to resend it), then shuts the read
+     * side so the kernel's next send fails (its cue to hold new requests for the next host) and closes.
+     */
+    @Test
+    void stopAnswersEverythingSentThenRefusesMore() throws Exception {
+        adopt("slowvol");
+        byte[] data = new byte[8192];
+        new Random(5).nextBytes(data);
+        send(ByteBuffer.allocate(28 + data.length).put(RawClient.request(0, CMD_WRITE, 1, 0, data.length))
+                .put(data).array());
+        Thread.sleep(100); // the write is in flight at the device (500 ms)
+        long t0 = System.nanoTime();
+        Thread stopper = Thread.ofPlatform().start(() -> srv.server.close(10_000));
+        Thread.sleep(100);
+        send(RawClient.request(0, CMD_READ, 2, 65536, data.length)); // sent while the server stops
+        java.util.Set<Long> answered = new java.util.HashSet<>();
+        for (int i = 0; i < 2; i++) { // the read does not wait for the slow write: any order
+            ByteBuffer r = ByteBuffer.wrap(receive(16));
+            assertEquals(SIMPLE_REPLY_MAGIC, r.getInt());
+            assertEquals(0, r.getInt());
+            long cookie = r.getLong();
+            answered.add(cookie);
+            if (cookie == 2) {
+                assertArrayEquals(new byte[data.length], receive(data.length));
+            }
+        }
+        assertEquals(java.util.Set.of(1L, 2L), answered, "the request sent during the stop was answered too");
+        assertArrayEquals(data, Arrays.copyOfRange(srv.contents("mem2"), 0, data.length));
+        byte[] flush = RawClient.request(0, CMD_FLUSH, 100, 0, 0);
+        MemorySegment req = arena.allocate(flush.length);
+        MemorySegment.copy(flush, 0, req, ValueLayout.JAVA_BYTE, 0, flush.length);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        int accepted = 0;
+        long w;
+        while ((w = Libc.write(peer, req, flush.length)) > 0 && System.nanoTime() < deadline) {
+            accepted++;
+            Thread.sleep(10);
+        }
+        assertEquals(-Errno.EPIPE, w, "once idle the server refuses more input");
+        for (int i = 0; i < accepted; i++) {
+            assertEquals(0, replyError(100), "what was queued before the read side was shut is answered");
+        }
+        assertEquals(0, Libc.read(peer, arena.allocate(16), 16), "then it closes");
+        stopper.join(15_000);
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "the stop did not wait out its grace period");
     }
 
     @Test
