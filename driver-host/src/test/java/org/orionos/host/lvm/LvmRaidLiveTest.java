@@ -211,6 +211,7 @@ class LvmRaidLiveTest {
         }
 
         // 2. Both exported at the next start: the raid5 volume made live takes data; raid1 kept its data.
+        // An exported raid volume keeps its size: lvextend through the host is refused, nothing written.
         Files.writeString(cfg, config(pvs, "", nbdSock, List.of("m1", "r5")));
         try (Serve s = new Serve(dir, cfg, sock)) {
             assertTrue(s.awaitReady(), s.log());
@@ -218,9 +219,36 @@ class LvmRaidLiveTest {
             run("nbdcopy", src5.toString(), uri5);
             assertArrayEquals(p5, nbdRead(dir, uri5));
             assertArrayEquals(p1, nbdRead(dir, uri1));
+            Run busy = lvm("lvextend", cs, "-L", "+16M", "vgr/r5");
+            assertNotEquals(0, busy.exit());
+            assertTrue(busy.err().contains("in use by") && busy.err().contains("keep their geometry"), busy.err());
+            assertEquals(String.valueOf(32 * MIB), run("nbdinfo", "--size", uri5));
         }
 
-        // 3. pv0 gone: refused by default, with how to proceed; nothing served.
+        // 3. r5 active but not exported: the host drains it, grows every image, syncs the new region
+        //    and activates it again.
+        Files.writeString(cfg, config(pvs, "", nbdSock, List.of("m1")));
+        try (Serve s = new Serve(dir, cfg, sock)) {
+            assertTrue(s.awaitReady(), s.log());
+            Run grown = ok("lvextend", cs, "-L", "+16M", "vgr/r5");
+            assertTrue(grown.out().contains("changed from 8 extents to 12 extents"), grown.out());
+            long[] size = {0};
+            ControlClient.call(sock, "status", null).path("bdevs").forEach(b -> {
+                if (b.path("name").asText().equals("vgr/r5")) {
+                    size[0] = b.path("size_bytes").asLong();
+                }
+            });
+            assertEquals(48 * MIB, size[0], "the reactivated volume has the new size");
+            assertTrue(ok("lvs", cs, devs).out().matches("(?s).*r5 +vgr +rwi-a-r--- +48.00m.*"));
+        }
+        Files.writeString(cfg, config(pvs, "", nbdSock, List.of("m1", "r5")));
+        try (Serve s = new Serve(dir, cfg, sock)) {
+            assertTrue(s.awaitReady(), s.log());
+            assertEquals(String.valueOf(48 * MIB), run("nbdinfo", "--size", uri5), "NBD sees the grown volume");
+            assertArrayEquals(p5, Arrays.copyOf(nbdRead(dir, uri5), p5.length), "data kept across the grow");
+        }
+
+        // 4. pv0 gone: refused by default, with how to proceed; nothing served.
         List<Path> left = pvs.subList(1, 3);
         Files.writeString(cfg, config(left, "", nbdSock, List.of("m1", "r5")));
         try (Serve s = new Serve(dir, cfg, sock)) {
@@ -229,13 +257,13 @@ class LvmRaidLiveTest {
             assertTrue(s.has("is missing") && s.has("activation_mode = \"degraded\""), s.log());
         }
 
-        // 4. activation_mode = "degraded": both raid volumes run without their pv0 images, data intact.
+        // 5. activation_mode = "degraded": both raid volumes run without their pv0 images, data intact.
         Files.writeString(cfg, config(left, "activation_mode = \"degraded\"\n", nbdSock, List.of("m1", "r5")));
         try (Serve s = new Serve(dir, cfg, sock)) {
             assertTrue(s.awaitReady(), s.log());
             assertTrue(s.has("vgr/m1 activated degraded") && s.has("vgr/r5 activated degraded"), s.log());
             assertArrayEquals(p1, nbdRead(dir, uri1), "raid1 read from its surviving image");
-            assertArrayEquals(p5, nbdRead(dir, uri5), "raid5 reconstructed without pv0's image");
+            assertArrayEquals(p5, Arrays.copyOf(nbdRead(dir, uri5), p5.length), "raid5 reconstructed without pv0's image");
             Run refused = lvm("lvcreate", cs, "-L", "4M", "-n", "x", "vgr");
             assertNotEquals(0, refused.exit(), refused.out() + refused.err());
             assertTrue(refused.err().contains("is missing"), refused.err());
