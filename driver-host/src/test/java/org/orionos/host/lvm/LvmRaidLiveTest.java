@@ -175,6 +175,7 @@ class LvmRaidLiveTest {
         }
         ok("vgcreate", devs, cs, "vgr", pvs.get(0).toString(), pvs.get(1).toString(), pvs.get(2).toString());
         ok("lvcreate", devs, cs, "--type", "raid1", "-m", "1", "-L", "16M", "-n", "m1", "vgr");
+        ok("lvcreate", devs, cs, "-L", "4M", "-n", "lin", "vgr"); // linear, on pv0 (the first PV with room)
         Path nbdSock = dir.resolve("nbd.sock");
         Path cfg = dir.resolve("orion.toml");
         byte[] p1 = new byte[(int) (16 * MIB)];
@@ -262,6 +263,11 @@ class LvmRaidLiveTest {
         try (Serve s = new Serve(dir, cfg, sock)) {
             assertTrue(s.awaitReady(), s.log());
             assertTrue(s.has("vgr/m1 activated degraded") && s.has("vgr/r5 activated degraded"), s.log());
+            // A volume that needs the missing PV stays inactive, said in the log; the others serve.
+            assertTrue(s.has("vgr/lin not activated"), s.log());
+            List<String> bdevs = new ArrayList<>();
+            ControlClient.call(sock, "status", null).path("bdevs").forEach(b -> bdevs.add(b.path("name").asText()));
+            assertTrue(bdevs.containsAll(List.of("vgr/m1", "vgr/r5")) && !bdevs.contains("vgr/lin"), bdevs.toString());
             assertArrayEquals(p1, nbdRead(dir, uri1), "raid1 read from its surviving image");
             assertArrayEquals(p5, Arrays.copyOf(nbdRead(dir, uri5), p5.length), "raid5 reconstructed without pv0's image");
             Run refused = lvm("lvcreate", cs, "-L", "4M", "-n", "x", "vgr");
