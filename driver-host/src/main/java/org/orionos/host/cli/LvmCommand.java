@@ -629,8 +629,8 @@ public final class LvmCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "VG/LV")
         String target;
 
-        private long thinWanted;
-        private long thinNow;
+        private long layerWanted;
+        private long layerNow;
 
         @Override
         void run() {
@@ -654,24 +654,26 @@ public final class LvmCommand implements Runnable {
                 long now = lv.extentCount();
                 long wanted = LvmControl.wantedExtents(meta.extentSize() * 512, now, size == null ? "" : size,
                         extents == null ? "" : extents);
-                if (wanted < now) {
+                boolean raid = org.orionos.host.lvm.metadata.RaidSegments.raidOf(lv) != null;
+                if (wanted < now && !raid) {
                     requireNotActive(vl[0], vl[1], "lvresize");
                     if (!force) {
                         throw new ErrnoException(Errno.EINVAL, "lvresize", target, "shrinking from " + now + " to "
                                 + wanted + " extents destroys the data past the new end; add --force to do it anyway");
                     }
                 }
-                if (org.orionos.host.lvm.metadata.ThinSegments.thinOf(lv) != null) {
-                    // A thin volume's pool device is resized through the block-device layer, below.
-                    thinWanted = wanted;
-                    thinNow = now;
+                if (org.orionos.host.lvm.metadata.ThinSegments.thinOf(lv) != null || raid) {
+                    // A thin volume's pool device, or a raid volume's new region (synced), is
+                    // resized through the block-device layer, below.
+                    layerWanted = wanted;
+                    layerNow = now;
                 } else {
                     resized(now, g.resize(vl[1], wanted).extentCount());
                 }
             }
-            if (thinWanted > 0) {
-                long w = thinWanted;
-                resized(thinNow, online(scan(), vl[0], v -> v.resize(vl[1], w, force)).extentCount());
+            if (layerWanted > 0) {
+                long w = layerWanted;
+                resized(layerNow, online(scan(), vl[0], v -> v.resize(vl[1], w, force)).extentCount());
             }
         }
 

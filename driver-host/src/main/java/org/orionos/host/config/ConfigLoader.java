@@ -153,7 +153,7 @@ public final class ConfigLoader {
     private static List<LvmSpec> readLvm(JsonNode node, String source, List<BdevSpec> bdevs) {
         List<LvmSpec> out = new ArrayList<>();
         for (Section s : Section.arrayOfTables(node, "lvm", source)) {
-            s.expectKeys("vg", "pvs", "volumes");
+            s.expectKeys("vg", "pvs", "volumes", "activation_mode");
             String vg = s.requireString("vg");
             List<String> pvs = s.optStringList("pvs");
             if (pvs.isEmpty()) {
@@ -164,7 +164,12 @@ public final class ConfigLoader {
                     throw s.error("pvs", "names \"" + pv + "\", which no [[bdev]] defines");
                 }
             }
-            out.add(new LvmSpec(vg, pvs, s.optStringList("volumes")));
+            String mode = s.optString("activation_mode", "complete");
+            if (!mode.equals("complete") && !mode.equals("degraded")) {
+                throw s.error("activation_mode", "is \"" + mode + "\"; use \"complete\" (every PV present) or "
+                        + "\"degraded\" (raid volumes may run without images on missing PVs)");
+            }
+            out.add(new LvmSpec(vg, pvs, s.optStringList("volumes"), mode.equals("degraded")));
             s.rejectUnknown();
         }
         return out;

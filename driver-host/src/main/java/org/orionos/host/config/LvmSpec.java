@@ -10,10 +10,17 @@ import java.util.List;
  * [[lvm]]
  * vg = "vg0"
  * pvs = ["disk0", "disk1"]     # every PV of the VG, by [[bdev]] name
- * volumes = ["lv0"]            # optional; default: every linear/striped volume
+ * volumes = ["lv0"]            # optional; default: every linear/striped/raid/thin volume
+ * activation_mode = "degraded" # optional, lvm2's --activationmode: "complete" (default) opens
+ *                              # the VG only with every PV; "degraded" opens it with PVs missing,
+ *                              # raid volumes then run without the images on them
  * </pre>
  */
-public record LvmSpec(String vg, List<String> pvs, List<String> volumes) {
+public record LvmSpec(String vg, List<String> pvs, List<String> volumes, boolean degraded) {
+    public LvmSpec(String vg, List<String> pvs, List<String> volumes) {
+        this(vg, pvs, volumes, false);
+    }
+
     public LvmSpec {
         pvs = List.copyOf(pvs);
         volumes = List.copyOf(volumes);

@@ -9,6 +9,7 @@ import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.config.LvmSpec;
 import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.RaidSegments;
 import org.orionos.host.lvm.metadata.StripedSegment;
 import org.orionos.host.lvm.metadata.ThinSegments;
 import org.slf4j.Logger;
@@ -39,7 +40,19 @@ public final class LvmActivation implements AutoCloseable {
         for (String name : spec.pvs()) {
             pvs.add(host.registry().get(name));
         }
-        VolumeGroup vg = VolumeGroup.open(host, pvs);
+        VolumeGroup vg;
+        try {
+            vg = VolumeGroup.open(host, pvs, spec.degraded());
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.ENODEV) {
+                throw e;
+            }
+            throw ErrnoException.withMessage(Errno.ENODEV, "activate VG " + spec.vg(), String.join(",", spec.pvs()),
+                    e.getMessage() + ". Add the PV's device to [[bdev]] and this [[lvm]] table's pvs, or set "
+                    + "activation_mode = \"degraded\" in the [[lvm]] table for VG " + spec.vg() + " to run its raid "
+                    + "volumes without the images on missing PVs (lvm2's --activationmode degraded; no metadata "
+                    + "change is possible until the PV is back)");
+        }
         List<BlockDevice> made = new ArrayList<>();
         VgLock lock = null;
         try {
@@ -50,17 +63,28 @@ public final class LvmActivation implements AutoCloseable {
             // While this host runs, offline orion lvm commands on the VG are refused: one writer.
             lock = VgLock.acquire(vg.name(), "the orion host with pid " + ProcessHandle.current().pid());
             List<String> names = new ArrayList<>(spec.volumes());
-            if (names.isEmpty()) {
+            boolean chosen = !names.isEmpty();
+            if (!chosen) {
                 for (LogicalVolumeMetadata lv : vg.metadata().logicalVolumes()) {
                     boolean mappable = lv.segments().stream().allMatch(s -> s instanceof StripedSegment)
-                            || ThinSegments.thinOf(lv) != null;
+                            || ThinSegments.thinOf(lv) != null || RaidSegments.raidOf(lv) != null;
                     if (lv.status().contains("VISIBLE") && mappable) {
                         names.add(lv.name());
                     }
                 }
             }
             for (String lv : names) {
-                BlockDevice v = vg.activateAny(lv, vg.name() + "/" + lv);
+                BlockDevice v;
+                try {
+                    v = vg.activateAny(lv, vg.name() + "/" + lv);
+                } catch (ErrnoException e) {
+                    if (chosen || !spec.degraded()) {
+                        throw e;
+                    }
+                    // Degraded and not asked for by name: a volume a missing PV takes down stays inactive.
+                    LOG.warn("VG {} (degraded): {}/{} not activated: {}", vg.name(), vg.name(), lv, e.getMessage());
+                    continue;
+                }
                 host.registry().add(v);
                 made.add(v);
                 LOG.info("bdev {}: logical volume, {} bytes, block {}", v.name(), v.sizeBytes(), v.blockSize());

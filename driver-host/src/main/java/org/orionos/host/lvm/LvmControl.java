@@ -144,11 +144,34 @@ public final class LvmControl {
         long now = lv.extentCount();
         long wanted = wantedExtents(g.metadata().extentSize() * 512, now,
                 args.path("size").asText(""), args.path("extents").asText(""));
-        LogicalVolumeMetadata next = g.resize(lvName, wanted, args.path("force").asBoolean(false));
+        String dev = g.name() + "/" + lvName;
+        LogicalVolumeMetadata next;
+        if (RaidSegments.raidOf(lv) != null && g.raidVolume(lvName) != null && wanted > now) {
+            // An array keeps its geometry: an unused raid volume is drained, grown and activated again.
+            BlockDevice old = host.registry().find(dev).orElse(null);
+            if (old != null && !old.claims().isEmpty()) {
+                throw ErrnoException.withMessage(Errno.EBUSY, "lvresize", dev, "raid volume " + dev + " is in use by "
+                        + old.claims() + "; orion's raid arrays keep their geometry while active: stop using it "
+                        + "(an NBD export: serve without it), grow it, and use it again");
+            }
+            if (old != null) {
+                host.remove(dev, false, 30_000);
+            }
+            g.raidDeactivated(lvName);
+            try {
+                next = g.resize(lvName, wanted, args.path("force").asBoolean(false));
+            } finally {
+                if (old != null) {
+                    host.registry().add(g.activateAny(lvName, dev));
+                }
+            }
+        } else {
+            next = g.resize(lvName, wanted, args.path("force").asBoolean(false));
+        }
         ObjectNode r = JSON.createObjectNode();
         r.put("from_extents", now);
         r.put("to_extents", next.extentCount());
-        BlockDevice d = host.registry().find(g.name() + "/" + lvName).orElse(null);
+        BlockDevice d = host.registry().find(dev).orElse(null);
         if (d != null) {
             r.put("size_bytes", d.sizeBytes());
         }

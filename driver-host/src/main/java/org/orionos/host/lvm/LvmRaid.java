@@ -63,8 +63,13 @@ final class LvmRaid {
      * from the first image. Management-rate work on the array's home reactor.
      */
     static void initialSync(RaidBdev array, IoContext ctx) {
+        sync(array, ctx, 0);
+    }
+
+    /** Syncs (parity recomputed, raid1 copied from image 0) the sync units from {@code fromUnit} to the end. */
+    static void sync(RaidBdev array, IoContext ctx, long fromUnit) {
         long units = array.syncStripes();
-        for (long u = 0; u < units; u++) {
+        for (long u = fromUnit; u < units; u++) {
             int st;
             try {
                 st = array.syncStripe(ctx, u, RaidBdev.SYNC_REPAIR).get(60, TimeUnit.SECONDS);

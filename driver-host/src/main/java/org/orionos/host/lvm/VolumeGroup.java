@@ -685,6 +685,9 @@ public final class VolumeGroup implements AutoCloseable {
         if (ThinSegments.thinOf(lv) != null) {
             return resizeThin(lv, extents, force);
         }
+        if (RaidSegments.raidOf(lv) != null) {
+            return growRaid(lv, extents);
+        }
         LogicalVolume v = volume(lvName);
         if (extents >= now) {
             LogicalVolumeMetadata next = editor.resize(lvName, extents);
@@ -719,6 +722,63 @@ public final class VolumeGroup implements AutoCloseable {
             v.setSize(map.size() / v.blockSize()); // striped tails round up to whole rows
         }
         return next;
+    }
+
+    /**
+     * Forgets the active raid volume {@code lvName} after its holder drained and closed it
+     * ({@link BdevHost#remove}), so it can be changed and activated again.
+     */
+    public synchronized void raidDeactivated(String lvName) {
+        if (active.get(lvName) instanceof RaidBdev) {
+            active.remove(lvName);
+            dropRaidParts(editor.metadata().logicalVolume(lvName));
+        }
+    }
+
+    /**
+     * {@code lvextend} of an inactive raid volume: each rimage grows (rmeta kept), then the new
+     * region is synced through an array over the grown images (parity computed, raid1 copied from
+     * image 0, as dm-raid's resync of an extended region does), then the VG commits. A crash
+     * before the commit leaves the VG unchanged. An active array keeps its geometry, so an active
+     * volume is refused; shrinking is refused (it would cut every image).
+     */
+    private LogicalVolumeMetadata growRaid(LogicalVolumeMetadata lv, long extents) {
+        String op = "lvresize " + name() + "/" + lv.name();
+        if (extents < lv.extentCount()) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, op, null, "orion does not shrink raid volumes: it would cut "
+                    + "every image and, for raid5/6, move the parity of the last stripes; lvm2's lvreduce can, with the "
+                    + "volume inactive. Nothing was changed");
+        }
+        BlockDevice v = active.get(lv.name());
+        if (v != null) {
+            throw ErrnoException.withMessage(Errno.EBUSY, op, v.name(), "raid volume " + name() + "/" + lv.name()
+                    + " is active" + (v.claims().isEmpty() ? "" : " and in use by " + v.claims()) + "; orion's raid "
+                    + "arrays keep their geometry while active: stop using it (an NBD export: serve without it), grow "
+                    + "it, and use it again");
+        }
+        VolumeGroupMetadata next = editor.planRaidGrow(lv.name(), extents);
+        LogicalVolumeMetadata grown = next.logicalVolume(lv.name());
+        RaidSegments.Raid raid = RaidSegments.raidOf(grown);
+        long oldImageSectors = editor.metadata().logicalVolume(raid.imageLvs().get(0)).extentCount()
+                * next.extentSize();
+        long imageSectors = next.logicalVolume(raid.imageLvs().get(0)).extentCount() * next.extentSize();
+        if (!grown.status().contains(RaidSegments.NOTSYNCED)) {
+            BlockDevice[] imgs = new BlockDevice[raid.devices()];
+            for (int i = 0; i < imgs.length; i++) {
+                LogicalVolumeMetadata im = next.logicalVolume(raid.imageLvs().get(i));
+                LvMap map = LvMap.of(next, im, pvDevices);
+                imgs[i] = new LogicalVolume(name() + "/" + im.name(), name(), im.name(), map, blockSize(),
+                        LogicalVolume.capabilitiesOf(map));
+            }
+            RaidBdev r = new RaidBdev(name() + "/" + lv.name() + "-grow", LvmRaid.geometry(raid, imageSectors), imgs, 0);
+            try {
+                LvmRaid.sync(r, host.context(0), r.syncUnitOfMemberSector(oldImageSectors));
+            } finally {
+                r.close();
+            }
+        }
+        editor.commit(next, "orion lvextend " + name() + "/" + lv.name());
+        return grown;
     }
 
     /**

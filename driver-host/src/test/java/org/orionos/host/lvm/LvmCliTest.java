@@ -124,8 +124,9 @@ class LvmCliTest {
         Run tooMany = orion(loops, "lvcreate", "--type", "raid5", "-n", "x", "-i", "5", "-L", "4m", vg);
         assertNotEquals(0, tooMany.exit());
         assertTrue(tooMany.err().contains("own PV"), tooMany.err());
-        Run resize = orion(loops, "lvresize", "-L", "+4m", vg + "/r5");
-        assertNotEquals(0, resize.exit());
+        Run shrink = orion(loops, "lvresize", "-f", "-L", "-8m", vg + "/r5");
+        assertNotEquals(0, shrink.exit());
+        assertTrue(shrink.err().contains("does not shrink raid volumes"), shrink.err());
         Run rebuild = orion(loops, "lvchange", "--rebuild", loops.get(0), vg + "/r5");
         assertNotEquals(0, rebuild.exit());
         assertTrue(rebuild.err().contains("no failed image") && rebuild.err().contains("pv0"), rebuild.err());
@@ -174,6 +175,20 @@ class LvmCliTest {
         ok(loops, "lvremove", vg + "/r6");
         List<JsonNode> after = lvm.report("lvs", "lv", "-a", "-o", "lv_name", vg);
         assertTrue(after.stream().noneMatch(r -> r.path("lv_name").asText().contains("r6")), after.toString());
+
+        // lvextend: each rimage grows by one extent, rmeta stays; lvm2 agrees and finds nothing wrong.
+        Run grown = ok(loops, "lvextend", "-L", "+8m", vg + "/r5");
+        assertTrue(grown.out().contains("changed from 4 extents to 6 extents"), grown.out());
+        Map<String, String> sizes = new HashMap<>();
+        for (JsonNode r : lvm.report("lvs", "lv", "-a", "-o", "lv_name,lv_size,segtype", vg)) {
+            sizes.put(r.path("lv_name").asText(), r.path("segtype").asText() + " " + r.path("lv_size").asText().trim());
+        }
+        assertEquals("raid5 " + 24 * MIB, sizes.get("r5"), sizes.toString());
+        for (int i = 0; i < 3; i++) {
+            assertEquals("linear " + 12 * MIB, sizes.get("[r5_rimage_" + i + "]"), sizes.toString());
+            assertEquals("linear " + 4 * MIB, sizes.get("[r5_rmeta_" + i + "]"), sizes.toString());
+        }
+        assertEquals(List.of(), Lvm2Tools.complaints(lvm.ok("vgck", vg)));
     }
 
     @Test

@@ -230,4 +230,54 @@ class LvmRaidGuestTest {
             }
         }
     }
+
+    /**
+     * lvextend by orion of a raid5 lvm2 made after dm-raid assembled it (its superblocks and bitmap
+     * in rmeta record the old size): orion grows each rimage and syncs the new region; dm-raid then
+     * activates the grown volume with lvm2's data intact and reads it exactly as orion does. (gvg's
+     * r5/r6 are left out: order 2 activated them with PVs missing, which orion records so that
+     * dm-raid refuses them.)
+     */
+    @Test
+    @Order(3)
+    void dmRaidActivatesLvm2sRaid5AfterOrionGrewIt() throws Exception {
+        List<Path> disks = disks();
+        LvmGuestTest.GuestLvm lvm = new LvmGuestTest.GuestLvm(disks);
+        lvm.ok("lvcreate", "-y", "--type", "raid5", "-i", "2", "-I", "64k", "-L", "8M", "-n", "g5", "gvg");
+        waitInSync(lvm, "gvg/g5");
+        String written = writeThroughKernel(lvm.node("gvg", "g5"), 8 * MIB, 53);
+        lvm.ok("lvchange", "-an", "gvg/g5");
+        String grown;
+        try (BdevHost host = BdevHost.start(1, 8 << 20)) {
+            List<BlockDevice> pvs = new ArrayList<>();
+            for (int i = 0; i < disks.size(); i++) {
+                pvs.add(FileBdev.open("x" + i, disks.get(i), 0, 512, "auto"));
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                assertEquals(4, vg.resize("g5", 4, false).extentCount(), "8 MiB + 8 MiB in 4 MiB extents");
+                BlockDevice v = vg.activateAny("g5", "gvg/g5");
+                assertEquals(16 * MIB, v.sizeBytes());
+                byte[] head = RaidVolumeTest.read(host.client(), v, 0, 8 * MIB);
+                assertEquals(written, java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(head)), "lvm2's data kept across the grow");
+                grown = sha256(host, v);
+            } finally {
+                pvs.forEach(BlockDevice::close);
+            }
+        }
+        String lvs = lvm.ok("lvs", "-a", "-o", "lv_name,lv_size", "--units", "b", "gvg");
+        System.out.println(lvs);
+        assertTrue(lvs.replaceAll(" +", " ").contains(" g5 16777216B"), lvs);
+        Lvm2Tools.Result act = lvm.run("lvchange", "-ay", "gvg/g5");
+        try {
+            System.out.println("lvchange -ay exit " + act.exit() + " " + act.err() + "\n" + run("dmesg").lines()
+                    .filter(l -> l.contains("raid") || l.contains("md")).reduce("", (a, b) -> a + "\n" + b));
+            assertEquals(0, act.exit(), act.err());
+            waitInSync(lvm, "gvg/g5");
+            System.out.println(run("dmsetup", "status", "gvg-g5"));
+            assertEquals(grown, sha256(lvm.node("gvg", "g5"), 16 * MIB), "dm-raid reads the grown volume as orion does");
+        } finally {
+            lvm.run("lvchange", "-an", "gvg/g5");
+        }
+    }
 }

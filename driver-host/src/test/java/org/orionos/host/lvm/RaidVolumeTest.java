@@ -213,13 +213,86 @@ class RaidVolumeTest {
                     assertEquals(-1, java.util.Arrays.mismatch(content, expected), lv + " lies on its images as dm-raid lays it out");
                 }
                 ErrnoException e = assertThrows(ErrnoException.class, () -> vg.resize("r5", 16, false));
-                assertEquals(Errno.EOPNOTSUPP, e.errno());
+                assertEquals(Errno.EBUSY, e.errno(), "an active array keeps its geometry");
                 e = assertThrows(ErrnoException.class, () -> vg.remove("r5_rimage_0"));
                 assertEquals(Errno.EINVAL, e.errno());
                 long free = new ExtentAllocator(vg.metadata()).freeExtents();
                 vg.remove("r6");
                 assertEquals(free + 4 * (4 + 1), new ExtentAllocator(vg.metadata()).freeExtents(), "images and rmetas freed");
                 assertNull(vg.metadata().logicalVolume("r6_rimage_3"));
+            }
+        }
+    }
+
+    /**
+     * lvextend of raid1/5/6 volumes over garbage PVs: every rimage grows (on its own PV, or one
+     * holding no other image), rmeta stays, the new region is synced (the raid layer's check finds
+     * no stripe whose parity or copies disagree), the old data is kept and the grown volume passes
+     * the model; shrinking and growing an active volume are refused with the reason.
+     */
+    @Test
+    void growingRaidVolumesSyncsTheNewRegionAndKeepsTheData() throws Exception {
+        try (BdevHost host = BdevHost.start(2, 8 << 20)) {
+            BdevClient c = host.client();
+            List<BlockDevice> pvs = garbagePvs(host, 4, 32 * MIB);
+            List<String> lvs = List.of("m", "r5", "r6");
+            byte[][] content = new byte[3][];
+            try (VolumeGroup vg = VolumeGroup.create(host, "vgg", pvs, EXTENT_SECTORS)) {
+                vg.createRaid("m", "raid1", 2, 4, 0, 4096, false);
+                vg.createRaid("r5", "raid5", 3, 4, 128, 4096, false);
+                vg.createRaid("r6", "raid6", 4, 4, 16, 1024, false);
+                vg.createLinear("after", 3); // takes the extents right after some images: they grow elsewhere
+                for (int k = 0; k < 3; k++) {
+                    BlockDevice v = vg.activateAny(lvs.get(k), "vgg/" + lvs.get(k));
+                    fill(c, v, k + 1);
+                    content[k] = read(c, v, 0, v.sizeBytes());
+                }
+                ErrnoException busy = assertThrows(ErrnoException.class, () -> vg.resize("r5", 10, false));
+                assertEquals(Errno.EBUSY, busy.errno());
+                assertTrue(busy.getMessage().contains("keep their geometry while active"), busy.getMessage());
+            }
+            try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
+                long seqno = vg.metadata().seqno();
+                ErrnoException shrink = assertThrows(ErrnoException.class, () -> vg.resize("r5", 2, true));
+                assertEquals(Errno.EOPNOTSUPP, shrink.errno());
+                assertTrue(shrink.getMessage().contains("does not shrink raid volumes"), shrink.getMessage());
+                assertEquals(seqno, vg.metadata().seqno(), "a refused shrink writes nothing");
+                assertEquals(10, vg.resize("m", 10, false).extentCount());
+                assertEquals(10, vg.resize("r5", 9, false).extentCount(), "rounded up to whole extents per data image");
+                assertEquals(8, vg.resize("r6", 8, false).extentCount());
+                long[] perImage = {10, 5, 4};
+                for (int k = 0; k < 3; k++) {
+                    RaidSegments.Raid r = RaidSegments.raidOf(vg.metadata().logicalVolume(lvs.get(k)));
+                    List<List<String>> pvsOf = new ArrayList<>();
+                    for (int i = 0; i < r.devices(); i++) {
+                        LogicalVolumeMetadata img = vg.metadata().logicalVolume(r.imageLvs().get(i));
+                        LogicalVolumeMetadata meta = vg.metadata().logicalVolume(r.metaLvs().get(i));
+                        assertEquals(perImage[k], img.extentCount(), img.name());
+                        assertEquals(1, meta.extentCount(), "rmeta kept: " + meta.name());
+                        List<String> on = new ArrayList<>();
+                        for (var seg : img.segments()) {
+                            on.add(((StripedSegment) seg).stripes().get(0).pvName());
+                        }
+                        on.add(((StripedSegment) meta.segments().get(0)).stripes().get(0).pvName());
+                        for (List<String> other : pvsOf) {
+                            assertTrue(other.stream().noneMatch(on::contains), "images share a PV: " + pvsOf + " " + on);
+                        }
+                        pvsOf.add(on);
+                    }
+                }
+                for (int k = 0; k < 3; k++) {
+                    RaidBdev v = (RaidBdev) vg.activateAny(lvs.get(k), "vgg/" + lvs.get(k));
+                    assertEquals(perImage[k] * (k == 0 ? 1 : 2) * MIB, v.sizeBytes());
+                    assertEquals(0, v.failedMask());
+                    byte[] now = read(c, v, 0, content[k].length);
+                    assertTrue(java.util.Arrays.equals(content[k], now), lvs.get(k) + ": data kept across the grow");
+                    for (long u = 0; u < v.syncStripes(); u++) {
+                        assertEquals(0, v.syncStripe(host.context(0), u, RaidBdev.SYNC_CHECK).get(30, TimeUnit.SECONDS),
+                                lvs.get(k) + ": sync unit " + u + " of " + v.syncStripes() + " inconsistent");
+                    }
+                }
+                fill(c, vg.raidVolume("r5"), 0); // the model starts from zeros
+                runModel(host, vg.raidVolume("r5"), 3000);
             }
         }
     }

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
@@ -159,7 +162,7 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         }
         if (!lv.status().contains("VISIBLE") && RaidSegments.isSubLvName(name)) {
             throw new ErrnoException(Errno.EOPNOTSUPP, "lvresize " + vg.name() + "/" + name, null,
-                    "this is a hidden part of a raid volume; orion does not resize raid volumes (lvm2's lvextend can)");
+                    "this is a hidden part of a raid volume; resize the raid volume itself");
         }
         List<LvSegment> segs = new ArrayList<>(lv.segments());
         for (LvSegment seg : segs) {
@@ -496,6 +499,115 @@ public final class OfflineVolumeGroup implements AutoCloseable {
                     hostName(), List.of(StripedSegment.linear(0, perImage, r.pvName(), r.start() + 1)), List.of()));
         }
         return vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1);
+    }
+
+    /**
+     * {@code lvextend} of a raid1/5/6 volume, as lvm2 does it: every rimage grows by the same
+     * number of extents (the LV's new size rounded up to a whole number per data image), each on
+     * its own PV or another one holding no other image of the volume; the rmeta LVs stay as they
+     * are. Not committed: the caller syncs the new region first, so a crash before the commit
+     * leaves the VG unchanged and the extents free.
+     *
+     * @return the VG with the grown LV and images, seqno bumped
+     */
+    public VolumeGroupMetadata planRaidGrow(String name, long extents) {
+        String op = "lvextend " + vg.name() + "/" + name;
+        LogicalVolumeMetadata lv = requireLv(name, "lvextend");
+        RaidSegments.Raid raid = RaidSegments.raidOf(lv);
+        if (raid == null) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "not a raid1/5/6 volume");
+        }
+        int dataImages = raid.parityDevices() == 0 ? 1 : raid.devices() - raid.parityDevices();
+        long perImageNow = requireLv(raid.imageLvs().get(0), op).extentCount();
+        long perImage = (extents + dataImages - 1) / dataImages;
+        if (perImage <= perImageNow) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "the volume has " + lv.extentCount() + " extents ("
+                    + perImageNow + " per image); " + extents + " extents do not grow it");
+        }
+        long more = perImage - perImageNow;
+        VolumeGroupMetadata work = vg;
+        for (int i = 0; i < raid.devices(); i++) {
+            String imgName = raid.imageLvs().get(i);
+            LogicalVolumeMetadata img = work.logicalVolume(imgName);
+            Set<String> own = new LinkedHashSet<>();
+            Set<String> siblings = new HashSet<>();
+            for (int j = 0; j < raid.devices(); j++) {
+                List<String> parts = new ArrayList<>();
+                parts.add(raid.imageLvs().get(j));
+                if (raid.metaLvs().get(j) != null) {
+                    parts.add(raid.metaLvs().get(j));
+                }
+                for (String part : parts) {
+                    LogicalVolumeMetadata l = work.logicalVolume(part);
+                    for (LvSegment seg : l == null ? List.<LvSegment>of() : l.segments()) {
+                        for (StripeArea a : ((StripedSegment) seg).stripes()) {
+                            (j == i ? own : siblings).add(a.pvName());
+                        }
+                    }
+                }
+            }
+            List<String> candidates = new ArrayList<>(own);
+            candidates.removeAll(siblings);
+            for (PhysicalVolumeMetadata pv : work.physicalVolumes()) {
+                if (!candidates.contains(pv.name()) && !siblings.contains(pv.name())) {
+                    candidates.add(pv.name());
+                }
+            }
+            StripedSegment tail = (StripedSegment) img.segments().get(img.segments().size() - 1);
+            StripeArea ta = tail.stripes().get(0);
+            long tailEnd = ta.startExtent() + tail.extentCount();
+            ExtentAllocator alloc = new ExtentAllocator(work);
+            List<ExtentAllocator.FreeRange> free = new ArrayList<>();
+            for (String pv : candidates) {
+                List<ExtentAllocator.FreeRange> on = new ArrayList<>(alloc.freeOn(pv));
+                // The range right after the image's last extents first: the image stays contiguous.
+                on.sort(java.util.Comparator.comparing(r -> !(r.pvName().equals(ta.pvName()) && r.start() == tailEnd)));
+                free.addAll(on);
+            }
+            List<ExtentAllocator.FreeRange> got = new ArrayList<>();
+            long need = more;
+            for (ExtentAllocator.FreeRange r : free) {
+                if (need == 0) {
+                    break;
+                }
+                long take = Math.min(need, r.count());
+                got.add(new ExtentAllocator.FreeRange(r.pvName(), r.start(), take));
+                need -= take;
+            }
+            if (need > 0) {
+                throw new ErrnoException(Errno.ENOSPC, op, null, "image " + imgName + " needs " + more
+                        + " more extents on PVs holding no other image of " + name + " (" + candidates + " have "
+                        + (more - need) + " free); add a PV (vgextend) or grow by less");
+            }
+            List<LvSegment> segs = new ArrayList<>(img.segments());
+            long le = perImageNow;
+            for (ExtentAllocator.FreeRange r : got) {
+                StripedSegment last = (StripedSegment) segs.get(segs.size() - 1);
+                StripeArea la = last.stripes().get(0);
+                if (last.stripeCount() == 1 && la.pvName().equals(r.pvName())
+                        && la.startExtent() + last.extentCount() == r.start()) {
+                    segs.set(segs.size() - 1, new StripedSegment(last.startExtent(), last.extentCount() + r.count(), 0,
+                            last.stripes(), last.extra()));
+                } else {
+                    segs.add(StripedSegment.linear(le, r.count(), r.pvName(), r.start()));
+                }
+                le += r.count();
+            }
+            work = replace(work, img, new LogicalVolumeMetadata(img.name(), img.id(), img.status(), img.flags(),
+                    img.creationTime(), img.creationHost(), segs, img.extra()));
+        }
+        OtherSegment seg = (OtherSegment) lv.segments().get(0);
+        work = replace(work, work.logicalVolume(name), new LogicalVolumeMetadata(lv.name(), lv.id(), lv.status(),
+                lv.flags(), lv.creationTime(), lv.creationHost(),
+                List.of(new OtherSegment(0, perImage * dataImages, seg.type(), seg.body())), lv.extra()));
+        return work.withSeqno(vg.seqno() + 1);
+    }
+
+    private static VolumeGroupMetadata replace(VolumeGroupMetadata in, LogicalVolumeMetadata old,
+                                               LogicalVolumeMetadata next) {
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(in.logicalVolumes());
+        lvs.set(lvs.indexOf(old), next);
+        return in.withLogicalVolumes(lvs);
     }
 
     private static List<LvSegment> linearSegments(VolumeGroupMetadata in, long extents) {
