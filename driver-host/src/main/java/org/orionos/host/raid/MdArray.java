@@ -1339,11 +1339,14 @@ public final class MdArray implements AutoCloseable {
             raid.writeIntent(null);
         }
         BdevClient c = host.client();
+        MdBitmap b = null;
         for (BlockDevice d : metadataTargets()) {
             long pos = bitmapPos(sbs.get(d));
             if (pos >= 0) {
-                MdBitmap b = readBitmap(c, d, pos);
-                b.events = events;
+                if (b == null) {
+                    b = readBitmap(c, devices.get(0), pos); // an original member: added ones have none yet
+                    b.events = events;
+                }
                 writeBitmap(c, d, b, pos, true);
             }
         }
