@@ -279,6 +279,9 @@ class ReshapeTest {
                 assertEquals(0, sb.resyncOffset, what + ": in use");
                 c.write(d[i], 0, image[i], 0).get(30, TimeUnit.SECONDS);
             }
+            if (window == 4 && point.equals("recorded")) {
+                mdadmSeesTheReshape(image[0], recorded);
+            }
             try (MdArray a = MdArray.assemble(host, "md0", list(d, 0, 4), List.of(), null, FAST)) {
                 assertEquals(3, a.bdev().geometry().raidDisks(), what + ": the front keeps the old size until done");
                 // Reads during the resume go to whichever geometry holds the range.
@@ -297,6 +300,36 @@ class ReshapeTest {
             close(d);
         }
     }
+
+    /** The real mdadm reads a crash image of a member mid-reshape: position, device delta, new offset. */
+    private void mdadmSeesTheReshape(MemorySegment image, long recorded) throws Exception {
+        java.nio.file.Path f = dir.resolve("member0.img");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(image.asByteBuffer(), 0);
+        }
+        Process p = new ProcessBuilder("/usr/sbin/mdadm", "--examine", f.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        java.util.Map<String, String> m = new java.util.HashMap<>();
+        for (String line : out.split("\n")) {
+            int c = line.indexOf(" : ");
+            if (c > 0) {
+                m.put(line.substring(0, c).trim(), line.substring(c + 3).trim());
+            }
+        }
+        assertEquals("0x45", m.get("Feature Map"), out); // bitmap-offset, reshape-active, new-offset
+        assertEquals("4", m.get("Raid Devices"), out);
+        assertEquals("1 (3->4)", m.get("Delta Devices"), out);
+        assertEquals(String.valueOf(recorded / 1024), m.get("Reshape pos'n").split(" ")[0], out); // KiB
+        assertEquals("2048 sectors", m.get("Data Offset"), out);
+        assertEquals(MdNewArray.DEFAULT_DATA_OFFSET - 4 * CHUNK + " sectors", m.get("New Offset"), out);
+        assertTrue(m.get("Checksum").endsWith("correct"), out);
+    }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
 
     /** Every refusal names the reason and leaves the superblocks as they were. */
     @Test
