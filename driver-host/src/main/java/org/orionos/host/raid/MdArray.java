@@ -1569,7 +1569,19 @@ public final class MdArray implements AutoCloseable {
             String st = d == null ? "missing" : (failed & (1L << r)) != 0 ? "faulty" : (rec & (1L << r)) != 0 ? "rebuilding" : "active";
             out.add(new RoleState(r, d == null ? null : d.name(), st));
         }
+        MdReshape rs = reshape;
+        if (rs != null && !rs.done()) {
+            for (int r = g.raidDisks(); r < rs.target().raidDisks(); r++) {
+                out.add(new RoleState(r, rs.member(r).name(), "reshaping")); // added: filled as the reshape moves
+            }
+        }
         return out;
+    }
+
+    /** The geometry the array has, or is being reshaped to (as md, whose raid_disks is the new count during a reshape). */
+    public RaidGeometry geometry() {
+        MdReshape rs = reshape;
+        return rs != null && !rs.done() ? rs.target() : raid.geometry();
     }
 
     /** md's array state words: "clean" or "active" (in use), plus "degraded", "recovering", "resyncing". */

@@ -90,6 +90,16 @@ final class MdReshape {
         return done;
     }
 
+    /** The geometry the array is being reshaped to. */
+    RaidGeometry target() {
+        return next.geometry();
+    }
+
+    /** The device in role {@code role} of the new geometry. */
+    BlockDevice member(int role) {
+        return next.member(role);
+    }
+
     /** Array bytes already in the new geometry. */
     long position() {
         return pos;
