@@ -1235,16 +1235,19 @@ public final class MdArray implements AutoCloseable {
     /** Makes {@code next} the device serving the array (the front forwards to it); worker thread. */
     void serveWith(RaidBdev next) {
         next.array(this);
-        next.onMemberFailed(role -> {
-            if (!closing) {
-                try {
-                    worker.execute(() -> memberFailed(role));
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    LOG.debug("{}: closing; role {} failure not recorded", name, role);
-                }
-            }
-        });
+        next.onMemberFailed(this::memberFailedLater);
         raid = next;
+    }
+
+    /** From any thread: records role {@code role}'s failure in the superblocks on the worker. */
+    void memberFailedLater(int role) {
+        if (!closing) {
+            try {
+                worker.execute(() -> memberFailed(role));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debug("{}: closing; role {} failure not recorded", name, role);
+            }
+        }
     }
 
     /** Applies {@code edit} to every device's superblock (under the array's lock), raises the event count and writes them all. */
@@ -1365,6 +1368,8 @@ public final class MdArray implements AutoCloseable {
                     b.sectorsReserved = Math.min(b.sectorsReserved, sectors);
                     b.encode(head);
                     await(c.write(d, pos, head, 0), "write md bitmap", d.name());
+                } catch (ErrnoException e) {
+                    LOG.warn("{}: bitmap header write to {} failed: {}", name, d.name(), e.getMessage());
                 }
             }
         }
@@ -1390,6 +1395,16 @@ public final class MdArray implements AutoCloseable {
         }
         releaseSpareClaim(dev);
         rebuild(role, dev, 0);
+    }
+
+    /** Worker: records role {@code role}'s failure in the superblocks now (no rebuild: the reshape runs). */
+    void recordFailure(int role) {
+        memberFailed(role);
+    }
+
+    /** Worker: a member that failed during the reshape is rebuilt onto a spare in the new geometry. */
+    void afterReshape() {
+        fillFromSpares();
     }
 
     /** Worker: as {@code orion raid add}, without starting a rebuild. */

@@ -83,6 +83,34 @@ final class MdReshape {
         this.windowBytes = (oldOffset - newOffset) / g.chunkSectors() * g.dataDisks() * g.chunkSectors() * 512L;
         this.pos = pos;
         this.resyncAfter = resyncAfter;
+        // A member failing in either geometry fails in both (each then reconstructs it) and in the superblocks;
+        // the copy goes on degraded, as md's does.
+        // The worker runs the copy, so the superblocks record the failure between windows (recordFailures).
+        int oldDisks = prev.geometry().raidDisks();
+        prev.onMemberFailed(role -> {
+            next.markFailed(role, "failed in the old geometry");
+            failedRoles.getAndUpdate(m -> m | 1L << role);
+        });
+        next.onMemberFailed(role -> {
+            if (role < oldDisks) {
+                prev.markFailed(role, "failed in the new geometry");
+            }
+            failedRoles.getAndUpdate(m -> m | 1L << role);
+        });
+    }
+
+    /** Roles that failed during the reshape (reactors set them), and those the superblocks already record (worker). */
+    private final java.util.concurrent.atomic.AtomicLong failedRoles = new java.util.concurrent.atomic.AtomicLong();
+    private long recordedRoles;
+
+    /** Worker: writes the failures seen since the last call into the superblocks. */
+    private void recordFailures() {
+        long f = failedRoles.get() & ~recordedRoles;
+        for (; f != 0; f &= f - 1) {
+            int role = Long.numberOfTrailingZeros(f);
+            recordedRoles |= 1L << role;
+            array.recordFailure(role);
+        }
     }
 
     /** Whether the copy reached the end (the new geometry serves everything). */
@@ -422,6 +450,7 @@ final class MdReshape {
                                  java.util.function.Consumer<MdSuperblock1> edit, String reason) {
         RaidBdev next = new RaidBdev(a.name() + "(" + g.level().mdadmName() + ")", g, members,
                 a.current().dataOffsetBytes(), false);
+        a.dropIntent(); // the bitmap's regions are not tracked through the new device: every bit set
         ReshapeRouter r = quiesce(a);
         try {
             a.editSuperblocks(edit, reason);
@@ -509,6 +538,7 @@ final class MdReshape {
                 }
                 MdArray.await(c.write(next, p, buf.asSlice(0, end - p), 0), "raid reshape write", name);
                 MdArray.await(c.flush(next), "raid reshape flush", name);
+                recordFailures();
                 hook("copied", end);
                 // Recorded before any request may use the new geometry there: a crash before this line copies the window again.
                 array.editSuperblocks(sb -> sb.reshapePosition = end / 512, null);
@@ -540,6 +570,11 @@ final class MdReshape {
 
     private void stopAt(String why) {
         String name = array.name();
+        try {
+            recordFailures();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: recording a failure failed: {}", name, e.getMessage());
+        }
         MdArray.Progress p = array.progress();
         long now = System.nanoTime();
         array.progress(new MdArray.Progress("reshape", name, p == null ? 0 : p.doneStripes(), p == null ? 1 : p.totalStripes(),
@@ -554,6 +589,7 @@ final class MdReshape {
 
     private void finish() {
         String name = array.name();
+        recordFailures();
         long gap = oldOffset - newOffset;
         array.editSuperblocks(sb -> {
             sb.featureMap &= ~RESHAPE_FEATURES;
@@ -572,7 +608,8 @@ final class MdReshape {
         done = true;
         array.bdev().resizeTo(newBytes);
         LOG.info("{}: reshape complete: {} members, {} bytes: {}", name, next.geometry().raidDisks(), newBytes, array.progress());
-        if (resyncAfter) {
+        array.afterReshape();
+        if (resyncAfter && next.failedMask() == 0) {
             LOG.info("{}: the reshape resumed after a crash: full resync in the new geometry", name);
             array.resyncAll();
         }

@@ -301,6 +301,57 @@ class ReshapeTest {
         }
     }
 
+    /**
+     * A member fails in the middle of a RAID5 3→4 reshape while the model runs: the reshape goes on
+     * degraded in both geometries, the failure is recorded, and once done the spare is rebuilt into
+     * the failed role of the new geometry; content and parity check out.
+     */
+    @Test
+    void aMemberFailingMidReshapeIsRebuiltOntoTheSpareAfterwards() throws Exception {
+        MdArrayTest.Devs d = new MdArrayTest.Devs("f", 5, META + DATA);
+        try (BdevHost host = BdevHost.start(2, 32 << 20); Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            try (MdArray a = MdArray.create(host, "md0", new MdArray.CreateOptions(RaidLevel.RAID5, null, CHUNK, true),
+                    d.list(0, 3), d.list(4, 5), 3L << 20)) {
+                a.start();
+                MemorySegment w = random(arena, a.bdev().sizeBytes(), 5);
+                w.asSlice(0, 2L << 20).fill((byte) 0);
+                c.write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+                int[] seen = {0};
+                MdReshape.testHook = (p, end) -> {
+                    if (p.equals("recorded") && ++seen[0] == 3) {
+                        d.err[1].inject(new org.orionos.host.bdev.backend.ErrorBdev.Rule(
+                                org.orionos.host.bdev.backend.ErrorBdev.ALL_OPS, org.orionos.host.bdev.backend.ErrorBdev.Kind.FAIL,
+                                org.orionos.bindings.Errno.EIO, -1, 1.0, 0));
+                    }
+                };
+                a.grow(new MdArray.GrowOptions(null, 4, List.of(d.err[3])));
+                List<ModelWorkload> loads = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    loads.add(new ModelWorkload(host.context(i), a.bdev(), i * (1L << 20), 1L << 20, 1500, 8, 50 + i, false, arena));
+                }
+                loads.forEach(ModelWorkload::start);
+                for (ModelWorkload l : loads) {
+                    assertNull(l.done.get(120, TimeUnit.SECONDS));
+                }
+                awaitDone(a);
+                assertTrue(seen[0] >= 3, "the failure was injected mid-reshape");
+                assertEquals(4, a.current().geometry().raidDisks());
+                assertEquals(0, a.current().failedMask(), "the spare took the failed role: " + a.describe());
+                assertEquals(d.err[4], a.current().member(1));
+                assertEquals(0, a.scrub(false));
+                MemorySegment rest = read(host, a.bdev(), 2L << 20, w.byteSize() - (2L << 20), arena);
+                assertEquals(-1L, w.asSlice(2L << 20).mismatch(rest), "content kept");
+            }
+            MdSuperblock1 sb = MdArray.readSuperblock(c, d.mem[0]);
+            assertEquals(MdSuperblock1.MD_DISK_ROLE_FAULTY, sb.devRoles[MdArray.readSuperblock(c, d.mem[1]).devNumber]);
+            assertEquals(1, sb.devRoles[MdArray.readSuperblock(c, d.mem[4]).devNumber]);
+            assertEquals(4, sb.raidDisks);
+        } finally {
+            d.close();
+        }
+    }
+
     /** The real mdadm reads a crash image of a member mid-reshape: position, device delta, new offset. */
     private void mdadmSeesTheReshape(MemorySegment image, long recorded) throws Exception {
         java.nio.file.Path f = dir.resolve("member0.img");
