@@ -206,6 +206,8 @@ final class MdReshape {
         RaidBdev prev = new RaidBdev(a.name() + "(old)", info.oldGeometry(), Arrays.copyOf(roleDev, info.oldDisks()),
                 info.oldOffset() * 512, false);
         RaidBdev next = new RaidBdev(a.name() + "(new)", info.newGeometry(), roleDev, info.newOffset() * 512, false);
+        // Members one checkpoint behind (trusts) get the freshest position before any request can use it.
+        a.editSuperblocks(sb -> sb.reshapePosition = info.pos() / 512, null);
         ReshapeRouter router = new ReshapeRouter(a.ctx());
         a.bdev().route(router); // no request has reached the front yet
         MdArray.await(router.reshape(prev, next, info.pos()), "raid reshape", a.name());

@@ -247,7 +247,13 @@ class ReshapeInteropGuestTest {
                 devs.forEach(BlockDevice::close);
             }
         }
-        String examine = run("mdadm", "--examine", crash.get(0).toString());
+        String loop = run("losetup", "-f", "--show", crash.get(0).toString()).strip(); // mdadm opens O_DIRECT: not on tmpfs
+        String examine;
+        try {
+            examine = run("mdadm", "--examine", loop);
+        } finally {
+            run("losetup", "-d", loop);
+        }
         assertTrue(examine.contains("Reshape pos'n") && examine.contains("Delta Devices : 1 (3->4)"), examine);
         String detail = mdReads("rc", crash, size, sum);
         assertTrue(detail.contains("Raid Devices : 4"), detail);

@@ -302,6 +302,67 @@ class ReshapeTest {
     }
 
     /**
+     * The crash hits while a window's position is being written: member 0 already records it,
+     * the others still record the previous one (event count one behind). Those members are not
+     * stale (their data is where the freshest superblock says), so the reshape resumes with all.
+     */
+    @Test
+    void aCrashBetweenSuperblockWritesOfOneCheckpointResumesWithEveryMember() throws Exception {
+        MemoryBdev[] d = devs("h", 4);
+        try (BdevHost host = BdevHost.start(1, 32 << 20); Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            MemorySegment w;
+            MemorySegment[] before = new MemorySegment[4];
+            MemorySegment[] after = new MemorySegment[4];
+            try (MdArray a = MdArray.create(host, "md0", new MdArray.CreateOptions(RaidLevel.RAID5, null, CHUNK, true),
+                    list(d, 0, 3), List.of(), FAST)) {
+                a.start();
+                w = random(arena, a.bdev().sizeBytes(), 77);
+                c.write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+                int[] seen = {0, 0};
+                MdReshape.testHook = (p, end) -> {
+                    MemorySegment[] into = p.equals("copied") ? before : after;
+                    if (++seen[p.equals("copied") ? 0 : 1] == 3) {
+                        for (int i = 0; i < 4; i++) {
+                            into[i] = arena.allocate(META + DATA, 4096);
+                            try {
+                                c.read(d[i], 0, into[i]).get(30, TimeUnit.SECONDS);
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    }
+                };
+                a.grow(new MdArray.GrowOptions(null, 4, List.of(d[3])));
+                awaitDone(a);
+                MdReshape.testHook = null;
+            }
+            for (int i = 0; i < 4; i++) {
+                // Member 0: the window's position written; the others: their metadata from just before.
+                if (i > 0) {
+                    MemorySegment.copy(before[i], 0, after[i], 0, META);
+                }
+                c.write(d[i], 0, after[i], 0).get(30, TimeUnit.SECONDS);
+            }
+            MdSuperblock1 s0 = MdArray.readSuperblock(c, d[0]);
+            MdSuperblock1 s1 = MdArray.readSuperblock(c, d[1]);
+            assertEquals(s0.events, s1.events + 1);
+            assertTrue(s0.reshapePosition > s1.reshapePosition);
+            try (MdArray a = MdArray.assemble(host, "md0", list(d, 0, 4), List.of(), null, FAST)) {
+                // From the assembly on of the resume: every member records the freshest position.
+                assertTrue(MdArray.readSuperblock(c, d[1]).reshapePosition >= s0.reshapePosition);
+                awaitDone(a);
+                assertEquals(0, a.current().failedMask(), "no member taken for stale");
+                assertEquals(4, a.current().geometry().raidDisks());
+                assertEquals(0, a.scrub(false));
+                assertEquals(-1L, w.mismatch(read(host, a.bdev(), 0, w.byteSize(), arena)));
+            }
+        } finally {
+            close(d);
+        }
+    }
+
+    /**
      * A member fails in the middle of a RAID5 3→4 reshape while the model runs: the reshape goes on
      * degraded in both geometries, the failure is recorded, and once done the spare is rebuilt into
      * the failed role of the new geometry; content and parity check out.
