@@ -202,6 +202,71 @@ class ReshapeInteropGuestTest {
     }
 
     /**
+     * The other way: md grows a RAID5 from 3 to 4 members (slowed to 1 MB/s) and is stopped
+     * mid-reshape; orion assembles the members, resumes md's reshape from md's reshape_position
+     * and new_offset, finishes it, and reads what was written with 0 parity mismatches.
+     */
+    @Test
+    void orionContinuesAReshapeMdWasStoppedIn() throws Exception {
+        List<Path> f = files("mg", 4);
+        List<String> loops = new ArrayList<>();
+        for (Path p : f) {
+            loops.add(run("losetup", "-f", "--show", p.toString()).strip());
+        }
+        String md = "/dev/md/mg";
+        String sum;
+        long oldBytes;
+        String examine;
+        try {
+            run("mdadm", "--create", md, "--run", "--metadata=1.2", "--level=5", "--raid-devices=3", "--chunk=64",
+                    "--bitmap=none", loops.get(0), loops.get(1), loops.get(2));
+            String dev = Path.of(md).toRealPath().getFileName().toString();
+            waitIdle(dev);
+            oldBytes = Long.parseLong(Files.readString(Path.of("/sys/block/" + dev + "/size")).strip()) * 512;
+            run("dd", "if=/dev/urandom", "of=" + md, "bs=1M", "oflag=direct", "status=none", "count=" + oldBytes / (1 << 20));
+            sum = run("sha256sum", md).split(" ")[0];
+            Files.writeString(Path.of("/sys/block/" + dev + "/md/sync_speed_min"), "100");
+            Files.writeString(Path.of("/sys/block/" + dev + "/md/sync_speed_max"), "1000");
+            run("mdadm", "--add", md, loops.get(3));
+            run("mdadm", "--grow", md, "--raid-devices=4");
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(Path.of("/sys/block/" + dev + "/md/sync_completed")).contains("/")
+                    || Long.parseLong(Files.readString(Path.of("/sys/block/" + dev + "/md/reshape_position")).strip()
+                    .replace("none", "0")) < 4096) {
+                assertTrue(System.nanoTime() < end, "md's reshape did not get going: " + run("cat", "/proc/mdstat"));
+                Thread.sleep(100);
+            }
+            run("mdadm", "--stop", md);
+            examine = run("mdadm", "--examine", loops.get(0));
+        } finally {
+            if (Files.exists(Path.of(md))) {
+                run("mdadm", "--stop", md);
+            }
+            for (String l : loops) {
+                run("losetup", "-d", l);
+            }
+        }
+        assertTrue(examine.contains("Reshape pos'n"), "md stopped mid-reshape:\n" + examine);
+        try (BdevHost host = BdevHost.start(1, 16 << 20); Arena arena = Arena.ofShared()) {
+            List<BlockDevice> devs = open(f);
+            try (MdArray a = MdArray.assemble(host, "mg", devs, List.of(), null, 1L << 40)) {
+                assertTrue(a.awaitIdle(Duration.ofMinutes(3)));
+                assertTrue(a.reshape() != null && a.reshape().done(), "orion resumed md's reshape\n" + examine);
+                assertEquals(4, a.current().geometry().raidDisks());
+                MemorySegment back = arena.allocate(a.bdev().sizeBytes(), 4096);
+                host.client().read(a.bdev(), 0, back).get(60, TimeUnit.SECONDS);
+                assertEquals(sum, sha256(back.asSlice(0, oldBytes)), "orion reads what md wrote\n" + examine);
+                assertEquals(0, a.scrub(false), examine);
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+        }
+        for (Path p : f) {
+            Files.delete(p);
+        }
+    }
+
+    /**
      * A crash image of orion's RAID5 3→4 reshape, taken once the 10th window's position was
      * recorded: md assembles it, continues the reshape from orion's reshape_position and new_offset,
      * and ends with the content orion was given (zeros in the new space) and consistent parity.
