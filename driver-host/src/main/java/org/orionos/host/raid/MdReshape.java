@@ -248,6 +248,11 @@ final class MdReshape {
         if (p != null && p.running()) {
             throw refuse(Errno.EBUSY, name, "a " + p.kind() + " is running; grow once it has finished");
         }
+        if (a.resyncOwed()) {
+            // md's raid5_start_reshape refuses too (recovery_cp < MaxSector): parity must be consistent first.
+            throw refuse(Errno.EBUSY, name, "the array is not in sync (a resync is pending); let a host"
+                    + " (orion serve) finish the resync first, as md reshapes only an array in sync");
+        }
         boolean to5 = from == RaidLevel.RAID1 && to == RaidLevel.RAID5;
         boolean to6 = from == RaidLevel.RAID5 && to == RaidLevel.RAID6;
         if (from != to && !to5 && !to6) {

@@ -481,6 +481,15 @@ class ReshapeTest {
                 assertNull(MdArray.readSuperblock(c, d[3]), "the added device was not written");
                 assertTrue(MdArray.readSuperblock(c, d[0]).events > ev);
             }
+            // Never resynced (created without assume-clean, no host ran it): md reshapes only an array in sync.
+            MemoryBdev[] u = devs("u", 4);
+            try (MdArray a = MdArray.create(host, "mdu", new MdArray.CreateOptions(RaidLevel.RAID5, null, CHUNK, false),
+                    list(u, 0, 3), List.of(), FAST)) {
+                refused(a, new MdArray.GrowOptions(null, 4, List.of(u[3])), "not in sync");
+                assertNull(MdArray.readSuperblock(c, u[3]));
+            } finally {
+                close(u);
+            }
             // A 512 KiB chunk fits one reshape below the default data offset, not two.
             MemoryBdev[] e = devs("b", 5);
             try (MdArray a = MdArray.create(host, "mdb", new MdArray.CreateOptions(RaidLevel.RAID5, null, 1024, true),
