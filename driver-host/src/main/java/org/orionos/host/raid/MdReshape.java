@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>While the geometry changes the write-intent bitmap is not used per region: every bit is set
  * on disk (so a crash means a full resync, as md without a bitmap), and after a reshape resumed
- * from a crash the whole array is resynced once it is done. What is not done: shrinking, a
- * reshape of a degraded array, changing layout or chunk size, mdadm's backup-file reshapes.
+ * from a crash the whole array is resynced once it is done. A member failing mid-reshape fails in
+ * both geometries and the copy goes on degraded (a spare takes the role afterwards). What is not
+ * done: shrinking, starting a reshape degraded or resuming one degraded after a restart, changing
+ * layout or chunk size, backwards reshapes and mdadm's backup-file reshapes (refused at assembly).
  */
 final class MdReshape {
     private static final Logger LOG = LoggerFactory.getLogger(MdReshape.class);
