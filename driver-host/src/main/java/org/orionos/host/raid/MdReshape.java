@@ -377,10 +377,17 @@ final class MdReshape {
                 sb.raidDisks = n + 1;
             }, "takeover raid5 -> raid6 (" + l6.mdadmName() + ")");
             BlockDevice q = adds.isEmpty() ? a.takeSpare() : adds.get(0);
-            if (!adds.isEmpty()) {
-                a.addSpareNow(q); // its superblock, as a spare of the raid6 now
-            }
-            a.rebuildOnto(q, n);
+            a.later(() -> { // after grow() returned: Q is built in the background like any rebuild
+                try {
+                    if (!adds.isEmpty()) {
+                        a.addSpareNow(q); // its superblock, as a spare of the raid6 now
+                    }
+                    a.rebuildOnto(q, n);
+                } catch (RuntimeException e) {
+                    LOG.error("{}: raid6 without Q on role {} (degraded): adding {} failed: {}; add a spare to rebuild it",
+                            name, n, q.name(), e.getMessage());
+                }
+            });
             return;
         }
         if (grows) {
