@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * on disk (so a crash means a full resync, as md without a bitmap), and after a reshape resumed
  * from a crash the whole array is resynced once it is done. A member failing mid-reshape fails in
  * both geometries and the copy goes on degraded (a spare takes the role afterwards). What is not
- * done: shrinking, starting a reshape degraded or resuming one degraded after a restart, changing
+ * done: shrinking, starting a reshape degraded, resuming one with a stale member, changing
  * layout or chunk size, backwards reshapes and mdadm's backup-file reshapes (refused at assembly).
  */
 final class MdReshape {
@@ -188,14 +188,18 @@ final class MdReshape {
                     && sb.reshapePosition <= fresh.reshapePosition && sb.raidDisks == fresh.raidDisks;
         }
 
-        /** Refuses a reshape that would have to continue degraded. */
+        /**
+         * Refuses members that would have to be rebuilt in the middle of the reshape (stale or
+         * being rebuilt); missing members are fine up to the level's redundancy (the reshape then
+         * goes on degraded and a spare is rebuilt once it is done), as md continues a degraded reshape.
+         */
         void requireComplete(BlockDevice[] roleDev, List<BlockDevice> stale, BlockDevice recovering) {
-            for (int r = 0; r < roleDev.length; r++) {
-                if (roleDev[r] == null || !stale.isEmpty() || recovering != null) {
-                    throw new ErrnoException(Errno.EOPNOTSUPP, "raid assemble", "role " + r, "a reshape is in progress"
-                            + " and not every member is present and current (role " + r + (roleDev[r] == null ? " missing"
-                            : "") + "); orion resumes a reshape only with all members (md can continue it degraded)");
-                }
+            if (!stale.isEmpty() || recovering != null) {
+                BlockDevice d = recovering != null ? recovering : stale.get(0);
+                throw new ErrnoException(Errno.EOPNOTSUPP, "raid assemble", d.name(), "a reshape is in progress and "
+                        + d.name() + (recovering != null ? " was being rebuilt" : " is stale (event count behind)")
+                        + "; orion resumes a reshape only with current or missing members: leave it out, let the"
+                        + " reshape finish degraded, then add it back as a spare");
             }
         }
     }
@@ -203,7 +207,9 @@ final class MdReshape {
     /** Assembly: routes the front through both geometries at the recorded position; the copy runs later ({@link #run}). */
     static MdReshape resume(MdArray a, Resume info, BlockDevice[] roleDev) {
         for (int r = info.oldDisks(); r < roleDev.length; r++) {
-            a.claimMember(roleDev[r], r);
+            if (roleDev[r] != null) {
+                a.claimMember(roleDev[r], r);
+            }
         }
         RaidBdev prev = new RaidBdev(a.name() + "(old)", info.oldGeometry(), Arrays.copyOf(roleDev, info.oldDisks()),
                 info.oldOffset() * 512, false);

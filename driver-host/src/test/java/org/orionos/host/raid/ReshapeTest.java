@@ -363,6 +363,64 @@ class ReshapeTest {
     }
 
     /**
+     * A crash image with one member gone: the reshape resumes degraded (md does the same), reads
+     * reconstruct the missing member in both geometries, and a spare added afterwards is rebuilt
+     * into the missing role of the new geometry: check finds 0 mismatches, content intact.
+     */
+    @Test
+    void aReshapeResumesWithAMemberMissingAndASpareFillsItAfterwards() throws Exception {
+        MemoryBdev[] d = devs("m", 5);
+        try (BdevHost host = BdevHost.start(1, 32 << 20); Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            MemorySegment w;
+            MemorySegment[] image = new MemorySegment[4];
+            try (MdArray a = MdArray.create(host, "md0", new MdArray.CreateOptions(RaidLevel.RAID5, null, CHUNK, true),
+                    list(d, 0, 3), List.of(), FAST)) {
+                a.start();
+                w = random(arena, a.bdev().sizeBytes(), 31);
+                c.write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+                int[] seen = {0};
+                MdReshape.testHook = (p, end) -> {
+                    if (p.equals("recorded") && ++seen[0] == 5) {
+                        for (int i = 0; i < 4; i++) {
+                            image[i] = arena.allocate(META + DATA, 4096);
+                            try {
+                                c.read(d[i], 0, image[i]).get(30, TimeUnit.SECONDS);
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    }
+                };
+                a.grow(new MdArray.GrowOptions(null, 4, List.of(d[3])));
+                awaitDone(a);
+                MdReshape.testHook = null;
+            }
+            for (int i = 0; i < 4; i++) {
+                c.write(d[i], 0, image[i], 0).get(30, TimeUnit.SECONDS);
+            }
+            // Member 1 is gone (not given to the assembly).
+            try (MdArray a = MdArray.assemble(host, "md0", List.of(d[0], d[2], d[3]), List.of(), null, FAST)) {
+                assertEquals(-1L, w.mismatch(read(host, a.bdev(), 0, w.byteSize(), arena)), "degraded reads mid-reshape");
+                awaitDone(a);
+                assertEquals(4, a.current().geometry().raidDisks());
+                assertEquals(1L << 1, a.current().failedMask(), "still missing role 1");
+                assertEquals(-1L, w.mismatch(read(host, a.bdev(), 0, w.byteSize(), arena)), "degraded reads after");
+                a.addSpare(d[4], true);
+                assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                assertEquals(0, a.current().failedMask(), a.describe());
+                assertEquals(d[4], a.current().member(1));
+                assertEquals(0, a.scrub(false));
+                assertEquals(-1L, w.mismatch(read(host, a.bdev(), 0, w.byteSize(), arena)), "content after the rebuild");
+            }
+            assertEquals(4, MdArray.readSuperblock(c, d[4]).raidDisks);
+            assertEquals(1, MdArray.readSuperblock(c, d[4]).role());
+        } finally {
+            close(d);
+        }
+    }
+
+    /**
      * A member fails in the middle of a RAID5 3→4 reshape while the model runs: the reshape goes on
      * degraded in both geometries, the failure is recorded, and once done the spare is rebuilt into
      * the failed role of the new geometry; content and parity check out.
