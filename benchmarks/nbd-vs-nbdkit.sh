@@ -4,20 +4,25 @@
 # machine load. Prints one row per workload: ours, nbdkit's, ratio (IOPS at 4K, MiB/s at 1M), then
 # the same work per CPU-second of each server process (all its threads, user + system, from
 # /proc/PID/stat): on a shared machine that is the steadier figure, since throughput also depends
-# on how much CPU the scheduler happens to give each server.
+# on how much CPU the scheduler happens to give each server. fio-cpu% is the client's own CPU
+# (usr + sys of its one job, orion/nbdkit): near 100 the client, not the server, sets the pace.
 #
 #   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16] [--jobs 1]
+#                               [--only REGEX] [--busy-poll-us N]
 #
 # Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
 # socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16). --jobs is
 # fio's numjobs: fio's nbd engine opens one connection per job (results summed over the jobs).
+# --busy-poll-us is passed to `orion serve` (reactors busy-poll that long before sleeping).
+# --only runs just the rows whose name ("randwrite 4k QD32 tcp") matches the extended regex.
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1
+size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=0
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
-    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;; --jobs) jobs=$2; shift 2;;
+    --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;; --jobs) jobs=$2; shift 2;; --only) only=$2; shift 2;;
+    --busy-poll-us) busy=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -44,7 +49,8 @@ name = "mem0"
 bdev = "mem0"
 TOML
 rargs=(); [ "$reactors" -gt 0 ] && rargs=(--reactors "$reactors")
-"$top/orion" serve --config "$work/orion.toml" "${rargs[@]}" >"$work/orion.log" 2>&1 &
+[ "$busy" -gt 0 ] && rargs+=(--busy-poll-us "$busy")
+"$top/orion" serve --config "$work/orion.toml" --control-socket "$work/control.sock" "${rargs[@]}" >"$work/orion.log" 2>&1 &
 pids+=($!)
 declare -A pid=([orion-unix]=$! [orion-tcp]=$!)
 nbdkit --foreground --exit-with-parent --threads "$threads" --unix "$work/nbdkit.sock" memory "$size" &
@@ -72,7 +78,7 @@ done
 fio --name=fill --ioengine=nbd --uri="${uri[nbdkit-tcp]}" --rw=write --bs=1M --iodepth=8 --size="$size" \
     --output-format=json >/dev/null
 
-run() { # server-transport rw bs qd -> "rate per-cpu-second" (IOPS and I/Os per CPU-s at 4K, MiB/s and MiB per CPU-s at 1M)
+run() { # server-transport rw bs qd -> "rate per-cpu-second fio-cpu%" (IOPS and I/Os per CPU-s at 4K, MiB/s and MiB per CPU-s at 1M)
   local k=$1 rw=$2 bs=$3 qd=$4 t0 t1 out
   t0=$(cpu_ticks "${pid[$k]}")
   out=$(fio --name=bench --ioengine=nbd --uri="${uri[$k]}" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$size" \
@@ -83,26 +89,29 @@ import json,sys
 t=sys.argv[1]; j=json.loads(t[t.index('{'):])['jobs'][0]; d=j['read'] if j['read']['io_bytes'] else j['write']
 cpu=max(int(sys.argv[2]), 1)/int(sys.argv[3])
 work=d['total_ios'] if '$bs'=='4k' else d['io_bytes']/1048576
-print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576), round(work/cpu))" "$out" $((t1 - t0)) "$hz"
+print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576), round(work/cpu), round(j['usr_cpu'] + j['sys_cpu']))" "$out" $((t1 - t0)) "$hz"
 }
 echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=$jobs --group_reporting"
-echo "orion: ./orion serve --config (memory $size${reactors:+, reactors $reactors}); nbdkit: nbdkit --threads $threads memory $size"
+echo "orion: ./orion serve --config (memory $size, reactors $reactors (0: one per core), busy-poll-us $busy); nbdkit: nbdkit --threads $threads memory $size"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-printf '%-28s %12s %12s %7s %12s %12s %7s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio
+printf '%-28s %12s %12s %7s %12s %12s %7s %9s %6s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio fio-cpu% load
 for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
   set -- $w
   for t in unix tcp; do
+    echo "$1 $2 QD$3 $t" | grep -Eq -- "$only" || continue
     o=(); n=()
     for ((i = 1; i <= rounds; i++)); do
       o+=("$(run orion-$t "$1" "$2" "$3")"); n+=("$(run nbdkit-$t "$1" "$2" "$3")")
     done
     unit=$([ "$2" = 4k ] && echo IOPS || echo MiB/s)
-    python3 - "$1 $2 QD$3 $t ($unit)" "${o[*]}" "${n[*]}" <<'PY'
+    python3 - "$1 $2 QD$3 $t ($unit)" "${o[*]}" "${n[*]}" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
 import statistics, sys
 o = [int(x) for x in sys.argv[2].split()]; n = [int(x) for x in sys.argv[3].split()]
-mo, mn = statistics.median(o[0::2]), statistics.median(n[0::2])
-co, cn = statistics.median(o[1::2]), statistics.median(n[1::2])
-print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f} {co:12.0f} {cn:12.0f} {co/cn:7.2f}")
+mo, mn = statistics.median(o[0::3]), statistics.median(n[0::3])
+co, cn = statistics.median(o[1::3]), statistics.median(n[1::3])
+fo, fn = statistics.median(o[2::3]), statistics.median(n[2::3])
+fio = f"{fo:.0f}/{fn:.0f}"
+print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f} {co:12.0f} {cn:12.0f} {co/cn:7.2f} {fio:>9} {sys.argv[4]:>6}")
 PY
   done
 done

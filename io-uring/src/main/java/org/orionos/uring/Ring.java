@@ -391,6 +391,17 @@ public final class Ring implements AutoCloseable {
         return (sqFlagsAcquire() & IORING_SQ_CQ_OVERFLOW) != 0;
     }
 
+    /**
+     * Whether a {@link #submit()} + {@link #reap()} would dispatch something now: CQEs are in the
+     * CQ, or the kernel holds completions (deferred task work, overflow) that the next enter posts.
+     * Two loads, no syscall: what a busy-polling loop checks.
+     */
+    public boolean completionsPending() {
+        // Acquire: pairs with the kernel's release of the CQ tail (as in reap()).
+        return (int) INT.getAcquire(cq, cqTail) != cqHeadLocal
+                || (sqFlagsAcquire() & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
+    }
+
     /** Invalid SQEs the kernel skipped (sq dropped counter). */
     public int droppedSubmissions() {
         return (int) INT.getAcquire(sq, sqDropped);

@@ -1,5 +1,7 @@
 package org.orionos.uring;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -7,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
+import org.orionos.bindings.Libc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -174,5 +177,47 @@ class ReactorTest {
         assertTrue(ms < 2000, "close took " + ms + " ms");
         assertTrue(completions[0] > 16, "the stream ran: " + completions[0]);
         assertTrue(r.ring().isClosed());
+    }
+
+    /**
+     * While busy-polling, a socket receive that completes through the kernel's deferred task work
+     * (seen only as the task-run flag until the next enter) and a posted task both run without the
+     * reactor ever sleeping; with the window set back to 0 it sleeps again.
+     */
+    @Test
+    void busyPollServesSocketDataAndTasksWithoutSleeping() throws Exception {
+        int[] sp = TestSupport.socketPair();
+        try (Reactor r = Reactor.start("t-spin", RingConfig.defaults()); Arena a = Arena.ofShared()) {
+            MemorySegment in = a.allocate(64);
+            MemorySegment out = TestSupport.bytes(a, "ping");
+            CountDownLatch got = new CountDownLatch(1);
+            int[] res = new int[1];
+            long sleepsBefore = r.call(() -> {
+                r.busyPoll(TimeUnit.SECONDS.toNanos(30));
+                r.ring().acquire((n, flags, cookie) -> {
+                    res[0] = n;
+                    got.countDown();
+                }, 0).recv(sp[0], in.address(), 64, 0);
+                return r.sleeps();
+            }).get(5, TimeUnit.SECONDS);
+            Thread.sleep(50); // the receive is armed and waits while the reactor spins
+            assertEquals(4, Libc.write(sp[1], out, 4));
+            assertTrue(got.await(5, TimeUnit.SECONDS), "the receive completed within the window");
+            assertEquals(4, res[0]);
+            assertEquals("ping", TestSupport.string(in, 4));
+            long sleepsAfter = r.call(r::sleeps).get(5, TimeUnit.SECONDS);
+            assertEquals(sleepsBefore, sleepsAfter, "no sleep while busy-polling");
+
+            r.busyPoll(0);
+            r.call(() -> null).get(5, TimeUnit.SECONDS); // one more turn, then it may sleep
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (r.call(r::sleeps).get(5, TimeUnit.SECONDS) == sleepsAfter && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(r.call(r::sleeps).get(5, TimeUnit.SECONDS) > sleepsAfter, "sleeps again with the window off");
+        } finally {
+            Libc.close(sp[0]);
+            Libc.close(sp[1]);
+        }
     }
 }

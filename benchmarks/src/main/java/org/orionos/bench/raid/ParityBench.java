@@ -24,16 +24,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * RAID parity generation over one stripe of 64 KiB chunks: ISA-L via FFM against orion's pure-Java
- * SWAR engine, same buffers (4 KiB aligned, off-heap). One op = one stripe; the secondary result
- * {@code dataBytes} is the data throughput in bytes/s (ops/s x dataDisks x chunk). Run e.g.
+ * engines (64-bit SWAR, and the Vector API one, which the fork gets with --add-modules
+ * jdk.incubator.vector), same buffers (4 KiB aligned, off-heap). One op = one stripe; the secondary
+ * result {@code dataBytes} is the data throughput in bytes/s (ops/s x dataDisks x chunk). Run e.g.
  * {@code java --enable-native-access=ALL-UNNAMED -jar benchmarks/target/benchmarks.jar ParityBench -f 1 -wi 2 -i 3 -w 1s -r 1s}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
 public class ParityBench {
-    @Param({"isa-l", "java"})
+    @Param({"isa-l", "java", "vector"})
     public String engine;
 
     /** Data disks per stripe (RAID6 4+2 and 8+2; XOR over the same data is RAID5 5 and 9 disks). */
@@ -56,6 +57,11 @@ public class ParityBench {
                 throw new IllegalStateException("ISA-L (" + IsalLibrary.SONAME + ") is not installed");
             }
             parity = new IsalParity();
+        } else if (engine.equals("vector")) {
+            parity = ParityEngine.javaEngine();
+            if (!parity.name().equals("java-vector")) {
+                throw new IllegalStateException("the fork lacks --add-modules jdk.incubator.vector");
+            }
         } else {
             parity = new JavaParity();
         }

@@ -24,6 +24,8 @@ import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.MetadataIo;
 import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
+import org.orionos.host.lvm.metadata.RaidSegments;
+import org.orionos.host.lvm.metadata.SegmentTypes;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -50,7 +52,7 @@ import picocli.CommandLine.Parameters;
         subcommands = {LvmCommand.PvCreate.class, LvmCommand.VgCreate.class, LvmCommand.VgExtend.class,
             LvmCommand.VgReduce.class, LvmCommand.LvCreate.class, LvmCommand.LvResize.class,
             LvmCommand.LvRemove.class, LvmCommand.Pvs.class, LvmCommand.Vgs.class, LvmCommand.Lvs.class,
-            LvmCommand.LvConvert.class, LvmCommand.PvMove.class, LvmBenchCommand.class})
+            LvmCommand.LvConvert.class, LvmCommand.LvChange.class, LvmCommand.PvMove.class, LvmBenchCommand.class})
 public final class LvmCommand implements Runnable {
 
     @CommandLine.Spec
@@ -320,7 +322,8 @@ public final class LvmCommand implements Runnable {
         throw new ErrnoException(Errno.ENODEV, "pvmove", path.toString(), "not a PV of VG " + vg);
     }
 
-    @Command(name = "lvcreate", description = "Create a linear, striped, thin-pool or thin volume, or a thin snapshot (-s).")
+    @Command(name = "lvcreate", description = "Create a linear, striped, raid1 (mirror), raid5, raid6, thin-pool or thin "
+            + "volume, or a thin snapshot (-s).")
     static final class LvCreate extends Base {
         @Option(names = {"-n", "--name"}, required = true)
         String name;
@@ -339,6 +342,15 @@ public final class LvmCommand implements Runnable {
 
         @Option(names = "--type", defaultValue = "")
         String type;
+
+        @Option(names = {"-m", "--mirrors"}, description = "Copies besides the original (raid1/mirror; implies --type raid1).")
+        Integer mirrors;
+
+        @Option(names = "--nosync", description = "Skip the initial sync of a new raid volume (lvm2's NOTSYNCED).")
+        boolean nosync;
+
+        @Option(names = {"-R", "--regionsize"}, defaultValue = "2m", description = "Raid bitmap region size (default ${DEFAULT-VALUE}).")
+        String regionSize;
 
         @Option(names = {"-V", "--virtualsize"}, description = "Size of a thin volume.")
         String virtualSize;
@@ -381,7 +393,25 @@ public final class LvmCommand implements Runnable {
                 out().println("  Logical volume \"" + name + "\" created.");
                 return;
             }
-            String t = type.isEmpty() ? (virtualSize != null ? "thin" : stripes > 1 ? "striped" : "linear") : type;
+            String t = type();
+            int[] raid = raidImages(t);
+            if (raid != null) {
+                if ((size == null) == (extents == null)) {
+                    throw new IllegalArgumentException("give the size with exactly one of -L SIZE or -l EXTENTS");
+                }
+                String rt = t.equals(SegmentTypes.MIRROR) ? SegmentTypes.RAID1 : t;
+                if (t.equals(SegmentTypes.MIRROR)) {
+                    out().println("  orion makes --type mirror as raid1 (lvm2's default mirror segment type).");
+                }
+                online(scan(), vg, g -> {
+                    long ext = g.metadata().extentSize() * 512;
+                    long n = extents != null ? extents : (parseSize(size, 'm') + ext - 1) / ext;
+                    return g.createRaid(name, rt, raid[0], n, parseSize(stripeSize, 'k') / 512,
+                            parseSize(regionSize, 'k') / 512, nosync);
+                });
+                out().println("  Logical volume \"" + name + "\" created.");
+                return;
+            }
             if (t.equals("thin")) {
                 if (virtualSize == null || thinPool == null || size != null || extents != null) {
                     throw new IllegalArgumentException("--type thin takes --thinpool POOL and -V SIZE (and no -L/-l)");
@@ -410,7 +440,7 @@ public final class LvmCommand implements Runnable {
             }
             if (!t.equals("linear") && !t.equals("striped")) {
                 throw new ErrnoException(Errno.EOPNOTSUPP, "lvcreate --type " + t, vg, "orion lvm creates linear, "
-                        + "striped, thin-pool and thin volumes; " + t + " volumes need the RAID layer, not here yet");
+                        + "striped, mirror/raid1, raid5, raid6, thin-pool and thin volumes, not " + t);
             }
             if (t.equals("striped") && stripes < 2) {
                 throw new IllegalArgumentException("--type striped needs -i 2 or more stripes");
@@ -428,6 +458,35 @@ public final class LvmCommand implements Runnable {
             }
         }
 
+        /** --type, or what lvm2 infers: thin with -V, raid1 with -m, striped with -i, else linear. */
+        private String type() {
+            if (!type.isEmpty()) {
+                return type;
+            }
+            return virtualSize != null ? "thin" : mirrors != null && mirrors > 0 ? SegmentTypes.RAID1
+                    : stripes > 1 ? "striped" : "linear";
+        }
+
+        /** {images} for a raid type (lvm2's -m N: N + 1 images; -i N: N data images plus parity), null otherwise. */
+        private int[] raidImages(String t) {
+            if (t.equals(SegmentTypes.MIRROR) || t.equals(SegmentTypes.RAID1)) {
+                if (stripes > 1) {
+                    throw new IllegalArgumentException("--type " + t + " takes -m COPIES, not -i");
+                }
+                return new int[] {(mirrors == null ? 1 : mirrors) + 1};
+            }
+            if (!RaidSegments.TYPES.contains(t)) {
+                return null;
+            }
+            if (mirrors != null) {
+                throw new IllegalArgumentException("--type " + t + " takes -i STRIPES, not -m");
+            }
+            int parity = RaidSegments.parityDevicesOf(t);
+            // lvm2's defaults when -i is not given: 2 data stripes for raid5, 3 for raid6.
+            int data = stripes > 1 ? stripes : parity == 2 ? 3 : 2;
+            return new int[] {data + parity};
+        }
+
         /** lvcreate on the running host: the new volume is also activated there as block device VG/LV. */
         private void remote() {
             ObjectNode a = args().put("name", name);
@@ -442,8 +501,15 @@ public final class LvmCommand implements Runnable {
                 }
                 a.put("vg", vl[0]).put("type", "snapshot").put("origin", vl[1]).put("read_only", permission.equals("r"));
             } else {
-                String t = type.isEmpty() ? (virtualSize != null ? "thin" : stripes > 1 ? "striped" : "linear") : type;
+                String t = type();
+                int[] raid = raidImages(t);
+                if (t.equals(SegmentTypes.MIRROR)) {
+                    t = SegmentTypes.RAID1;
+                }
                 a.put("vg", vg).put("type", t);
+                if (raid != null) {
+                    a.put("images", raid[0]).put("region_sectors", parseSize(regionSize, 'k') / 512).put("nosync", nosync);
+                }
                 if (t.equals("thin")) {
                     if (virtualSize == null || thinPool == null || size != null || extents != null) {
                         throw new IllegalArgumentException("--type thin takes --thinpool POOL and -V SIZE (and no -L/-l)");
@@ -474,6 +540,35 @@ public final class LvmCommand implements Runnable {
             JsonNode r = ControlClient.call(controlSocket, "lvm.lvcreate", a);
             out().println("  Logical volume \"" + name + "\" created" + (r.has("bdev") ? " and active as "
                     + r.path("bdev").asText() : "") + ".");
+        }
+    }
+
+    @Command(name = "lvchange", description = "lvchange --rebuild PV VG/LV: rebuild the failed or stale images of a raid "
+            + "volume that lie on PV, in place, from the other images.")
+    static final class LvChange extends Base {
+        @Option(names = "--rebuild", required = true, paramLabel = "PV", description = "The PV whose images to rebuild.")
+        String rebuild;
+
+        @Parameters(index = "0", paramLabel = "VG/LV")
+        String target;
+
+        @Override
+        void run() {
+            String[] vl = splitLv(target);
+            viaHost(vl[0], "lvchange", false);
+            LvmScan scan = scan();
+            List<Integer> done = online(scan, vl[0], g -> {
+                BlockDevice pv = deviceOf(g, scan, vl[0], Path.of(rebuild));
+                String pvName = null;
+                for (var p : g.metadata().physicalVolumes()) {
+                    if (g.physicalVolumes().indexOf(pv) == g.metadata().physicalVolumes().indexOf(p)) {
+                        pvName = p.name();
+                    }
+                }
+                g.activateRaid(vl[1], target);
+                return g.rebuildRaid(vl[1], pvName);
+            });
+            out().println("  " + target + ": images " + done + " rebuilt.");
         }
     }
 

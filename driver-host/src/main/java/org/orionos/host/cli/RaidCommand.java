@@ -373,7 +373,7 @@ public final class RaidCommand implements Runnable {
         }
     }
 
-    @Command(name = "add", description = "Add hot spares (mdadm --add).")
+    @Command(name = "add", description = "Add hot spares, or re-add a former member into its role (mdadm --add).")
     static final class Add extends Manage {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "DEV")
         List<Path> targets;
@@ -384,8 +384,10 @@ public final class RaidCommand implements Runnable {
             List<BlockDevice> add = open(targets, opened);
             try (MdArray a = MdArray.assemble(host, name, devs, List.of(), null, MdArray.DEFAULT_SYNC_BYTES_PER_SEC, false)) {
                 for (BlockDevice d : add) {
-                    a.addSpare(d, true);
-                    out().println("orion raid: added " + d.name() + " to " + name + " as a spare");
+                    boolean back = a.addSpare(d, true);
+                    out().println("orion raid: " + (back ? "re-added " + d.name() + " to " + name
+                            + " (its role is recovered by the next host that assembles the array)"
+                            : "added " + d.name() + " to " + name + " as a spare"));
                 }
             }
         }

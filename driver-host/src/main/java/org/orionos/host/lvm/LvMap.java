@@ -91,8 +91,9 @@ final class LvMap {
             LvSegment seg = lv.segments().get(i);
             if (!(seg instanceof StripedSegment st)) {
                 throw new ErrnoException(Errno.EOPNOTSUPP, "activate " + vg.name() + "/" + lv.name(), null,
-                        "segment " + (i + 1) + " is of type " + seg.type() + "; orion maps linear and striped "
-                                + "segments only (RAID and mirror segments need the RAID layer, thin ones the thin pool)");
+                        "segment " + (i + 1) + " is of type " + seg.type() + "; orion maps linear, striped, raid1, "
+                                + "raid5 and raid6 volumes and its own thin volumes (not lvm2's legacy mirror, raid0, "
+                                + "raid4 or raid10 segments, nor dm-thin pools)");
             }
             start[i] = seg.startExtent() * extentBytes;
             int stripes = st.stripeCount();

@@ -11,6 +11,7 @@ import org.orionos.host.bdev.BdevHost;
 import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.control.ControlHandler;
 import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.RaidSegments;
 import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 
@@ -112,8 +113,15 @@ public final class LvmControl {
             }
             case "striped" -> g.createStriped(name, extents, args.path("stripes").asInt(), args.path("stripe_sectors").asLong());
             case "linear" -> g.createLinear(name, extents);
-            default -> throw new ErrnoException(Errno.EOPNOTSUPP, "lvcreate --type " + type, g.name(),
-                    "orion creates linear, striped, thin-pool and thin volumes and thin snapshots");
+            default -> {
+                if (!RaidSegments.TYPES.contains(type)) {
+                    throw new ErrnoException(Errno.EOPNOTSUPP, "lvcreate --type " + type, g.name(), "orion creates "
+                            + "linear, striped, raid1, raid5, raid6, thin-pool and thin volumes and thin snapshots");
+                }
+                g.createRaid(name, type, args.path("images").asInt(), extents, args.path("stripe_sectors").asLong(
+                        LvmRaid.DEFAULT_STRIPE_SECTORS), args.path("region_sectors").asLong(LvmRaid.DEFAULT_REGION_SECTORS),
+                        args.path("nosync").asBoolean(false));
+            }
         }
         ObjectNode r = JSON.createObjectNode();
         if (!type.equals("thin-pool")) {

@@ -11,6 +11,7 @@ import org.orionos.host.lvm.metadata.LogicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.LvSegment;
 import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
 import org.orionos.host.lvm.metadata.StripedSegment;
+import org.orionos.host.lvm.metadata.RaidSegments;
 import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 
@@ -147,13 +148,16 @@ public final class LvmReport {
 
     /**
      * lvm2's 10 attribute letters; 'a' when the kernel has it mapped. Orion's thin pools and thin
-     * volumes get lvm2's type letters 't' and 'V', and target type 't' (thin) at position 7.
+     * volumes get lvm2's type letters 't' and 'V', and target type 't' (thin) at position 7; raid
+     * volumes 'r' (or 'R' without initial sync) and target type 'r'.
      */
     private static String attr(VolumeGroupMetadata vg, LogicalVolumeMetadata lv, org.orionos.host.bdev.BlockDevice live) {
         boolean pool = ThinSegments.poolOf(lv) != null;
         boolean thin = ThinSegments.thinOf(lv) != null;
-        char type = pool ? 't' : thin ? 'V' : '-';
-        char target = pool || thin ? 't' : '-';
+        boolean raid = RaidSegments.raidOf(lv) != null;
+        // lvm2: 'r' a raid volume, 'R' one created without its initial sync (--nosync); target type 'r'.
+        char type = pool ? 't' : thin ? 'V' : raid ? (lv.status().contains(RaidSegments.NOTSYNCED) ? 'R' : 'r') : '-';
+        char target = pool || thin ? 't' : raid ? 'r' : '-';
         char perm = lv.status().contains("WRITE") ? 'w' : 'r';
         char alloc = 'i';
         String mapper = vg.name().replace("-", "--") + "-" + lv.name().replace("-", "--");

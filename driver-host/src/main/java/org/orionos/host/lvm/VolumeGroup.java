@@ -21,11 +21,16 @@ import org.orionos.host.lvm.metadata.OfflineVolumeGroup;
 import org.orionos.host.lvm.metadata.PhysicalVolumeDevice;
 import org.orionos.host.lvm.metadata.PhysicalVolumeFormatter;
 import org.orionos.host.lvm.metadata.PhysicalVolumeMetadata;
+import org.orionos.host.lvm.metadata.RaidSegments;
 import org.orionos.host.lvm.metadata.StripeArea;
 import org.orionos.host.lvm.metadata.StripedSegment;
 import org.orionos.host.lvm.metadata.ThinSegments;
 import org.orionos.host.lvm.metadata.VolumeGroupMetadata;
 import org.orionos.host.lvm.metadata.VolumeGroupRead;
+import org.orionos.host.raid.RaidBdev;
+import org.orionos.host.raid.RaidGeometry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A volume group that is open on a running host: its PVs are block devices it claims for
@@ -37,6 +42,7 @@ import org.orionos.host.lvm.metadata.VolumeGroupRead;
  * I/O in flight, then commits. Management path: callers block; the reactors never do.
  */
 public final class VolumeGroup implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VolumeGroup.class);
     private final BdevHost host;
     private final OfflineVolumeGroup editor;
     private final List<Claim> claims = new ArrayList<>();
@@ -45,6 +51,8 @@ public final class VolumeGroup implements AutoCloseable {
     private final Map<String, BlockDevice> active = new LinkedHashMap<>();
     /** Thin pools opened (their data and metadata volumes mapped, their committer running), by pool LV name. */
     private final Map<String, ThinPool> pools = new LinkedHashMap<>();
+    /** The hidden image LVs under active raid volumes, by sub-LV name (pvmove moves them under load). */
+    private final Map<String, LogicalVolume> raidParts = new LinkedHashMap<>();
 
     private VolumeGroup(BdevHost host, OfflineVolumeGroup editor) {
         this.host = host;
@@ -58,6 +66,16 @@ public final class VolumeGroup implements AutoCloseable {
      *                        the metadata is missing or damaged, ENODEV when a PV of the VG is missing
      */
     public static VolumeGroup open(BdevHost host, List<BlockDevice> devices) {
+        return open(host, devices, false);
+    }
+
+    /**
+     * As {@link #open(BdevHost, List)}; with {@code degraded} (lvm2's {@code --activationmode
+     * degraded}) a VG with missing PVs opens too: raid volumes then activate without the images
+     * on those PVs as long as their level tolerates it, volumes needing a missing PV refuse to
+     * activate, and every metadata change is refused (the missing PV's copy would go stale).
+     */
+    public static VolumeGroup open(BdevHost host, List<BlockDevice> devices, boolean degraded) {
         List<MetadataIo> ios = new ArrayList<>();
         for (BlockDevice d : devices) {
             ios.add(new BdevMetadataIo(d, host.client()));
@@ -65,7 +83,7 @@ public final class VolumeGroup implements AutoCloseable {
         OfflineVolumeGroup editor = OfflineVolumeGroup.open(ios, false);
         VolumeGroupRead read = editor.lastRead();
         for (String p : read.problems()) {
-            if (p.contains("is missing")) {
+            if (p.contains("is missing") && !degraded) {
                 throw new ErrnoException(Errno.ENODEV, "open VG " + read.vg().name(), null, p
                         + "; orion opens a VG only with all its PVs");
             }
@@ -94,7 +112,7 @@ public final class VolumeGroup implements AutoCloseable {
         VolumeGroup vg = new VolumeGroup(host, editor);
         try {
             for (BlockDevice d : devices) {
-                vg.claims.add(d.claim("lvm VG " + editor.metadata().name(), true, vg::pvRemoved));
+                vg.claims.add(d.claim("lvm VG " + editor.metadata().name(), true, () -> vg.pvRemoved(d)));
             }
         } catch (RuntimeException e) {
             vg.claims.forEach(Claim::close);
@@ -116,11 +134,23 @@ public final class VolumeGroup implements AutoCloseable {
         }
     }
 
-    /** A PV went away: every volume fails from now on (its data may live there). */
-    private void pvRemoved() {
-        List<BlockDevice> lvs;
+    /**
+     * A PV went away: every linear, striped and thin volume fails from now on (its data may live
+     * there); a raid volume loses only its images on that PV, which it marks faulty.
+     */
+    private void pvRemoved(BlockDevice pv) {
+        List<BlockDevice> lvs = new ArrayList<>();
         synchronized (this) {
-            lvs = new ArrayList<>(active.values());
+            for (BlockDevice v : active.values()) {
+                if (!(v instanceof RaidBdev)) {
+                    lvs.add(v);
+                }
+            }
+            for (LogicalVolume img : raidParts.values()) {
+                if (java.util.Arrays.asList(img.map().allDevices).contains(pv)) {
+                    lvs.add(img);
+                }
+            }
         }
         for (BlockDevice lv : lvs) {
             lv.announceRemoval();
@@ -161,7 +191,241 @@ public final class VolumeGroup implements AutoCloseable {
     public synchronized BlockDevice activateAny(String lvName, String deviceName) {
         LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
         ThinSegments.Thin t = lv == null ? null : ThinSegments.thinOf(lv);
+        if (lv != null && RaidSegments.raidOf(lv) != null) {
+            return activateRaid(lvName, deviceName);
+        }
         return t == null ? activate(lvName, deviceName) : activateThin(lvName, deviceName);
+    }
+
+    /** The active raid volume {@code lvName}, or null. */
+    public synchronized RaidBdev raidVolume(String lvName) {
+        return active.get(lvName) instanceof RaidBdev r ? r : null;
+    }
+
+    /**
+     * Activates the raid1/5/6 volume {@code lvName} as a {@link RaidBdev} over its image LVs
+     * (see {@link #activateAny}). An image on a missing PV (a VG opened degraded) is a missing
+     * member: reads of it are reconstructed from the others, as dm-raid does with a failed leg.
+     */
+    public synchronized RaidBdev activateRaid(String lvName, String deviceName) {
+        String op = "activate " + name() + "/" + lvName;
+        if (active.containsKey(lvName)) {
+            throw new ErrnoException(Errno.EEXIST, op, null, "already active");
+        }
+        VolumeGroupMetadata meta = editor.metadata();
+        LogicalVolumeMetadata lv = meta.logicalVolume(lvName);
+        RaidSegments.Raid raid = lv == null ? null : RaidSegments.raidOf(lv);
+        if (raid == null) {
+            throw new ErrnoException(Errno.ENOENT, op, null, "no such raid LV");
+        }
+        if (raid.dataOffset() != 0) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, op, null, "its images carry " + raid.dataOffset()
+                    + " sectors of reshape space (data_offset); orion maps images whose data starts at byte 0");
+        }
+        LogicalVolume[] images = new LogicalVolume[raid.devices()];
+        long imageSectors = -1;
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < images.length; i++) {
+            LogicalVolumeMetadata img = meta.logicalVolume(raid.imageLvs().get(i));
+            if (img == null) {
+                throw new ErrnoException(Errno.EBADMSG, op, null, "its image " + raid.imageLvs().get(i) + " is missing from the VG");
+            }
+            long sectors = img.extentCount() * meta.extentSize();
+            if (imageSectors >= 0 && sectors != imageSectors) {
+                throw new ErrnoException(Errno.EBADMSG, op, null, "its images differ in size");
+            }
+            imageSectors = sectors;
+            if (onPresentPvs(img)) {
+                images[i] = hiddenVolume(img.name());
+            } else {
+                missing.add(img.name());
+            }
+        }
+        RaidGeometry g = LvmRaid.geometry(raid, imageSectors);
+        if (g.arraySectors() != lv.extentCount() * meta.extentSize()) {
+            throw new ErrnoException(Errno.EBADMSG, op, null, "the LV has " + lv.extentCount() + " extents but its "
+                    + raid.devices() + " images of " + imageSectors + " sectors hold " + g.arraySectors() + " sectors");
+        }
+        // dm-raid's record of the images: which are stale, whether its initial resync finished.
+        LogicalVolume[] metas = new LogicalVolume[images.length];
+        DmRaidSuperblock[] sbs = new DmRaidSuperblock[images.length];
+        for (int i = 0; i < images.length; i++) {
+            LogicalVolumeMetadata m = raid.metaLvs().get(i) == null ? null : meta.logicalVolume(raid.metaLvs().get(i));
+            if (m != null && onPresentPvs(m)) {
+                metas[i] = hiddenVolume(m.name());
+                sbs[i] = LvmRaid.readSuperblock(host.client(), metas[i]);
+            }
+        }
+        long stale = LvmRaid.staleImages(op, sbs);
+        for (int i = 0; i < images.length; i++) {
+            if ((stale & 1L << i) != 0 && images[i] != null) {
+                missing.add(images[i].lvName() + " (stale: dm-raid's superblock records it failed or recovering)");
+                images[i] = null;
+            }
+        }
+        RaidBdev r = new RaidBdev(deviceName, g, images, 0);
+        if (!missing.isEmpty()) {
+            LOG.warn("{}/{} activated degraded: images {} are missing or stale", name(), lvName, missing);
+        }
+        DmRaidSuperblock fresh = LvmRaid.freshest(sbs);
+        try {
+            if (fresh != null && !fresh.orionMarker() && fresh.arrayResyncOffset() != DmRaidSuperblock.MAX_SECTOR
+                    && r.failedMask() == 0) {
+                LOG.warn("{}/{}: dm-raid's initial resync stopped at sector {}; orion syncs the volume before use",
+                        name(), lvName, fresh.arrayResyncOffset());
+                LvmRaid.initialSync(r, host.context(0));
+            }
+            // Every image orion cannot use, and every one it fails later, is recorded for dm-raid.
+            if (r.failedMask() != 0) {
+                LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
+            }
+        } catch (RuntimeException e) {
+            r.close(); // nothing stays claimed when activation fails
+            throw e;
+        }
+        r.onMemberFailed(d -> Thread.ofPlatform().daemon().name("lvm-raid-record").start(() -> {
+            synchronized (r) {
+                try {
+                    LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
+                } catch (RuntimeException e) {
+                    LOG.error("{}/{}: recording failed image {} in the rmeta superblocks failed: {}", name(), lvName, d,
+                            e.getMessage());
+                }
+            }
+        }));
+        for (LogicalVolume img : images) {
+            if (img != null) {
+                raidParts.put(img.lvName(), img);
+            }
+        }
+        active.put(lvName, r);
+        return r;
+    }
+
+    /**
+     * Rebuilds in place (lvm2's {@code lvchange --rebuild PV}) the failed or stale images of the
+     * active raid volume {@code lvName} that lie on {@code pvName} (any present PV when null),
+     * one at a time, from the other images while the volume stays in use; then records them in
+     * sync in the rmeta superblocks (orion's markers are cleared: all rmetas zeroed again, a
+     * new array to dm-raid with consistent images). Management thread; returns the images rebuilt.
+     */
+    public List<Integer> rebuildRaid(String lvName, String pvName) {
+        String op = "lvchange --rebuild " + name() + "/" + lvName;
+        RaidBdev r;
+        RaidSegments.Raid raid;
+        LogicalVolume[] metas;
+        List<Integer> todo = new ArrayList<>();
+        List<LogicalVolume> targets = new ArrayList<>();
+        synchronized (this) {
+            r = raidVolume(lvName);
+            LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
+            raid = lv == null ? null : RaidSegments.raidOf(lv);
+            if (r == null || raid == null) {
+                throw new ErrnoException(Errno.ENOENT, op, null, "no active raid volume of that name; activate it first");
+            }
+            metas = new LogicalVolume[raid.devices()];
+            for (int i = 0; i < raid.devices(); i++) {
+                LogicalVolumeMetadata m = raid.metaLvs().get(i) == null ? null
+                        : editor.metadata().logicalVolume(raid.metaLvs().get(i));
+                if (m != null && onPresentPvs(m)) {
+                    metas[i] = hiddenVolume(m.name());
+                }
+                LogicalVolumeMetadata img = editor.metadata().logicalVolume(raid.imageLvs().get(i));
+                boolean here = pvName == null || ((StripedSegment) img.segments().get(0)).stripes().stream()
+                        .anyMatch(a -> a.pvName().equals(pvName));
+                if ((r.failedMask() & 1L << i) != 0 && here && onPresentPvs(img)) {
+                    todo.add(i);
+                    targets.add(hiddenVolume(img.name()));
+                }
+            }
+        }
+        if (todo.isEmpty()) {
+            throw new ErrnoException(Errno.EINVAL, op, pvName, "no failed image of this volume is on a present PV"
+                    + (pvName == null ? "" : " " + pvName) + " (failed images: mask 0x" + Long.toHexString(r.failedMask()) + ")");
+        }
+        var ctx = host.context(0);
+        for (int k = 0; k < todo.size(); k++) {
+            int role = todo.get(k);
+            LogicalVolume dev = targets.get(k);
+            try {
+                r.startRecovery(ctx, role, dev, 0).get(30, TimeUnit.SECONDS);
+                long stripes = r.syncStripes();
+                for (long s = 0; s < stripes; s++) {
+                    int st = r.syncStripe(ctx, s, RaidBdev.SYNC_RECOVER).get(60, TimeUnit.SECONDS);
+                    if (st < 0) {
+                        break; // endRecovery reports it and leaves the image failed
+                    }
+                }
+                if (!r.endRecovery(ctx).get(30, TimeUnit.SECONDS)) {
+                    throw new ErrnoException(Errno.EIO, op, dev.name(), "the rebuild of image " + role
+                            + " stopped (a read or write failed); the image stays failed");
+                }
+            } catch (ErrnoException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new ErrnoException(Errno.EIO, op, dev.name(), "rebuild of image " + role + ": " + e);
+            }
+            synchronized (this) {
+                raidParts.put(dev.lvName(), dev);
+            }
+            LOG.info("{}/{}: image {} rebuilt on {}", name(), lvName, role, dev.name());
+        }
+        long rebuilt = 0;
+        for (int i : todo) {
+            rebuilt |= 1L << i;
+        }
+        synchronized (r) {
+            LvmRaid.recordRebuilt(host.client(), metas, rebuilt, r.failedMask(), r.geometry());
+        }
+        return todo;
+    }
+
+    private boolean onPresentPvs(LogicalVolumeMetadata lv) {
+        for (var seg : lv.segments()) {
+            if (seg instanceof StripedSegment st) {
+                for (var a : st.stripes()) {
+                    if (!pvDevices.containsKey(a.pvName())) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code lvcreate --type raid1|raid5|raid6 ...}: plans the LV and its image pairs, zeroes
+     * every rmeta (dm-raid reads that as a new array), runs the initial sync over the images
+     * unless {@code nosync}, and only then commits: a crash before leaves the VG unchanged.
+     * Not activated.
+     */
+    public synchronized LogicalVolumeMetadata createRaid(String lvName, String type, int images, long extents,
+                                                         long stripeSectors, long regionSectors, boolean nosync) {
+        VolumeGroupMetadata next = editor.planRaid(lvName, type, images, extents, stripeSectors, regionSectors, nosync);
+        LogicalVolumeMetadata lv = next.logicalVolume(lvName);
+        RaidSegments.Raid raid = RaidSegments.raidOf(lv);
+        LogicalVolume[] imgs = new LogicalVolume[images];
+        for (int i = 0; i < images; i++) {
+            LogicalVolumeMetadata m = next.logicalVolume(raid.metaLvs().get(i));
+            LvMap mm = LvMap.of(next, m, pvDevices);
+            LvmRaid.zero(host.client(), new LogicalVolume(name() + "/" + m.name(), name(), m.name(), mm, blockSize(),
+                    LogicalVolume.capabilitiesOf(mm)));
+            LogicalVolumeMetadata im = next.logicalVolume(raid.imageLvs().get(i));
+            LvMap map = LvMap.of(next, im, pvDevices);
+            imgs[i] = new LogicalVolume(name() + "/" + im.name(), name(), im.name(), map, blockSize(),
+                    LogicalVolume.capabilitiesOf(map));
+        }
+        if (!nosync) {
+            RaidBdev r = new RaidBdev(name() + "/" + lvName + "-sync", LvmRaid.geometry(raid,
+                    next.logicalVolume(raid.imageLvs().get(0)).extentCount() * next.extentSize()), imgs, 0);
+            try {
+                LvmRaid.initialSync(r, host.context(0));
+            } finally {
+                r.close();
+            }
+        }
+        editor.commit(next, "orion lvcreate --type " + type + " " + name() + "/" + lvName);
+        return lv;
     }
 
     /** Activates the linear or striped volume {@code lvName} (see {@link #activateAny}). */
@@ -263,7 +527,7 @@ public final class VolumeGroup implements AutoCloseable {
     private LogicalVolume hiddenVolume(String lvName) {
         LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
         if (lv == null) {
-            throw new ErrnoException(Errno.EBADMSG, "open " + name() + "/" + lvName, null, "the thin pool's " + lvName
+            throw new ErrnoException(Errno.EBADMSG, "open " + name() + "/" + lvName, null, "the hidden LV " + lvName
                     + " is missing from the VG");
         }
         LvMap map = LvMap.of(editor.metadata(), lv, pvDevices);
@@ -563,7 +827,12 @@ public final class VolumeGroup implements AutoCloseable {
         }
         if (v != null) {
             v.announceRemoval();
-            drain(v);
+            if (v instanceof RaidBdev r) {
+                r.close(); // the caller drained it (registry removal); its images are released
+                dropRaidParts(meta);
+            } else {
+                drain(v);
+            }
             active.remove(lvName);
         }
         ThinPool pool = pools.remove(lvName);
@@ -627,8 +896,9 @@ public final class VolumeGroup implements AutoCloseable {
             long need = seg.stripeCount() == 1 ? 1 : seg.extentsPerStripe();
             ExtentAllocator.FreeRange to = null;
             ExtentAllocator alloc = new ExtentAllocator(vg);
+            Set<String> siblings = raidSiblingPvs(vg, lv.name());
             for (PhysicalVolumeMetadata pv : vg.physicalVolumes()) {
-                if (!pv.name().equals(src) && (dst == null || pv.name().equals(dst))) {
+                if (!pv.name().equals(src) && (dst == null || pv.name().equals(dst)) && !siblings.contains(pv.name())) {
                     for (ExtentAllocator.FreeRange f : alloc.freeOn(pv.name())) {
                         if (to == null && f.count() >= need) {
                             to = f;
@@ -638,13 +908,46 @@ public final class VolumeGroup implements AutoCloseable {
             }
             if (to == null) {
                 throw new ErrnoException(Errno.ENOSPC, "pvmove " + source.name(), null, "no free range of " + need
-                        + " extents left on " + (dst == null ? "the other PVs" : destination.name()) + " after moving "
+                        + " extents left on " + (dst == null ? "the other PVs" : destination.name())
+                        + (siblings.isEmpty() ? "" : " not holding another image of " + lv.name() + "'s raid volume "
+                        + siblings) + " after moving "
                         + moved + " extents; add a PV (vgextend) and run pvmove again to continue");
             }
             long count = seg.stripeCount() == 1 ? Math.min(seg.extentCount(), to.count()) : seg.extentsPerStripe();
             movePiece(lv.name(), segIndex, stripe, count, to, windows);
             moved += count;
         }
+    }
+
+    /**
+     * The PVs holding the other images (rimage and rmeta) of the raid volume that sub-LV
+     * {@code lvName} belongs to: a move there would put two images on one PV and lose the
+     * redundancy (lvm2 refuses such an allocation too). Empty for any other LV.
+     */
+    private static Set<String> raidSiblingPvs(VolumeGroupMetadata vg, String lvName) {
+        Set<String> out = new HashSet<>();
+        for (LogicalVolumeMetadata l : vg.logicalVolumes()) {
+            RaidSegments.Raid r = RaidSegments.raidOf(l);
+            if (r == null || !(r.imageLvs().contains(lvName) || r.metaLvs().contains(lvName))) {
+                continue;
+            }
+            for (int i = 0; i < r.devices(); i++) {
+                if (r.imageLvs().get(i).equals(lvName) || lvName.equals(r.metaLvs().get(i))) {
+                    continue;
+                }
+                for (String sub : java.util.Arrays.asList(r.imageLvs().get(i), r.metaLvs().get(i))) {
+                    LogicalVolumeMetadata s = sub == null ? null : vg.logicalVolume(sub);
+                    if (s != null) {
+                        for (LvSegment seg : s.segments()) {
+                            if (seg instanceof StripedSegment st) {
+                                st.stripes().forEach(a -> out.add(a.pvName()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Copies the first {@code count} extents of one stripe area to {@code to} under load, then commits the move. */
@@ -713,6 +1016,9 @@ public final class VolumeGroup implements AutoCloseable {
         if (v != null) {
             return v;
         }
+        if (raidParts.containsKey(lvName)) {
+            return raidParts.get(lvName);
+        }
         for (ThinPool p : pools.values()) {
             if (p.data.lvName().equals(lvName)) {
                 return p.data;
@@ -777,7 +1083,7 @@ public final class VolumeGroup implements AutoCloseable {
         }
         List<Claim> fresh = new ArrayList<>();
         for (BlockDevice d : devices) {
-            fresh.add(d.claim("lvm VG " + name(), true, this::pvRemoved));
+            fresh.add(d.claim("lvm VG " + name(), true, () -> pvRemoved(d)));
         }
         try {
             editor.extend(ios, false, PhysicalVolumeFormatter.Options.defaults());
@@ -809,6 +1115,13 @@ public final class VolumeGroup implements AutoCloseable {
         mapDevices(left);
     }
 
+    private void dropRaidParts(LogicalVolumeMetadata lv) {
+        RaidSegments.Raid raid = RaidSegments.raidOf(lv);
+        if (raid != null) {
+            raid.imageLvs().forEach(raidParts::remove);
+        }
+    }
+
     /** Deactivates every volume (they fail new I/O with ENODEV) and releases the PVs. */
     @Override
     public synchronized void close() {
@@ -818,9 +1131,12 @@ public final class VolumeGroup implements AutoCloseable {
         for (BlockDevice v : active.values()) {
             if (v instanceof ThinVolume) {
                 drain(v);
+            } else if (v instanceof RaidBdev r) {
+                r.close();
             }
         }
         active.clear();
+        raidParts.clear();
         for (ThinPool p : pools.values()) {
             p.close();
         }

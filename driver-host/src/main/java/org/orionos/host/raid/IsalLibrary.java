@@ -65,7 +65,9 @@ public final class IsalLibrary {
         if (why == null) {
             LoggerFactory.getLogger(IsalLibrary.class).debug("RAID parity uses ISA-L ({})", SONAME);
         } else {
-            LoggerFactory.getLogger(IsalLibrary.class).info("RAID parity uses the pure-Java engine: ISA-L unavailable ({})", why);
+            LoggerFactory.getLogger(IsalLibrary.class).info("RAID parity uses the pure-Java engine ({}): ISA-L unavailable ({})",
+                    VectorModule.PRESENT ? "Vector API"
+                            : "64-bit SWAR; --add-modules jdk.incubator.vector selects the faster Vector API engine", why);
         }
     }
 }

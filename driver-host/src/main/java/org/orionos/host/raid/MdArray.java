@@ -47,7 +47,10 @@ import org.slf4j.LoggerFactory;
  * roles and event counts, a spare's {@code recovery_offset} while it is being rebuilt, and
  * {@code resync_offset} while a new array is not yet in sync, and the write-intent bitmap's bits
  * while a host uses the array ({@link WriteIntent}): after a crash only dirty regions are resynced.
- * A stale member is still rebuilt completely, never from the bitmap.
+ * A member that left (failed, removed, or absent at assembly) and comes back is re-added as md
+ * does: if the bitmap covers the time it was away (its event count is not older than the
+ * bitmap's events_cleared; bits are never cleared while the array is degraded), only the regions
+ * written meanwhile are rebuilt ({@code MD_FEATURE_RECOVERY_BITMAP}); otherwise it is rebuilt in full.
  */
 public final class MdArray implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MdArray.class);
@@ -507,7 +510,7 @@ public final class MdArray implements AutoCloseable {
                 continue;
             }
             if (role == MdSuperblock1.MD_DISK_ROLE_FAULTY) {
-                LOG.warn("{}: {} is marked faulty in the array; left out (orion raid remove, then add, to reuse it)", name, d.name());
+                LOG.warn("{}: {} is marked faulty in the array; left out (orion raid add re-adds it)", name, d.name());
                 continue;
             }
             if (role >= raidDisks) {
@@ -597,13 +600,15 @@ public final class MdArray implements AutoCloseable {
         try {
             if (resume != null) {
                 MdSuperblock1 sb = sbs.get(resume);
-                rebuild(devRoles[sb.devNumber], resume, raid.syncUnitOfMemberSector(sb.recoveryOffset));
+                // A bitmap-based recovery stays one: the bits are kept while the array is not in sync.
+                rebuild(devRoles[sb.devNumber], resume, raid.syncUnitOfMemberSector(sb.recoveryOffset),
+                        (sb.featureMap & MdSuperblock1.MD_FEATURE_RECOVERY_BITMAP) != 0);
             }
             for (BlockDevice d : stale) {
                 int role = devRoles[sbs.get(d).devNumber];
                 if ((raid.failedMask() & (1L << role)) != 0 && raid.member(role) == null
                         && raid.geometry().level() != RaidLevel.RAID0) {
-                    rebuild(role, d, 0);
+                    rebuild(role, d, 0, bitmapCovers(sbs.get(d).events, d));
                 } else {
                     synchronized (this) {
                         devRoles[sbs.get(d).devNumber] = MdSuperblock1.MD_DISK_ROLE_SPARE;
@@ -679,28 +684,53 @@ public final class MdArray implements AutoCloseable {
         return null;
     }
 
-    /** Worker: rebuilds role {@code role} onto {@code dev} from stripe {@code from}, rate-limited, recording progress. */
     private void rebuild(int role, BlockDevice dev, long from) {
-        RaidGeometry g = raid.geometry();
+        rebuild(role, dev, from, false);
+    }
+
+    /**
+     * Worker: rebuilds role {@code role} onto {@code dev} from stripe {@code from}, rate-limited,
+     * recording progress. With {@code fromBitmap} (a returning member the bitmap covers) only the
+     * sync units of regions whose bit is set are rebuilt; the others are declared in sync as is.
+     */
+    private void rebuild(int role, BlockDevice dev, long from, boolean fromBitmap) {
         long stripes = raid.syncStripes();
         MdSuperblock1 sb = sbs.get(dev);
         await(raid.startRecovery(ctx, role, dev, from), "raid rebuild", name);
+        // Read after the role is recovering: every write that can have missed dev set its bit before
+        // it started, and no bit is cleared while a role is recovering.
+        WriteIntent w = intent;
+        long[] ranges = fromBitmap && w != null ? dirtyRanges(w, from, stripes) : new long[] {from, stripes};
+        boolean bitmap = fromBitmap && w != null;
         synchronized (this) {
             events++;
             devRoles[sb.devNumber] = role;
             sb.featureMap |= MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
+            if (bitmap) {
+                sb.featureMap |= MdSuperblock1.MD_FEATURE_RECOVERY_BITMAP;
+            } else {
+                sb.featureMap &= ~MdSuperblock1.MD_FEATURE_RECOVERY_BITMAP;
+            }
             sb.recoveryOffset = raid.syncUnitMemberSector(from);
             untrusted.remove(dev); // from here its superblock says how far it is in sync
         }
         writeAll("rebuild of role " + role + " onto " + dev.name() + " started");
-        LOG.info("{}: rebuilding role {} onto {} from stripe {} of {}, at most {} MB/s", name, role, dev.name(), from,
-                stripes, syncBytesPerSec / 1_000_000);
-        boolean ok = runSync("rebuild", dev.name(), from, stripes, RaidBdev.SYNC_RECOVER, s -> {
+        long units = 0;
+        for (int i = 0; i < ranges.length; i += 2) {
+            units += ranges[i + 1] - ranges[i];
+        }
+        LOG.info("{}: rebuilding role {} onto {} from stripe {} of {}{}, at most {} MB/s", name, role, dev.name(), from,
+                stripes, bitmap ? " from the write-intent bitmap: " + units + " unit(s) in " + ranges.length / 2
+                        + " dirty range(s)" : "", syncBytesPerSec / 1_000_000);
+        boolean ok = runSync("rebuild", dev.name(), ranges, RaidBdev.SYNC_RECOVER, s -> {
             synchronized (this) {
                 sb.recoveryOffset = raid.syncUnitMemberSector(s);
             }
             writeOne(dev);
-        }) >= 0;
+        }, i -> { }) >= 0;
+        if (ok && !closing && bitmap) {
+            await(raid.skipRecovery(ctx, stripes), "raid rebuild", name); // the clean tail after the last dirty range
+        }
         if (closing) {
             return; // the superblock's recovery_offset says where to resume
         }
@@ -708,7 +738,7 @@ public final class MdArray implements AutoCloseable {
         synchronized (this) {
             events++;
             if (complete && ok) {
-                sb.featureMap &= ~MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
+                sb.featureMap &= ~(MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET | MdSuperblock1.MD_FEATURE_RECOVERY_BITMAP);
                 sb.recoveryOffset = 0;
             }
         }
@@ -747,6 +777,80 @@ public final class MdArray implements AutoCloseable {
             writeAll("resync done");
             LOG.info("{}: resync complete: {}", name, progress);
         }
+    }
+
+    /**
+     * The sync units [from, stripes) that the set bits of {@code w} cover, as sorted, merged
+     * [start, end) pairs (a unit shared by two dirty regions appears once).
+     */
+    private long[] dirtyRanges(WriteIntent w, long from, long stripes) {
+        long unit = raid.syncUnitSpaceSectors();
+        long[] regions = w.dirtyRegions();
+        long[] out = new long[regions.length * 2];
+        int k = 0;
+        for (long r : regions) {
+            long lo = Math.max(from, Math.min(stripes, r * w.regionSectors() / unit));
+            long hi = Math.min(stripes, ((r + 1) * w.regionSectors() + unit - 1) / unit);
+            if (lo >= hi) {
+                continue;
+            }
+            if (k > 0 && lo <= out[k - 1]) {
+                out[k - 1] = Math.max(out[k - 1], hi);
+            } else {
+                out[k++] = lo;
+                out[k++] = hi;
+            }
+        }
+        return Arrays.copyOf(out, k);
+    }
+
+    /**
+     * md's test for a bitmap-based re-add: a member whose superblock stopped at event count
+     * {@code memberEvents} missed only writes whose bits are still set if it is not older than the
+     * bitmap's events_cleared (bits are cleared only while every member is in sync). Logs the
+     * fall-back to a full rebuild.
+     */
+    private boolean bitmapCovers(long memberEvents, BlockDevice dev) {
+        long cleared = bitmapEventsCleared();
+        if (cleared < 0) {
+            LOG.info("{}: no write-intent bitmap in use: {} is rebuilt in full", name, dev.name());
+            return false;
+        }
+        if (cleared == Long.MAX_VALUE) {
+            LOG.warn("{}: the write-intent bitmap on disk is stale: {} is rebuilt in full", name, dev.name());
+            return false;
+        }
+        if (Long.compareUnsigned(memberEvents, cleared) < 0) {
+            LOG.warn("{}: {} left at event count {}, before the bitmap was last cleared (events_cleared {}):"
+                    + " the bitmap cannot say what it missed, so it is rebuilt in full", name, dev.name(), memberEvents, cleared);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * events_cleared of the bitmap in use, else of a current member's bitmap on disk (offline); -1
+     * without a bitmap, {@code Long.MAX_VALUE} when the one on disk is stale (it vouches for nothing).
+     */
+    private long bitmapEventsCleared() {
+        WriteIntent w = intent;
+        if (w != null) {
+            return w.eventsCleared();
+        }
+        if (raid.geometry().level() == RaidLevel.RAID0) {
+            return -1;
+        }
+        for (BlockDevice d : metadataTargets()) {
+            MdSuperblock1 sb = sbs.get(d);
+            int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+            if (bitmapPos(sb) >= 0 && role >= 0 && role < raid.geometry().raidDisks()
+                    && (sb.featureMap & MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET) == 0) {
+                MdBitmap b = readBitmap(host.client(), d, bitmapPos(sb));
+                return (b.state & MdBitmap.BITMAP_STALE) != 0 || Long.compareUnsigned(b.events, events) < 0 ? Long.MAX_VALUE
+                        : b.eventsCleared;
+            }
+        }
+        return -1;
     }
 
     /** Worker: resyncs the regions whose bit was set at assembly, releasing each region's bit once it is in sync. */
@@ -830,6 +934,10 @@ public final class MdArray implements AutoCloseable {
             long mismatches = 0;
             long done = 0;
             for (int i = 0; i < ranges.length; i += 2) {
+                if (mode == RaidBdev.SYNC_RECOVER && !closing) {
+                    // Bitmap-based rebuild: the units before this range are clean (no-op for a full rebuild).
+                    await(raid.skipRecovery(ctx, ranges[i]), "raid " + kind, name);
+                }
                 long r = syncLoop(kind, target, ranges[i], ranges[i + 1], mode, checkpoint, bytesPerStripe, start, done, total);
                 if (r < 0) {
                     return r;
@@ -892,21 +1000,142 @@ public final class MdArray implements AutoCloseable {
         raid.markFailed(role, "failed by request");
     }
 
-    /** Adds {@code dev} as a hot spare (superblock written); a degraded array starts rebuilding onto it. */
-    public void addSpare(BlockDevice dev, boolean wait) {
-        Future<?> f = worker.submit(() -> {
-            addNewSpare(dev);
-            fillFromSpares();
+    /**
+     * Adds {@code dev} (mdadm --add): a former member of this array whose role is vacant goes back
+     * into that role ({@link #reAdd}); any other device becomes a hot spare (superblock written) and
+     * a degraded array starts rebuilding onto it. With {@code wait}, returns true when {@code dev}
+     * was re-added into its role (its rebuild runs in the background).
+     */
+    public boolean addSpare(BlockDevice dev, boolean wait) {
+        Future<Boolean> f = worker.submit(() -> {
+            boolean back = reAdd(dev);
+            if (!back) {
+                addNewSpare(dev);
+                fillFromSpares();
+            }
+            return back;
         });
         if (wait) {
             try {
-                f.get();
+                return f.get();
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
+        return false;
+    }
+
+    /**
+     * Worker: md's re-add. {@code dev} carries this array's superblock with a member role that is
+     * faulty or missing now (it failed, was removed, or was absent), so it goes back into that role
+     * and is rebuilt: from the write-intent bitmap when the bitmap covers the time it was away,
+     * else in full. Offline (no background work) the role and a recovery offset of 0 are recorded
+     * (md's recovering member, with {@code MD_FEATURE_RECOVERY_BITMAP} when bitmap-based) for the
+     * next host to finish. False when {@code dev} is no such device: it is then added as a spare.
+     */
+    private boolean reAdd(BlockDevice dev) {
+        RaidGeometry g = raid.geometry();
+        if (g.level() == RaidLevel.RAID0 || closing) {
+            return false;
+        }
+        MdSuperblock1 own;
+        try {
+            own = readSuperblock(host.client(), dev);
+        } catch (ErrnoException e) {
+            return false; // a damaged superblock proves nothing: the device is a new spare
+        }
+        int role;
+        synchronized (this) {
+            MdSuperblock1 any = sbs.values().iterator().next();
+            if (own == null || !Arrays.equals(own.setUuid, any.setUuid)) {
+                return false;
+            }
+            role = own.devNumber < own.devRoles.length ? own.devRoles[own.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+            if (role < 0 || role >= g.raidDisks()) {
+                return false;
+            }
+            MdSuperblock1 known = sbs.get(dev);
+            if (known != null) {
+                int now = known.devNumber < devRoles.length ? devRoles[known.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+                if (now != MdSuperblock1.MD_DISK_ROLE_FAULTY || untrusted.contains(dev)) {
+                    throw new ErrnoException(Errno.EBUSY, "raid add", dev.name(), dev.name() + " is already part of " + name
+                            + (now >= 0 && now < g.raidDisks() ? " (role " + now + ")" : spares.contains(dev) ? " (a spare)" : ""));
+                }
+            }
+            if ((raid.failedMask() & (1L << role)) == 0 || raid.recoveringMask() != 0) {
+                return false; // the role was taken over (or is being rebuilt): md adds the device as a spare
+            }
+        }
+        for (Claim c : dev.claims()) {
+            // A member that failed is still claimed by this array until its role is taken over.
+            if (c.write() && !c.owner().equals("raid " + name)) {
+                throw new ErrnoException(Errno.EBUSY, "raid " + name, dev.name(), dev.name() + " is already claimed by "
+                        + c.owner() + "; release it there first");
+            }
+        }
+        boolean fromBitmap = bitmapCovers(own.events, dev);
+        synchronized (this) {
+            MdSuperblock1 known = sbs.get(dev);
+            int num = own.devNumber;
+            boolean free = num < devRoles.length && devRoles[num] == MdSuperblock1.MD_DISK_ROLE_FAULTY
+                    && (known != null || !numberInUse(num));
+            if (!free) {
+                num = devRoles.length;
+                for (int i = 0; i < devRoles.length; i++) {
+                    if (devRoles[i] == MdSuperblock1.MD_DISK_ROLE_SPARE && !numberInUse(i)) {
+                        num = i;
+                        break;
+                    }
+                }
+                if (num == devRoles.length) {
+                    devRoles = Arrays.copyOf(devRoles, num + 1);
+                    devRoles[num] = MdSuperblock1.MD_DISK_ROLE_SPARE;
+                }
+            }
+            own.devNumber = num;
+            own.dataSize = dev.sizeBytes() / 512 - dataOffsetSectors;
+            if (known != null) {
+                devices.remove(dev);
+                sbs.remove(dev);
+            }
+            addDevice(dev, own);
+        }
+        LOG.info("{}: re-adding {} into role {} (it left at event count {}, the array is at {}): {}", name, dev.name(), role,
+                own.events, events, fromBitmap ? "only the regions the write-intent bitmap marks are rebuilt" : "full rebuild");
+        if (autoRebuild) {
+            rebuild(role, dev, 0, fromBitmap);
+            return true;
+        }
+        // Offline: record a recovering member; the next host that assembles the array resumes its recovery.
+        long pos = bitmapPos(own);
+        BlockDevice src = null;
+        synchronized (this) {
+            events++;
+            devRoles[own.devNumber] = role;
+            own.featureMap |= MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
+            if (fromBitmap) {
+                own.featureMap |= MdSuperblock1.MD_FEATURE_RECOVERY_BITMAP;
+            } else {
+                own.featureMap &= ~MdSuperblock1.MD_FEATURE_RECOVERY_BITMAP;
+            }
+            own.recoveryOffset = 0;
+            for (BlockDevice d : devices) {
+                MdSuperblock1 sb = sbs.get(d);
+                int r = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+                if (d != dev && r >= 0 && r < g.raidDisks() && !untrusted.contains(d) && bitmapPos(sb) >= 0
+                        && (sb.featureMap & MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET) == 0) {
+                    src = d;
+                    break;
+                }
+            }
+        }
+        if (pos >= 0 && src != null) {
+            copyBitmap(host.client(), src, bitmapPos(sbs.get(src)), dev, pos);
+        }
+        writeAll(dev.name() + " re-added into role " + role);
+        return true;
     }
 
     private void addNewSpare(BlockDevice dev) {
@@ -1061,7 +1290,9 @@ public final class MdArray implements AutoCloseable {
         synchronized (this) {
             for (BlockDevice d : devices) {
                 MdSuperblock1 sb = sbs.get(d);
+                // Not a member being recovered: one re-added offline still carries the bits it left with.
                 if (raid.geometry().level() != RaidLevel.RAID0 && bitmapPos(sb) >= 0 && !untrusted.contains(d)
+                        && (sb.featureMap & MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET) == 0
                         && sb.events == events && sb.devNumber < devRoles.length && devRoles[sb.devNumber] >= 0
                         && devRoles[sb.devNumber] < raid.geometry().raidDisks()) {
                     src = d;
@@ -1134,8 +1365,9 @@ public final class MdArray implements AutoCloseable {
             WriteIntent w = intent;
             if (pos >= 0 && w != null) {
                 // md keeps the bitmap's event count with the superblock's (behind it means stale); a clean
-                // close clears every bit, the data having been flushed first.
-                w.writeTo(d, events, !dirty);
+                // close clears every bit, the data having been flushed first, unless the array is not in
+                // sync: then the bits say what a returning member lacks (md never clears them while degraded).
+                w.writeTo(d, events, !dirty && raid.failedMask() == 0 && raid.recoveringMask() == 0);
             } else if (pos >= 0) {
                 // No bitmap in use (offline tools): only the event count moves, the bits keep what a resync owes.
                 MemorySegment head = a.allocate(4096, 4096);
@@ -1154,6 +1386,16 @@ public final class MdArray implements AutoCloseable {
             MemorySegment bm = a.allocate(4096, 4096);
             await(c.read(d, pos, bm), "read md bitmap", d.name());
             return MdBitmap.decode(bm, d.name());
+        }
+    }
+
+    /** Copies the bitmap (header and bits) of {@code from} to {@code to}: a re-added member's own bits are stale. */
+    private static void copyBitmap(BdevClient c, BlockDevice from, long fromPos, BlockDevice to, long toPos) {
+        MdBitmap b = readBitmap(c, from, fromPos);
+        try (Arena a = Arena.ofShared()) {
+            MemorySegment bm = a.allocate((b.byteSize() + 4095) / 4096 * 4096, 4096);
+            await(c.read(from, fromPos, bm), "read md bitmap", from.name());
+            await(c.write(to, toPos, bm, 0), "write md bitmap", to.name());
         }
     }
 

@@ -57,7 +57,7 @@ public final class MdSuperblock1 {
     public static final int MD_FEATURE_ALL = 0x1fff;
     /** The features orion's RAID code honours today; others are refused at decode by default. */
     public static final int ORION_FEATURES = MD_FEATURE_BITMAP_OFFSET | MD_FEATURE_RECOVERY_OFFSET
-            | MD_FEATURE_RAID0_LAYOUT | MD_FEATURE_RESHAPE_ACTIVE | MD_FEATURE_NEW_OFFSET;
+            | MD_FEATURE_RECOVERY_BITMAP | MD_FEATURE_RAID0_LAYOUT | MD_FEATURE_RESHAPE_ACTIVE | MD_FEATURE_NEW_OFFSET;
     private static final String[] FEATURE_NAMES = {"bitmap-offset", "recovery-offset", "reshape-active",
         "bad-blocks", "replacement", "reshape-backwards", "new-offset", "recovery-bitmap", "clustered",
         "journal", "ppl", "multiple-ppls", "raid0-layout"};
@@ -173,9 +173,13 @@ public final class MdSuperblock1 {
     /** dev_roles[0..max_dev): role per dev_number. */
     public int[] devRoles = new int[0];
 
-    /** md's time encoding of {@code t}. */
+    /**
+     * md's time encoding of {@code t}: seconds only. The format allows microseconds in the top 24
+     * bits, but neither the kernel nor mdadm writes them, and the kernel clamps the whole field to
+     * 32 bits for GET_ARRAY_INFO, so with microseconds mdadm --detail shows the year 2106.
+     */
     public static long mdTime(Instant t) {
-        return (t.getEpochSecond() & ((1L << 40) - 1)) | ((long) (t.getNano() / 1000) << 40);
+        return t.getEpochSecond() & ((1L << 40) - 1);
     }
 
     /** Seconds part of an md time. */

@@ -307,20 +307,24 @@ public final class RaidBdev extends BlockDevice {
             throw new ErrnoException(Errno.EINVAL, "raid add", dev.name(), dev.name() + " holds " + dev.sizeBytes()
                     + " bytes; a member of " + name() + " needs " + (dataOffset + geometry.memberSectors() * SECTOR));
         }
-        Claim c = dev.claim("raid " + name(), true, () -> markFailed(role, "member removed"));
+        // A member re-added into its own role still holds the claim it had when it failed: keep that one.
+        boolean same = members[role] == dev && claims[role] != null;
+        Claim c = same ? claims[role] : dev.claim("raid " + name(), true, () -> markFailed(role, "member removed"));
         // Only once nothing can refuse any more: a refusal must not leave the array home-only.
         enterHomeOnly();
         CompletableFuture<Void> f = new CompletableFuture<>();
         IoContext h = homeOr(fallback);
         h.reactor().execute(() -> {
             if ((failed.get() & (1L << role)) == 0 || recovering != 0) {
-                c.close();
+                if (!same) {
+                    c.close();
+                }
                 leaveHomeOnly();
                 f.completeExceptionally(new ErrnoException(Errno.EBUSY, "raid rebuild", name(), recovering != 0
                         ? "a rebuild is already running; wait for it to finish" : "role " + role + " is not faulty"));
                 return;
             }
-            if (claims[role] != null) {
+            if (claims[role] != null && claims[role] != c) {
                 claims[role].close();
             }
             claims[role] = c;
@@ -366,6 +370,23 @@ public final class RaidBdev extends BlockDevice {
                 }
             }
             f.complete(complete);
+        });
+        return f;
+    }
+
+    /**
+     * Bitmap-based recovery (a member re-added with md's write-intent bitmap): declares the stripes
+     * below {@code toStripe} in sync on the recovering roles without copying them, because the
+     * bitmap proves nothing was written there while the member was away. Call only between
+     * {@link #syncStripe} steps (none in flight); runs on the home reactor.
+     */
+    public CompletableFuture<Void> skipRecovery(IoContext fallback, long toStripe) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        homeOr(fallback).reactor().execute(() -> {
+            if (recovering != 0 && toStripe > recoveryStripe) {
+                recoveryStripe = Math.min(toStripe, syncStripes());
+            }
+            f.complete(null);
         });
         return f;
     }

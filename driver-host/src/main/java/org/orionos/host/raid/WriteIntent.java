@@ -101,6 +101,14 @@ final class WriteIntent implements AutoCloseable {
         return regions;
     }
 
+    /**
+     * The bitmap's events_cleared: bits were last cleared at this event count, so a member that
+     * left the array at or after it missed only writes whose bits are still set (md's re-add test).
+     */
+    synchronized long eventsCleared() {
+        return header.eventsCleared;
+    }
+
     /** Resync-space sectors per region. */
     long regionSectors() {
         return header.chunksize / 512;

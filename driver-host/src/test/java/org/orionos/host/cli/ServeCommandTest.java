@@ -172,4 +172,48 @@ class ServeCommandTest {
         assertTrue(out.contains(cfg.toString()) && out.contains("\"nope\""), out);
         assertTrue(Files.notExists(dir.resolve("f0.img")), "nothing was created from a config that does not validate");
     }
+
+    /** Busy-polling reactors serve NBD and still stop on SIGTERM; a negative window is refused. */
+    @Test
+    void busyPollingReactorsServeAndStop(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("nbd.sock");
+        Path cfg = dir.resolve("orion.toml");
+        Files.writeString(cfg, """
+                [[bdev]]
+                name = "mem0"
+                type = "memory"
+                size = "16M"
+                [[nbd.listen]]
+                address = "unix:%s"
+                [[nbd.export]]
+                name = "mem0"
+                """.formatted(sock));
+        Process p = start(dir, "--config", cfg.toString(), "--reactors", "2", "--busy-poll-us", "200");
+        List<String> lines = new ArrayList<>();
+        String size = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                lines.add(line);
+                if (line.contains("ready;")) {
+                    Process info = new ProcessBuilder("nbdinfo", "--size", "nbd+unix:///mem0?socket=" + sock)
+                            .redirectErrorStream(true).start();
+                    size = new String(info.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                    info.waitFor(30, TimeUnit.SECONDS);
+                    p.toHandle().destroy();
+                }
+            }
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve did not exit");
+        String out = String.join("\n", lines);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("reactors busy-poll for 200 us"), out);
+        assertEquals("16777216", size, out);
+
+        Process bad = start(dir, "--config", cfg.toString(), "--busy-poll-us", "-1");
+        String badOut = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(bad.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, bad.exitValue(), badOut);
+        assertTrue(badOut.contains("--busy-poll-us must be 0 (off) or a positive number"), badOut);
+    }
 }

@@ -99,6 +99,83 @@ class LvmCliTest {
         return Long.parseLong(lvm.report("vgs", "vg", "-o", "vg_seqno", vg).get(0).path("vg_seqno").asText().trim());
     }
 
+    /**
+     * lvcreate --type mirror/raid1/raid5/raid6 with lvm2's options: lvm2 lists the volumes and
+     * their hidden rmeta/rimage pairs (one PV per pair) exactly as orion laid them out, with
+     * lvm2's defaults (64 KiB stripes, 2 MiB regions, raid1 for -m), and vgck finds nothing wrong.
+     */
+    @Test
+    void lvm2ReportsOrionsRaidVolumesAndTheirImages() throws IOException {
+        List<String> loops = loops(5, 64 * MIB);
+        Lvm2Tools lvm = new Lvm2Tools(loops);
+        String vg = "orionraid" + Long.toHexString(System.nanoTime() & 0xffff);
+        List<String> create = new ArrayList<>(List.of("vgcreate", vg));
+        create.addAll(loops);
+        List<String> pvcreate = new ArrayList<>(List.of("pvcreate"));
+        pvcreate.addAll(loops);
+        ok(loops, pvcreate.toArray(String[]::new));
+        ok(loops, create.toArray(String[]::new));
+        ok(loops, "lvcreate", "-n", "m", "-m", "1", "-L", "8m", vg);
+        Run mirror = ok(loops, "lvcreate", "--type", "mirror", "-n", "m2", "-m", "2", "-L", "4m", "--nosync", vg);
+        assertTrue(mirror.out().contains("raid1"), mirror.out());
+        ok(loops, "lvcreate", "--type", "raid5", "-n", "r5", "-i", "2", "-I", "32k", "-L", "16m", vg);
+        ok(loops, "lvcreate", "--type", "raid6", "-n", "r6", "-L", "12m", "-R", "1m", vg); // lvm2's default: 3 stripes
+        long before = seqno(lvm, vg);
+        Run tooMany = orion(loops, "lvcreate", "--type", "raid5", "-n", "x", "-i", "5", "-L", "4m", vg);
+        assertNotEquals(0, tooMany.exit());
+        assertTrue(tooMany.err().contains("own PV"), tooMany.err());
+        Run resize = orion(loops, "lvresize", "-L", "+4m", vg + "/r5");
+        assertNotEquals(0, resize.exit());
+        Run rebuild = orion(loops, "lvchange", "--rebuild", loops.get(0), vg + "/r5");
+        assertNotEquals(0, rebuild.exit());
+        assertTrue(rebuild.err().contains("no failed image") && rebuild.err().contains("pv0"), rebuild.err());
+        assertEquals(before, seqno(lvm, vg), "refusals write nothing");
+
+        List<JsonNode> rows = lvm.report("lvs", "lv", "-a", "-o",
+                "lv_name,lv_attr,segtype,lv_size,stripes,stripe_size,region_size,devices", vg);
+        Map<String, String> got = new HashMap<>();
+        for (JsonNode r : rows) {
+            got.put(r.path("lv_name").asText(), r.path("segtype").asText() + " " + r.path("lv_attr").asText().charAt(0) + " "
+                    + r.path("lv_size").asText().trim() + " " + r.path("stripes").asText().trim() + " "
+                    + r.path("stripe_size").asText().trim() + " " + r.path("region_size").asText().trim() + " "
+                    + r.path("devices").asText());
+        }
+        assertEquals("raid1 r " + 8 * MIB + " 2 0 " + 2 * MIB + " m_rimage_0(0),m_rimage_1(0)", got.get("m"), got.toString());
+        assertEquals("raid1 R " + 4 * MIB + " 3 0 " + 2 * MIB + " m2_rimage_0(0),m2_rimage_1(0),m2_rimage_2(0)",
+                got.get("m2"), got.toString());
+        assertEquals("raid5 r " + 16 * MIB + " 3 " + 32 * 1024 + " " + 2 * MIB
+                + " r5_rimage_0(0),r5_rimage_1(0),r5_rimage_2(0)", got.get("r5"));
+        assertEquals("raid6 r " + 12 * MIB + " 5 " + 64 * 1024 + " " + MIB
+                + " r6_rimage_0(0),r6_rimage_1(0),r6_rimage_2(0),r6_rimage_3(0),r6_rimage_4(0)", got.get("r6"));
+        // Hidden pairs: image i's rmeta and rimage share a PV, and no two images of a volume do.
+        for (String lv : List.of("m", "m2", "r5", "r6")) {
+            List<String> used = new ArrayList<>();
+            for (int i = 0; got.containsKey("[" + lv + "_rimage_" + i + "]"); i++) {
+                String img = got.get("[" + lv + "_rimage_" + i + "]");
+                String meta = got.get("[" + lv + "_rmeta_" + i + "]");
+                // 'i' raid image ('I' out of sync: without device-mapper lvm2 cannot tell), 'e' raid metadata.
+                assertTrue(img.matches("linear [iI] " + 8 * MIB / (lv.equals("m") ? 1 : lv.equals("m2") ? 2 : lv.equals("r5") ? 1 : 2)
+                        + " .*") && meta.startsWith("linear e " + 4 * MIB), img + " / " + meta);
+                String imgPv = img.substring(img.lastIndexOf(' ') + 1).replaceAll("\\(.*", "");
+                String metaPv = meta.substring(meta.lastIndexOf(' ') + 1).replaceAll("\\(.*", "");
+                assertEquals(metaPv, imgPv, lv + " image " + i);
+                assertTrue(!used.contains(imgPv), lv + " puts two images on " + imgPv);
+                used.add(imgPv);
+            }
+            assertEquals(lv.equals("m") ? 2 : lv.equals("r6") ? 5 : 3, used.size(), lv + ": " + got);
+        }
+        assertEquals(List.of(), Lvm2Tools.complaints(lvm.ok("vgck", vg)));
+        Map<String, String[]> mine = rows(loops, "lvs");
+        assertEquals('r', mine.get(vg + "/r5")[2].charAt(0));
+        assertEquals('r', mine.get(vg + "/r5")[2].charAt(6));
+        assertEquals('R', mine.get(vg + "/m2")[2].charAt(0));
+        assertEquals(4, mine.size(), "orion lists the visible volumes only");
+
+        ok(loops, "lvremove", vg + "/r6");
+        List<JsonNode> after = lvm.report("lvs", "lv", "-a", "-o", "lv_name", vg);
+        assertTrue(after.stream().noneMatch(r -> r.path("lv_name").asText().contains("r6")), after.toString());
+    }
+
     @Test
     void lvm2ReportsWhatOrionCreates() throws IOException {
         List<String> loops = loops(3, 64 * MIB);

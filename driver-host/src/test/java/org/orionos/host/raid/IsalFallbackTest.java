@@ -33,6 +33,13 @@ class IsalFallbackTest {
     }
 
     @Test
+    void withoutIsalButWithTheVectorModuleTheVectorEngineIsChosen() throws Exception {
+        String out = probe("-Dorion.raid.isal=false", "--add-modules", "jdk.incubator.vector");
+        assertTrue(out.contains("engine=java-vector"), out);
+        assertEquals(1, out.lines().filter(l -> l.contains("RAID parity uses the pure-Java engine (Vector API)")).count(), out);
+    }
+
+    @Test
     void withIsalInstalledIsalIsChosen() throws Exception {
         String out = probe();
         assertTrue(out.contains("engine=isa-l"), out);

@@ -13,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ParityTest {
     private final SplittableRandom rnd = new SplittableRandom(0x5eed);
     private final JavaParity javaParity = new JavaParity();
+    /** Surefire runs these tests with --add-modules jdk.incubator.vector (driver-host/pom.xml). */
+    private final VectorParity vectorParity = new VectorParity();
 
     /** Bitwise carry-less multiply mod 0x11d: the definition, independent of the tables. */
     private static int slowMul(int a, int b) {
@@ -79,12 +81,14 @@ class ParityTest {
                     MemorySegment rp = arena.allocate(bytes);
                     MemorySegment rq = arena.allocate(bytes);
                     MemorySegment x = arena.allocate(bytes);
-                    javaParity.pq(d, n, p, q, bytes);
-                    javaParity.xor(d, n, x, bytes);
                     referencePq(d, n, rp, rq, bytes);
-                    assertEquals(-1, p.mismatch(rp), "P n=" + n + " bytes=" + bytes);
-                    assertEquals(-1, q.mismatch(rq), "Q n=" + n + " bytes=" + bytes);
-                    assertEquals(-1, x.mismatch(rp), "XOR n=" + n + " bytes=" + bytes);
+                    for (ParityEngine e : new ParityEngine[] {javaParity, vectorParity}) {
+                        e.pq(d, n, p, q, bytes);
+                        e.xor(d, n, x, bytes);
+                        assertEquals(-1, p.mismatch(rp), e.name() + " P n=" + n + " bytes=" + bytes);
+                        assertEquals(-1, q.mismatch(rq), e.name() + " Q n=" + n + " bytes=" + bytes);
+                        assertEquals(-1, x.mismatch(rp), e.name() + " XOR n=" + n + " bytes=" + bytes);
+                    }
                 }
             }
         }
@@ -141,7 +145,7 @@ class ParityTest {
             for (int n = 2; n <= 24; n += (n < 10 ? 1 : 7)) {
                 for (long bytes : new long[] {64, 128, 4096, 65536, 64 * 1000}) {
                     MemorySegment[] d = blocks(arena, n, bytes, 64);
-                    MemorySegment[] out = blocks(arena, 6, bytes, 64);
+                    MemorySegment[] out = blocks(arena, 9, bytes, 64);
                     long before = isal.nativeCalls();
                     isal.pq(d, n, out[0], out[1], bytes);
                     javaParity.pq(d, n, out[2], out[3], bytes);
@@ -152,6 +156,11 @@ class ParityTest {
                     assertEquals(-1, out[4].mismatch(out[5]), "XOR n=" + n + " bytes=" + bytes);
                     assertEquals(-1, out[4].mismatch(out[0]));
                     assertEquals(before + 2, isal.nativeCalls(), "ISA-L itself computed both, n=" + n);
+                    vectorParity.pq(d, n, out[6], out[7], bytes);
+                    vectorParity.xor(d, n, out[8], bytes);
+                    assertEquals(-1, out[0].mismatch(out[6]), "vector P n=" + n + " bytes=" + bytes);
+                    assertEquals(-1, out[1].mismatch(out[7]), "vector Q n=" + n + " bytes=" + bytes);
+                    assertEquals(-1, out[4].mismatch(out[8]), "vector XOR n=" + n + " bytes=" + bytes);
                 }
             }
             // Unaligned buffers and odd lengths take the Java path inside IsalParity: same bytes.
@@ -193,6 +202,8 @@ class ParityTest {
             Runnable round = () -> {
                 javaParity.pq(d, n, p, q, bytes);
                 javaParity.xor(d, n, p, bytes);
+                vectorParity.pq(d, n, p, q, bytes);
+                vectorParity.xor(d, n, p, bytes);
                 isal.pq(d, n, p, q, bytes);
                 isal.xor(d, n, p, bytes);
                 Raid6Recovery.twoData(d, n, 1, 4, p, q, bytes);

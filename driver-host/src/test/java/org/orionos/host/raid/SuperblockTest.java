@@ -47,7 +47,7 @@ class SuperblockTest {
             assertEquals("orion:md7", back.setName);
             assertEquals(sb.ctime, back.ctime);
             assertEquals(1_700_000_000L, MdSuperblock1.mdTimeSeconds(back.ctime));
-            assertEquals(250_000, back.ctime >>> 40);
+            assertEquals(0, back.ctime >>> 40, "no microseconds: the kernel would show the year 2106");
             assertEquals(6, back.level);
             assertEquals(2, back.layout);
             assertEquals(sb.dataSize, back.dataSize);

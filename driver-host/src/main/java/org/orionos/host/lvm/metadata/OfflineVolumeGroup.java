@@ -157,6 +157,10 @@ public final class OfflineVolumeGroup implements AutoCloseable {
             throw new ErrnoException(Errno.EINVAL, "lvresize " + vg.name() + "/" + name, null,
                     "the volume already has " + now + " extents; nothing to change");
         }
+        if (!lv.status().contains("VISIBLE") && RaidSegments.isSubLvName(name)) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "lvresize " + vg.name() + "/" + name, null,
+                    "this is a hidden part of a raid volume; orion does not resize raid volumes (lvm2's lvextend can)");
+        }
         List<LvSegment> segs = new ArrayList<>(lv.segments());
         for (LvSegment seg : segs) {
             if (!(seg instanceof StripedSegment)) {
@@ -418,6 +422,82 @@ public final class OfflineVolumeGroup implements AutoCloseable {
         return pool;
     }
 
+    /**
+     * Plans {@code lvcreate --type raid1|raid5|raid6 -n name -l extents} in lvm2's layout (see
+     * {@link RaidSegments}) without committing it: per image one contiguous range of 1 + n
+     * extents on its own PV, the rmeta LV on the first extent and the rimage LV on the rest.
+     * The caller prepares the images (zeroed rmeta, synced data) and then {@link #commit}s, so
+     * a crash before the commit leaves the extents free and the VG unchanged.
+     *
+     * @param images        images (md members) including the parity ones
+     * @param extents       LV extents wanted; rounded up to a whole number per data image, as lvm2 does
+     * @param stripeSectors sectors per chunk for raid5/6 (ignored for raid1)
+     * @param regionSectors dm-raid bitmap region size in sectors
+     * @param nosync        marks the LV {@code NOTSYNCED}, as lvm2's {@code --nosync} does
+     * @return the VG with the new LV and its sub-LVs, seqno bumped
+     */
+    public VolumeGroupMetadata planRaid(String name, String type, int images, long extents, long stripeSectors,
+                                        long regionSectors, boolean nosync) {
+        String op = "lvcreate --type " + type + " " + vg.name() + "/" + name;
+        checkNewLv(name);
+        if (RaidSegments.isSubLvName(name)) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "names ending in _rmeta_N or _rimage_N are lvm2's raid sub-LVs");
+        }
+        if (!RaidSegments.TYPES.contains(type)) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "orion makes raid LVs of type " + RaidSegments.TYPES);
+        }
+        int parity = RaidSegments.parityDevicesOf(type);
+        int dataImages = parity == 0 ? 1 : images - parity;
+        int pvs = vg.physicalVolumes().size();
+        if (images < parity + 2 || images > pvs) {
+            throw new ErrnoException(Errno.EINVAL, op, null, type + " needs " + (parity + 2) + " to " + pvs
+                    + " images (each on its own PV, and the VG has " + pvs + "), got " + images);
+        }
+        if (parity > 0 && (stripeSectors < 8 || Long.bitCount(stripeSectors) != 1 || stripeSectors > vg.extentSize()
+                || vg.extentSize() % stripeSectors != 0)) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "stripe size must be a power of two from 8 sectors up to "
+                    + "the extent size (" + vg.extentSize() + " sectors), got " + stripeSectors);
+        }
+        if (regionSectors < 8 || Long.bitCount(regionSectors) != 1) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "region size must be a power of two of at least 4 KiB, got "
+                    + regionSectors + " sectors");
+        }
+        if (extents < 1) {
+            throw new ErrnoException(Errno.EINVAL, op, null, "a volume needs at least one extent");
+        }
+        for (int i = 0; i < images; i++) {
+            checkNewLv(RaidSegments.metaName(name, i));
+            checkNewLv(RaidSegments.imageName(name, i));
+        }
+        long perImage = (extents + dataImages - 1) / dataImages;
+        List<ExtentAllocator.FreeRange> ranges;
+        try {
+            ranges = new ExtentAllocator(vg).striped(perImage + 1, images);
+        } catch (ErrnoException e) {
+            throw new ErrnoException(Errno.ENOSPC, op, null, "each of the " + images + " images needs " + (perImage + 1)
+                    + " contiguous free extents (1 rmeta + " + perImage + " rimage) on its own PV: " + e.getMessage()
+                    + "; add PVs (vgextend) or ask for less");
+        }
+        List<String> hidden = List.of("READ", "WRITE");
+        long stamp = System.currentTimeMillis() / 1000;
+        List<String> status = new ArrayList<>(LogicalVolumeMetadata.READ_WRITE_VISIBLE);
+        if (nosync) {
+            status.add(RaidSegments.NOTSYNCED);
+        }
+        List<LogicalVolumeMetadata> lvs = new ArrayList<>(vg.logicalVolumes());
+        lvs.add(new LogicalVolumeMetadata(name, LvmUuid.random(), status, List.of(), stamp, hostName(),
+                List.of(RaidSegments.segment(perImage * dataImages, type, regionSectors, parity > 0 ? stripeSectors : 0,
+                        images, name)), List.of()));
+        for (int i = 0; i < images; i++) {
+            ExtentAllocator.FreeRange r = ranges.get(i);
+            lvs.add(new LogicalVolumeMetadata(RaidSegments.metaName(name, i), LvmUuid.random(), hidden, List.of(), stamp,
+                    hostName(), List.of(StripedSegment.linear(0, 1, r.pvName(), r.start())), List.of()));
+            lvs.add(new LogicalVolumeMetadata(RaidSegments.imageName(name, i), LvmUuid.random(), hidden, List.of(), stamp,
+                    hostName(), List.of(StripedSegment.linear(0, perImage, r.pvName(), r.start() + 1)), List.of()));
+        }
+        return vg.withLogicalVolumes(lvs).withSeqno(vg.seqno() + 1);
+    }
+
     private static List<LvSegment> linearSegments(VolumeGroupMetadata in, long extents) {
         List<LvSegment> segs = new ArrayList<>();
         long le = 0;
@@ -632,7 +712,20 @@ public final class OfflineVolumeGroup implements AutoCloseable {
             }
             lvs.remove(vg.logicalVolume(pool.metadataLv()));
             lvs.remove(vg.logicalVolume(pool.dataLv()));
-        } else if (!lv.status().contains("VISIBLE") && name.matches(".*_t(meta|data)")) {
+        }
+        RaidSegments.Raid raid = RaidSegments.raidOf(lv);
+        if (raid != null) {
+            for (int i = 0; i < raid.devices(); i++) {
+                lvs.remove(vg.logicalVolume(raid.imageLvs().get(i)));
+                if (raid.metaLvs().get(i) != null) {
+                    lvs.remove(vg.logicalVolume(raid.metaLvs().get(i)));
+                }
+            }
+        } else if (!lv.status().contains("VISIBLE") && RaidSegments.isSubLvName(name)) {
+            throw new ErrnoException(Errno.EINVAL, "lvremove " + vg.name() + "/" + name, null,
+                    "this is a hidden image of a raid volume; remove the raid volume instead");
+        }
+        if (pool == null && !lv.status().contains("VISIBLE") && name.matches(".*_t(meta|data)")) {
             throw new ErrnoException(Errno.EINVAL, "lvremove " + vg.name() + "/" + name, null,
                     "this is a hidden part of a thin pool; remove the pool instead");
         }
