@@ -38,7 +38,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "raid", mixinStandardHelpOptions = true,
         description = "md RAID arrays in mdadm's vocabulary, offline on device paths.",
         subcommands = {RaidCommand.Create.class, RaidCommand.Status.class, RaidCommand.Fail.class,
-            RaidCommand.Add.class, RaidCommand.Remove.class, RaidCommand.Check.class, RaidCommand.Repair.class})
+            RaidCommand.Add.class, RaidCommand.Remove.class, RaidCommand.Check.class, RaidCommand.Repair.class,
+            RaidCommand.Grow.class})
 public final class RaidCommand implements Runnable {
 
     @CommandLine.Spec
@@ -300,6 +301,14 @@ public final class RaidCommand implements Runnable {
                 st += ", resync pending from sector " + fresh.resyncOffset;
             }
             o.println("       State : " + st);
+            if ((fresh.featureMap & MdSuperblock1.MD_FEATURE_RESHAPE_ACTIVE) != 0) {
+                int dataNew = fresh.raidDisks - (l == RaidLevel.RAID6 ? 2 : 1);
+                o.printf(Locale.ROOT, "     Reshape : %.1f%% (reshape_position %d sectors), %d -> %d devices, data offset %d -> %d"
+                                + " sectors; resumes when assembled (orion serve, or orion raid grow NAME --devices ...)%n",
+                        100.0 * fresh.reshapePosition / Math.max(1, fresh.size * dataNew), fresh.reshapePosition,
+                        fresh.raidDisks - fresh.deltaDisks, fresh.raidDisks, fresh.dataOffset,
+                        fresh.dataOffset + fresh.newOffset);
+            }
             o.println(" Array State : " + state);
             for (int i = 0; i < devs.size(); i++) {
                 MdSuperblock1 sb = sbs.get(i);
@@ -414,6 +423,84 @@ public final class RaidCommand implements Runnable {
         @Override
         void run(BdevHost host, List<FileBdev> opened) {
             scrub(host, opened, true);
+        }
+    }
+
+    @Command(name = "grow", description = {
+        "Reshape the array (mdadm --grow): more members for raid5/raid6 (--raid-devices N --add DEV...),",
+        "raid1 (2 members) to raid5 (--level 5), raid5 to raid6 (--level 6 --add DEV: Q on the added member).",
+        "With a NAME only: the running host reshapes it online. Offline (--devices): runs here to the end;",
+        "without options it continues an interrupted reshape. Refusals are decided before anything is written."})
+    static final class Grow extends Base {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--devices", split = ",", paramLabel = "DEV",
+                description = "Offline: every device of the array (members and spares), comma-separated.")
+        List<Path> devices;
+
+        @Option(names = {"-n", "--raid-devices"}, paramLabel = "N", description = "The member count after the grow.")
+        int raidDevices;
+
+        @Option(names = {"-l", "--level"}, paramLabel = "LEVEL", description = "The new level (5 from a 2-member raid1, 6 from raid5).")
+        String level;
+
+        @Option(names = {"-a", "--add"}, split = ",", paramLabel = "DEV",
+                description = "Devices to add as the new members (paths offline, device names on a running host).")
+        List<String> add = new ArrayList<>();
+
+        @Option(names = "--control-socket", paramLabel = "PATH",
+                description = "The running host's management socket (default: ${DEFAULT-VALUE}).")
+        Path controlSocket = ControlClient.DEFAULT_SOCKET;
+
+        @Override
+        Integer live() {
+            if (devices != null) {
+                return null;
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode args = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance
+                    .objectNode().put("name", name).put("raid_devices", raidDevices);
+            if (level != null) {
+                args.put("level", level(level).mdLevel());
+            }
+            com.fasterxml.jackson.databind.node.ArrayNode a = args.putArray("add");
+            add.forEach(a::add);
+            try {
+                JsonNode s = ControlClient.call(controlSocket, "raid.grow", args);
+                out().println("orion raid: " + name + ": " + s.path("level").asText() + ", " + s.path("raid_devices").asInt()
+                        + " devices, " + s.path("state").asText() + " (orion raid status " + name + " shows the progress)");
+                out().flush();
+                return 0;
+            } catch (ControlException e) {
+                spec.commandLine().getErr().println("orion raid: grow " + name + " on the running host failed: " + e.getMessage()
+                        + " (offline, give every device with --devices)");
+                spec.commandLine().getErr().flush();
+                return 1;
+            }
+        }
+
+        @Override
+        void run(BdevHost host, List<FileBdev> opened) {
+            List<BlockDevice> devs = open(devices, opened);
+            List<Path> addPaths = new ArrayList<>();
+            add.forEach(p -> addPaths.add(Path.of(p)));
+            List<BlockDevice> adds = open(addPaths, opened);
+            try (MdArray a = MdArray.assemble(host, name, devs, List.of(), null, MdArray.DEFAULT_SYNC_BYTES_PER_SEC, false)) {
+                a.grow(new MdArray.GrowOptions(level == null ? null : level(level), raidDevices, adds));
+                try {
+                    while (!a.awaitIdle(java.time.Duration.ofSeconds(5))) {
+                        MdArray.Progress p = a.progress();
+                        if (p != null) {
+                            out().println("orion raid: " + name + ": " + p);
+                            out().flush();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                out().println("orion raid: " + name + " is now " + a.current().geometry().level().mdadmName() + " with "
+                        + a.current().geometry().raidDisks() + " devices, " + a.current().sizeBytes() + " bytes");
+            }
         }
     }
 

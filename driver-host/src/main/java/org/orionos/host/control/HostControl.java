@@ -48,6 +48,7 @@ public final class HostControl {
         h.put("nvme.health", args -> nvmeHealth(nvmeHealth));
         h.putAll(org.orionos.host.lvm.LvmControl.handlers(host));
         h.put("raid.status", args -> raidStatus(host, args.path("name").asText("")));
+        h.put("raid.grow", args -> raidGrow(host, args));
         return h;
     }
 
@@ -58,6 +59,24 @@ public final class HostControl {
         ObjectNode o = ControlServer.JSON.createObjectNode();
         o.putArray("controllers");
         return o;
+    }
+
+    /**
+     * {@code raid.grow {name, level?, raid_devices?, add: [device names]}}: starts a reshape or level
+     * change online (MdArray#grow); answers with the status once it started.
+     */
+    static JsonNode raidGrow(BdevHost host, JsonNode args) {
+        String name = args.path("name").asText("");
+        raidStatus(host, name); // names the arrays when there is none of that name
+        MdArray a = ((RaidBdev) host.registry().get(name)).array();
+        java.util.List<BlockDevice> add = new java.util.ArrayList<>();
+        for (JsonNode n : args.path("add")) {
+            add.add(host.registry().get(n.asText()));
+        }
+        int level = args.path("level").asInt(-1);
+        a.grow(new MdArray.GrowOptions(level < 0 ? null : org.orionos.host.raid.RaidLevel.ofMdLevel(level),
+                args.path("raid_devices").asInt(0), add));
+        return raidStatus(host, name);
     }
 
     /** {@code raid.status {name}}: an md array's state, roles, spares and background sync progress. */
@@ -74,12 +93,12 @@ public final class HostControl {
             throw new IllegalArgumentException("no RAID array named \"" + name + "\" on this host (arrays: "
                     + (names.isEmpty() ? "none" : names) + ")");
         }
-        RaidBdev raid = a.bdev();
+        RaidBdev raid = a.current(); // the geometry in use (a reshape in this run swaps it)
         ObjectNode o = ControlServer.JSON.createObjectNode();
         o.put("name", a.name());
-        o.put("level", raid.geometry().level().mdadmName());
-        o.put("raid_devices", raid.geometry().raidDisks());
-        o.put("chunk_sectors", raid.geometry().chunkSectors());
+        o.put("level", a.geometry().level().mdadmName());
+        o.put("raid_devices", a.geometry().raidDisks()); // the new count while a reshape runs, as md
+        o.put("chunk_sectors", a.geometry().chunkSectors());
         o.put("size_bytes", raid.sizeBytes());
         o.put("events", a.events());
         o.put("state", a.state());

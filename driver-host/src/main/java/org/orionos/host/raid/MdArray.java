@@ -59,7 +59,7 @@ public final class MdArray implements AutoCloseable {
     private static final long BITMAP_POS = (MdSuperblock1.SUPER_OFFSET_1_2 + MdNewArray.BITMAP_OFFSET) * 512;
 
     /** Where {@code sb}'s internal bitmap starts (bytes), or -1 without one (md arrays may have none). */
-    private static long bitmapPos(MdSuperblock1 sb) {
+    static long bitmapPos(MdSuperblock1 sb) {
         if ((sb.featureMap & MdSuperblock1.MD_FEATURE_BITMAP_OFFSET) == 0) {
             return -1;
         }
@@ -112,7 +112,12 @@ public final class MdArray implements AutoCloseable {
     private final String name;
     private final BdevHost host;
     private final IoContext ctx;
-    private final RaidBdev raid;
+    /** The device registered for this array; after a reshape or takeover in this run it forwards to {@link #raid}. */
+    private final RaidBdev front;
+    /** The device serving the current geometry: {@link #front} until a reshape or takeover completes in this run. */
+    private volatile RaidBdev raid;
+    /** The reshape in progress (or stopped) in this run, or null. */
+    private volatile MdReshape reshape;
     private final long dataOffsetSectors;
     /** Every device carrying this array's superblock, with its own superblock (dev_number, device UUID). */
     private final Map<BlockDevice, MdSuperblock1> sbs = new IdentityHashMap<>();
@@ -148,6 +153,7 @@ public final class MdArray implements AutoCloseable {
         this.name = name;
         this.host = host;
         this.ctx = host.context(0);
+        this.front = raid;
         this.raid = raid;
         this.dataOffsetSectors = dataOffsetSectors;
         this.syncBytesPerSec = syncBytesPerSec;
@@ -169,8 +175,13 @@ public final class MdArray implements AutoCloseable {
         raid.array(this);
     }
 
-    /** The array as a block device. */
+    /** The array as a block device (the one registered and exported; its geometry is the one assembled). */
     public RaidBdev bdev() {
+        return front;
+    }
+
+    /** The device serving the array's current geometry (differs from {@link #bdev()} after an online reshape). */
+    public RaidBdev current() {
         return raid;
     }
 
@@ -479,6 +490,7 @@ public final class MdArray implements AutoCloseable {
                         + "K but the superblocks say " + fresh.chunksize / 2 + "K; fix the config");
             }
         }
+        MdReshape.Resume reshaping = MdReshape.Resume.of(fresh, name); // null unless a reshape is in progress
         int raidDisks = fresh.raidDisks;
         BlockDevice[] roleDev = new BlockDevice[raidDisks];
         List<BlockDevice> stale = new ArrayList<>();
@@ -491,7 +503,7 @@ public final class MdArray implements AutoCloseable {
                         + sb.dataOffset + ", the array " + fresh.dataOffset + "; orion needs one data offset for all members");
             }
             int role = sb.devNumber < fresh.devRoles.length ? fresh.devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
-            if (sb.events != fresh.events && role < raidDisks) {
+            if (sb.events != fresh.events && role < raidDisks && (reshaping == null || !reshaping.trusts(sb, fresh))) {
                 LOG.warn("{}: {} has event count {}, the array {}: stale, it will be rebuilt, never trusted", name, d.name(),
                         sb.events, fresh.events);
                 stale.add(d);
@@ -523,8 +535,12 @@ public final class MdArray implements AutoCloseable {
                 sizes[fresh.devRoles[sb.devNumber]] = sb.dataSize;
             }
         }
-        RaidGeometry g = geometry(level, fresh.layout, fresh.chunksize, sizes);
-        RaidBdev raid = new RaidBdev(name, g, roleDev, fresh.dataOffset * 512); // refuses too many missing roles
+        RaidGeometry g = reshaping != null ? reshaping.oldGeometry() : geometry(level, fresh.layout, fresh.chunksize, sizes);
+        if (reshaping != null) {
+            reshaping.requireComplete(roleDev, stale, recoveringDev);
+        }
+        RaidBdev raid = new RaidBdev(name, g, reshaping != null ? Arrays.copyOf(roleDev, reshaping.oldDisks()) : roleDev,
+                fresh.dataOffset * 512); // refuses too many missing roles
         MdArray a = new MdArray(name, host, raid, fresh.dataOffset, syncBytesPerSec);
         try {
             a.events = fresh.events;
@@ -543,7 +559,7 @@ public final class MdArray implements AutoCloseable {
                             + " its reconstructed data may be wrong until the member is back or rebuilt", name);
                 }
             }
-            if (background) {
+            if (background && reshaping == null) {
                 a.startIntent(fresh.resyncOffset != MdSuperblock1.MAX_SECTOR);
             }
             // Every start raises the event count, so a device absent now is recognisably stale next time.
@@ -558,7 +574,14 @@ public final class MdArray implements AutoCloseable {
             }
             BlockDevice resume = recoveringDev;
             List<BlockDevice> staleDevs = List.copyOf(stale);
-            if (background) {
+            if (reshaping != null) {
+                // Routed before the array is handed out: below the position the new geometry holds the data.
+                MdReshape r = MdReshape.resume(a, reshaping, roleDev);
+                a.autoRebuild = background;
+                if (background) {
+                    a.worker.execute(r::run); // offline tools leave it to the next host (or orion raid grow)
+                }
+            } else if (background) {
                 a.worker.execute(() -> a.startBackground(resume, staleDevs));
             } else {
                 a.autoRebuild = false;
@@ -866,6 +889,11 @@ public final class MdArray implements AutoCloseable {
         if (raid.failedMask() != 0 || raid.recoveringMask() != 0) {
             throw new ErrnoException(Errno.EBUSY, "raid " + (repair ? "repair" : "check"), name,
                     "the array is degraded or rebuilding; check it once it is in sync");
+        }
+        MdReshape rs = reshape;
+        if (rs != null && !rs.done()) {
+            throw new ErrnoException(Errno.EBUSY, "raid " + (repair ? "repair" : "check"), name,
+                    "a reshape is in progress; check the array once it has finished");
         }
         long r = runSync(repair ? "repair" : "check", name, 0, raid.syncStripes(),
                 repair ? RaidBdev.SYNC_REPAIR : RaidBdev.SYNC_CHECK, s -> { });
@@ -1353,7 +1381,7 @@ public final class MdArray implements AutoCloseable {
         }
     }
 
-    private static MdBitmap readBitmap(BdevClient c, BlockDevice d, long pos) {
+    static MdBitmap readBitmap(BdevClient c, BlockDevice d, long pos) {
         try (Arena a = Arena.ofShared()) {
             MemorySegment bm = a.allocate(4096, 4096);
             await(c.read(d, pos, bm), "read md bitmap", d.name());
@@ -1383,6 +1411,247 @@ public final class MdArray implements AutoCloseable {
             }
             await(c.write(d, pos, bm, 0), "write md bitmap", d.name());
         }
+    }
+
+    // ------------------------------------------------------------------------------ grow (MdReshape)
+
+    /**
+     * What {@code orion raid grow} asks, in mdadm's vocabulary: a new level (null: unchanged), a
+     * new member count ({@code --raid-devices}, 0: what the level change implies) and devices to
+     * add ({@code --add}; existing spares are used after them).
+     */
+    public record GrowOptions(RaidLevel level, int raidDevices, List<BlockDevice> add) {
+    }
+
+    /**
+     * Reshapes the array online: more members for RAID5/6, RAID1 (2 members) to RAID5, RAID5 to
+     * RAID6 (one added member holds Q). A request md would refuse, or one orion does not
+     * implement, is refused before anything is written; then the reshape runs in the background
+     * (rate-limited, {@link #progress()} kind "reshape") and {@link #awaitIdle} waits for it.
+     * A crash during it resumes at the next assembly from the position in the superblocks.
+     */
+    public void grow(GrowOptions o) {
+        Future<?> f = worker.submit(() -> MdReshape.grow(this, o));
+        try {
+            f.get(); // the checks and the start; the copy itself runs as a separate worker task
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    BdevHost host() {
+        return host;
+    }
+
+    IoContext ctx() {
+        return ctx;
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    long syncBytesPerSec() {
+        return syncBytesPerSec;
+    }
+
+    void progress(Progress p) {
+        progress = p;
+    }
+
+    void reshape(MdReshape r) {
+        reshape = r;
+    }
+
+    MdReshape reshape() {
+        return reshape;
+    }
+
+    /** Queues {@code task} on the array's worker (after the current task). */
+    void later(Runnable task) {
+        worker.execute(task);
+    }
+
+    /** Makes {@code next} the device serving the array (the front forwards to it); worker thread. */
+    void serveWith(RaidBdev next) {
+        next.array(this);
+        next.onMemberFailed(this::memberFailedLater);
+        raid = next;
+    }
+
+    /** From any thread: records role {@code role}'s failure in the superblocks on the worker. */
+    void memberFailedLater(int role) {
+        if (!closing) {
+            try {
+                worker.execute(() -> memberFailed(role));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debug("{}: closing; role {} failure not recorded", name, role);
+            }
+        }
+    }
+
+    /** Applies {@code edit} to every device's superblock (under the array's lock), raises the event count and writes them all. */
+    void editSuperblocks(java.util.function.Consumer<MdSuperblock1> edit, String reason) {
+        synchronized (this) {
+            for (MdSuperblock1 sb : sbs.values()) {
+                edit.accept(sb);
+            }
+            events++;
+        }
+        writeAll(reason);
+    }
+
+    /** A copy of one current superblock (the array-wide fields). */
+    synchronized MdSuperblock1 anySuperblock() {
+        return copyOf(sbs.values().iterator().next());
+    }
+
+    /** The next spare, taken out of the spare list (its claim is kept), or null. */
+    synchronized BlockDevice takeSpare() {
+        return spares.poll();
+    }
+
+    /**
+     * Gives {@code dev} role {@code role} with a superblock copied from the array's (a new
+     * device is refused when claimed, already part of the array, or too small); claimed for the
+     * array until close. No write here: the caller writes every superblock next.
+     */
+    void addMember(BlockDevice dev, int role, long needSectors) {
+        synchronized (this) {
+            MdSuperblock1 sb = sbs.get(dev);
+            if (sb == null) {
+                if (dev.sizeBytes() / 512 < needSectors) {
+                    throw new ErrnoException(Errno.EINVAL, "raid grow", dev.name(), dev.name() + " holds "
+                            + dev.sizeBytes() + " bytes; members of " + name + " need " + needSectors * 512);
+                }
+                sb = copyOf(sbs.values().iterator().next());
+                int num = devRoles.length;
+                for (int i = 0; i < devRoles.length; i++) {
+                    if (devRoles[i] == MdSuperblock1.MD_DISK_ROLE_SPARE && !numberInUse(i)) {
+                        num = i;
+                        break;
+                    }
+                }
+                if (num == devRoles.length) {
+                    devRoles = Arrays.copyOf(devRoles, num + 1);
+                }
+                sb.devNumber = num;
+                sb.dataSize = dev.sizeBytes() / 512 - sb.dataOffset;
+                sb.featureMap &= ~MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
+                sb.recoveryOffset = 0;
+                new SecureRandom().nextBytes(sb.deviceUuid);
+                addDevice(dev, sb);
+                Claim c = dev.claim("raid " + name, true, () -> raid.markFailed(role, "member removed"));
+                spareClaims.add(c);
+            }
+            devRoles[sb.devNumber] = role;
+        }
+    }
+
+    /** Claims a member the front device does not claim (a role added by a reshape), until close. */
+    void claimMember(BlockDevice dev, int role) {
+        Claim c = dev.claim("raid " + name, true, () -> raid.markFailed(role, "member removed"));
+        synchronized (this) {
+            spareClaims.add(c);
+        }
+    }
+
+    /** The devices in the array's roles 0..n-1 (null where none), from dev_roles. */
+    synchronized BlockDevice[] roleDevices(int n) {
+        BlockDevice[] out = new BlockDevice[n];
+        for (BlockDevice d : devices) {
+            MdSuperblock1 sb = sbs.get(d);
+            int role = sb.devNumber < devRoles.length ? devRoles[sb.devNumber] : MdSuperblock1.MD_DISK_ROLE_SPARE;
+            if (role >= 0 && role < n) {
+                out[role] = d;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Stops using the write-intent bitmap and sets every bit on disk: while the geometry changes
+     * (and until the next assembly) writes are not tracked per region, so a crash resyncs
+     * everything, as md does for an array without a bitmap.
+     */
+    void dropIntent() {
+        WriteIntent w = intent;
+        if (w != null) {
+            w.close();
+            intent = null;
+            raid.writeIntent(null);
+        }
+        BdevClient c = host.client();
+        MdBitmap b = null;
+        for (BlockDevice d : metadataTargets()) {
+            long pos = bitmapPos(sbs.get(d));
+            if (pos >= 0) {
+                if (b == null) {
+                    b = readBitmap(c, devices.get(0), pos); // an original member: added ones have none yet
+                    b.events = events;
+                }
+                writeBitmap(c, d, b, pos, true);
+            }
+        }
+    }
+
+    /** Sets the bitmap headers' sectors_reserved (the data moved down into its reserved space). */
+    void bitmapReserved(int sectors) {
+        BdevClient c = host.client();
+        for (BlockDevice d : metadataTargets()) {
+            long pos = bitmapPos(sbs.get(d));
+            if (pos >= 0) {
+                try (Arena a = Arena.ofShared()) {
+                    MemorySegment head = a.allocate(4096, 4096);
+                    await(c.read(d, pos, head), "read md bitmap", d.name());
+                    MdBitmap b = MdBitmap.decode(head, d.name());
+                    b.sectorsReserved = Math.min(b.sectorsReserved, sectors);
+                    b.encode(head);
+                    await(c.write(d, pos, head, 0), "write md bitmap", d.name());
+                } catch (ErrnoException e) {
+                    LOG.warn("{}: bitmap header write to {} failed: {}", name, d.name(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Whether the array was in use when it stopped (its superblocks were not clean at assembly). */
+    synchronized boolean resyncOwed() {
+        return resyncOffset != MdSuperblock1.MAX_SECTOR;
+    }
+
+    /** Worker: a full resync in the current geometry (after a reshape resumed from a crash). */
+    void resyncAll() {
+        synchronized (this) {
+            resyncOffset = 0;
+        }
+        resync();
+    }
+
+    /** Worker: adds {@code dev} and rebuilds role {@code role} onto it (RAID5 to RAID6: Q onto the new member). */
+    void rebuildOnto(BlockDevice dev, int role) {
+        synchronized (this) {
+            spares.remove(dev);
+        }
+        releaseSpareClaim(dev);
+        rebuild(role, dev, 0);
+    }
+
+    /** Worker: records role {@code role}'s failure in the superblocks now (no rebuild: the reshape runs). */
+    void recordFailure(int role) {
+        memberFailed(role);
+    }
+
+    /** Worker: a member that failed during the reshape is rebuilt onto a spare in the new geometry. */
+    void afterReshape() {
+        fillFromSpares();
+    }
+
+    /** Worker: as {@code orion raid add}, without starting a rebuild. */
+    void addSpareNow(BlockDevice dev) {
+        addNewSpare(dev);
     }
 
     // ------------------------------------------------------------------------------ helpers
@@ -1434,7 +1703,7 @@ public final class MdArray implements AutoCloseable {
         return Arrays.toString(Arrays.copyOf(roles, end));
     }
 
-    private static void requireUnclaimed(BlockDevice d, String array) {
+    static void requireUnclaimed(BlockDevice d, String array) {
         for (Claim c : d.claims()) {
             if (c.write()) {
                 throw new ErrnoException(Errno.EBUSY, "raid " + array, d.name(), d.name() + " is already claimed by "
@@ -1483,7 +1752,7 @@ public final class MdArray implements AutoCloseable {
     /** Stops background work (a rebuild resumes from its recovery offset next time) and releases every device. */
     @Override
     public void close() {
-        raid.close(); // runs stopBackground
+        front.close(); // runs stopBackground
     }
 
     private void stopBackground() {
@@ -1529,6 +1798,10 @@ public final class MdArray implements AutoCloseable {
             spareClaims.forEach(Claim::close);
             spareClaims.clear();
         }
+        RaidBdev cur = raid;
+        if (cur != front) {
+            cur.close(); // the claims a rebuild in the new geometry took
+        }
     }
 
     /** Whether {@code d} is a device whose superblock is kept current (not faulty, not stale). */
@@ -1553,7 +1826,19 @@ public final class MdArray implements AutoCloseable {
             String st = d == null ? "missing" : (failed & (1L << r)) != 0 ? "faulty" : (rec & (1L << r)) != 0 ? "rebuilding" : "active";
             out.add(new RoleState(r, d == null ? null : d.name(), st));
         }
+        MdReshape rs = reshape;
+        if (rs != null && !rs.done()) {
+            for (int r = g.raidDisks(); r < rs.target().raidDisks(); r++) {
+                out.add(new RoleState(r, rs.member(r).name(), "reshaping")); // added: filled as the reshape moves
+            }
+        }
         return out;
+    }
+
+    /** The geometry the array has, or is being reshaped to (as md, whose raid_disks is the new count during a reshape). */
+    public RaidGeometry geometry() {
+        MdReshape rs = reshape;
+        return rs != null && !rs.done() ? rs.target() : raid.geometry();
     }
 
     /** md's array state words: "clean" or "active" (in use), plus "degraded", "recovering", "resyncing". */
@@ -1567,6 +1852,7 @@ public final class MdArray implements AutoCloseable {
             b.append(", ").append(switch (p.kind()) {
                 case "rebuild" -> "recovering";
                 case "resync" -> "resyncing";
+                case "reshape" -> "reshaping";
                 default -> p.kind() + "ing";
             });
         }

@@ -57,7 +57,7 @@ public final class MdSuperblock1 {
     public static final int MD_FEATURE_ALL = 0x1fff;
     /** The features orion's RAID code honours today; others are refused at decode by default. */
     public static final int ORION_FEATURES = MD_FEATURE_BITMAP_OFFSET | MD_FEATURE_RECOVERY_OFFSET
-            | MD_FEATURE_RECOVERY_BITMAP | MD_FEATURE_RAID0_LAYOUT;
+            | MD_FEATURE_RECOVERY_BITMAP | MD_FEATURE_RAID0_LAYOUT | MD_FEATURE_RESHAPE_ACTIVE | MD_FEATURE_NEW_OFFSET;
     private static final String[] FEATURE_NAMES = {"bitmap-offset", "recovery-offset", "reshape-active",
         "bad-blocks", "replacement", "reshape-backwards", "new-offset", "recovery-bitmap", "clustered",
         "journal", "ppl", "multiple-ppls", "raid0-layout"};

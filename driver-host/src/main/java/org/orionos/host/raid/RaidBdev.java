@@ -83,6 +83,8 @@ public final class RaidBdev extends BlockDevice {
     private volatile boolean homeOnly;
     /** The md array this device belongs to (null for a bare RaidBdev). */
     private volatile MdArray array;
+    /** Set while a reshape or takeover serves this device through other geometries (every request goes there). */
+    private volatile ReshapeRouter router;
     /** md's write-intent bitmap while a host uses the array (null: none, e.g. offline tools or RAID0). */
     private volatile WriteIntent intent;
     /** Channels, for the drain that follows setting {@link #homeOnly}. */
@@ -93,6 +95,14 @@ public final class RaidBdev extends BlockDevice {
      * @param dataOffsetBytes where each member's data area starts (md's data_offset, in bytes)
      */
     public RaidBdev(String name, RaidGeometry geometry, BlockDevice[] members, long dataOffsetBytes) {
+        this(name, geometry, members, dataOffsetBytes, true);
+    }
+
+    /**
+     * With {@code claim} false the members are not claimed: a reshape's internal view of the same
+     * members in the old or the new geometry ({@link MdReshape}), whose owner holds the claims.
+     */
+    RaidBdev(String name, RaidGeometry geometry, BlockDevice[] members, long dataOffsetBytes, boolean claim) {
         super(name, blockSizeOf(members), geometry.arraySectors() * SECTOR / blockSizeOf(members),
                 capabilitiesOf(members), boundaryOf(geometry), geometry instanceof Raid1Geometry ? 1 << 20 : 0);
         if (members.length != geometry.raidDisks() || members.length > 64) {
@@ -129,7 +139,7 @@ public final class RaidBdev extends BlockDevice {
         this.claims = new Claim[members.length];
         try {
             for (int d = 0; d < members.length; d++) {
-                if (members[d] != null) {
+                if (members[d] != null && claim) {
                     final int role = d;
                     claims[d] = members[d].claim("raid " + name, true, () -> markFailed(role, "member removed"));
                 }
@@ -460,9 +470,56 @@ public final class RaidBdev extends BlockDevice {
         return new Channel(context);
     }
 
+    /**
+     * Hands every request from now on to {@code r}; requests this device started itself keep
+     * running: {@link #ownIdle()} says when they are done. Management thread.
+     */
+    void route(ReshapeRouter r) {
+        router = r;
+    }
+
+    /** The router installed by a reshape or takeover, or null. */
+    ReshapeRouter router() {
+        return router;
+    }
+
+    /** Where the data area starts on every member, in bytes (md's data_offset). */
+    long dataOffsetBytes() {
+        return dataOffset;
+    }
+
+    /** True when no request that this device serves itself (not through its router) is in flight. */
+    boolean ownIdle() {
+        for (Channel ch : channels) {
+            if (ch.ownStarted != ch.ownFinished) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A reshape changed the size: the core checks requests against it from now on. */
+    void resizeTo(long bytes) {
+        announceResize(bytes / blockSize());
+    }
+
+    /** Runs {@code r} on {@code target}'s reactor and completes it back on its own (pooled, no allocation). */
+    void handoff(BdevRequest r, IoContext target) {
+        ((Channel) channel(r.context())).handoff(r, target);
+    }
+
     @Override
     protected void doSubmit(BdevRequest r) {
         Channel ch = (Channel) channel(r.context());
+        // Counted before the router is read (both volatile), as in enterHomeOnly: a reshape that
+        // installs the router and then sees ownIdle() knows no request slipped past it unseen.
+        ch.ownStarted++;
+        ReshapeRouter rr = router;
+        if (rr != null) {
+            ch.ownFinished++;
+            rr.submit(this, r);
+            return;
+        }
         if (parity != null) {
             IoContext h = home.get();
             if (h == null && home.compareAndSet(null, r.context())) {
@@ -471,6 +528,7 @@ public final class RaidBdev extends BlockDevice {
                 h = home.get();
             }
             if (h != r.context()) {
+                ch.ownFinished++; // counted again where the home reactor serves it
                 ch.handoff(r, h);
                 return;
             }
@@ -482,6 +540,7 @@ public final class RaidBdev extends BlockDevice {
                 ch.directFinished++; // not on the direct path after all: balance the count the drain waits on
                 IoContext h = homeOr(r.context());
                 if (h != r.context()) {
+                    ch.ownFinished++; // counted again where the home reactor serves it
                     ch.handoff(r, h);
                     return;
                 }
@@ -571,6 +630,9 @@ public final class RaidBdev extends BlockDevice {
         /** Copy levels: I/Os started and finished on the direct path (written by this reactor only). */
         volatile long directStarted;
         volatile long directFinished;
+        /** Requests this device serves itself, started and finished on this reactor (for {@link #ownIdle()}). */
+        volatile long ownStarted;
+        volatile long ownFinished;
         /** Copy levels on the home reactor during a sync: writes in flight, and writes waiting for the sync unit. */
         Io activeWrites;
         Io parked;
@@ -840,6 +902,7 @@ public final class RaidBdev extends BlockDevice {
                 return;
             }
             BdevRequest r = up;
+            ch.ownFinished++;
             if (held != null) {
                 held.exit(regionLo, regionHi); // every member write of this request has completed
                 held = null;

@@ -357,6 +357,101 @@ class RaidCommandTest {
         assertTrue(check.out().contains("mismatch_cnt 0"), check.out());
     }
 
+    /**
+     * {@code orion raid grow} against the running host (RAID5 3 → 4 members, rate-limited) while
+     * qemu-io writes and reads through NBD on both sides of the reshape position; kill -9 mid-way;
+     * mdadm --examine and offline status show the reshape position; the offline
+     * {@code orion raid grow NAME --devices ...} continues it to the end: check finds 0 mismatches,
+     * mdadm sees 4 members at the moved data offset, and every byte written is there.
+     */
+    @Test
+    void growOnTheRunningHostSurvivesKillMinus9AndFinishesOffline() throws Exception {
+        Path[] d = images("g0", "g1", "g2", "g3");
+        Result r = orion(args("raid", "create", "md0", "--level", "5", "--raid-devices", "3", "--chunk", "64K",
+                "--assume-clean", d[0], d[1], d[2]));
+        assertEquals(0, r.rc(), r.err());
+        Path cfg = dir.resolve("grow.toml");
+        StringBuilder t = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            t.append("[[bdev]]\nname = \"f").append(i).append("\"\ntype = \"file\"\npath = \"").append(d[i])
+                    .append("\"\nsize = \"24M\"\n");
+        }
+        t.append("[[raid]]\nname = \"md0\"\nlevel = 5\nmembers = [\"f0\", \"f1\", \"f2\"]\nchunk = \"64K\"\n")
+                .append("sync_speed = \"2M\"\n");
+        t.append("[[nbd.listen]]\naddress = \"unix:").append(dir.resolve("g.sock")).append("\"\n");
+        t.append("[[nbd.export]]\nname = \"md0\"\n");
+        Files.writeString(cfg, t.toString());
+        Path sock = dir.resolve("gcontrol.sock");
+        String nbd = "nbd+unix:///md0?socket=" + dir.resolve("g.sock");
+        Process p = serve(cfg, sock);
+        try {
+            awaitLine(p, "ready;");
+            qemuIo(nbd, "write -P 0x11 0 2M");
+            r = orion("raid", "grow", "md0", "--raid-devices", "4", "--add", "f3", "--control-socket", sock.toString());
+            assertEquals(0, r.rc(), r.err());
+            assertTrue(r.out().contains("raid5, 4 devices"), r.out());
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            long end = System.nanoTime() + 30_000_000_000L;
+            com.fasterxml.jackson.databind.JsonNode st;
+            do {
+                Thread.sleep(100);
+                Result j = orion("raid", "status", "md0", "--json", "--control-socket", sock.toString());
+                assertEquals(0, j.rc(), j.err());
+                st = json.readTree(j.out());
+            } while (st.path("sync").path("percent").asDouble() < 8 && System.nanoTime() < end);
+            assertEquals("reshape", st.path("sync").path("kind").asText(), st.toString());
+            assertTrue(st.path("sync").path("running").asBoolean(), st.toString());
+            assertEquals("active, reshaping", st.path("state").asText(), st.toString());
+            qemuIo(nbd, "read -P 0x11 0 2M");       // below the position: the new geometry
+            qemuIo(nbd, "write -P 0x33 40M 1M");    // above it: the old geometry, copied later
+            qemuIo(nbd, "read -P 0x33 40M 1M");
+        } finally {
+            p.destroyForcibly(); // SIGKILL mid-reshape
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        }
+        Map<String, String> ex = examine(d[0]);
+        assertEquals("1 (3->4)", ex.get("Delta Devices"), ex.get(""));
+        long pos = Long.parseLong(ex.get("Reshape pos'n").split(" ")[0]);
+        assertTrue(pos > 0 && pos < 69L * 1024, ex.get(""));
+        Result st = orion(args("raid", "status", d));
+        assertTrue(st.out().contains("3 -> 4 devices, data offset 2048 -> 1536 sectors"), st.out());
+
+        r = orion("raid", "grow", "md0", "--devices", list(d));
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().contains("md0 is now raid5 with 4 devices, " + (69L << 20) + " bytes"), r.out());
+        assertEquals("0 sectors (0 stripes)", mismatches(orion("raid", "check", "md0", "--devices", list(d))));
+        for (Path m : d) {
+            ex = examine(m);
+            assertEquals("4", ex.get("Raid Devices"), ex.get(""));
+            assertEquals("1536 sectors", ex.get("Data Offset"), ex.get(""));
+            assertTrue(!ex.containsKey("Reshape pos'n"), ex.get(""));
+        }
+        assertEquals("Active device 3", examine(d[3]).get("Device Role"));
+        try (Arena arena = Arena.ofShared(); BdevHost host = BdevHost.start(1, 16 << 20)) {
+            List<BlockDevice> devs = open(d);
+            try (MdArray a = MdArray.assemble(host, "md0", devs, List.of(), null, 1L << 40, false)) {
+                MemorySegment back = arena.allocate(a.bdev().sizeBytes(), 4096);
+                host.client().read(a.bdev(), 0, back).get(30, TimeUnit.SECONDS);
+                for (long i = 0; i < back.byteSize(); i++) {
+                    byte want = i < (2 << 20) ? (byte) 0x11 : i >= (40L << 20) && i < (41L << 20) ? (byte) 0x33 : 0;
+                    if (back.get(ValueLayout.JAVA_BYTE, i) != want) {
+                        throw new AssertionError("byte " + i + " is " + back.get(ValueLayout.JAVA_BYTE, i) + ", want " + want);
+                    }
+                }
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+        }
+    }
+
+    private static void qemuIo(String url, String cmd) throws IOException, InterruptedException {
+        Process io = new ProcessBuilder("qemu-io", "-f", "raw", "-c", cmd, url).redirectErrorStream(true).start();
+        String out = new String(io.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(io.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, io.exitValue(), cmd + ": " + out);
+        assertTrue(!out.contains("Pattern verification failed"), cmd + ": " + out);
+    }
+
     private Process serve(Path cfg, Path sock) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),

@@ -82,10 +82,10 @@ class SuperblockTest {
             assertTrue(e.getMessage().contains("no md superblock") && e.getMessage().contains("/dev/x"), e.getMessage());
 
             MdSuperblock1 sb = sample();
-            sb.featureMap |= MdSuperblock1.MD_FEATURE_RESHAPE_ACTIVE | MdSuperblock1.MD_FEATURE_JOURNAL;
+            sb.featureMap |= MdSuperblock1.MD_FEATURE_RESHAPE_BACKWARDS | MdSuperblock1.MD_FEATURE_JOURNAL;
             sb.encode(buf);
             e = assertThrows(ErrnoException.class, () -> MdSuperblock1.decode(buf, "m"));
-            assertTrue(e.getMessage().contains("reshape-active, journal"), e.getMessage());
+            assertTrue(e.getMessage().contains("reshape-backwards, journal"), e.getMessage());
             assertEquals(2048, MdSuperblock1.decode(buf, "m", MdSuperblock1.MD_FEATURE_ALL).dataOffset);
 
             sb = sample();
