@@ -490,6 +490,9 @@ public final class MdArray implements AutoCloseable {
                         + "K but the superblocks say " + fresh.chunksize / 2 + "K; fix the config");
             }
         }
+        for (BlockDevice d : devs) {
+            MdReshape.completeFinished(found.get(d), fresh, name, d.name()); // a crash during the "reshape done" writes
+        }
         MdReshape.Resume reshaping = MdReshape.Resume.of(fresh, name); // null unless a reshape is in progress
         int raidDisks = fresh.raidDisks;
         BlockDevice[] roleDev = new BlockDevice[raidDisks];
@@ -558,6 +561,11 @@ public final class MdArray implements AutoCloseable {
                     LOG.warn("{}: dirty AND degraded: a stripe torn by the crash cannot be resynced without the missing member;"
                             + " its reconstructed data may be wrong until the member is back or rebuilt", name);
                 }
+            }
+            if (reshaping == null && bitmapPos(fresh) >= 0 && fresh.bitmapOffset > 0) {
+                // A crash after the "reshape done" superblocks and before the bitmap headers left
+                // sectors_reserved reaching into the data that moved down: shrink it first.
+                a.bitmapReserved((int) (fresh.dataOffset - MdSuperblock1.SUPER_OFFSET_1_2 - fresh.bitmapOffset));
             }
             if (background && reshaping == null) {
                 a.startIntent(fresh.resyncOffset != MdSuperblock1.MAX_SECTOR);
@@ -1607,7 +1615,10 @@ public final class MdArray implements AutoCloseable {
                     MemorySegment head = a.allocate(4096, 4096);
                     await(c.read(d, pos, head), "read md bitmap", d.name());
                     MdBitmap b = MdBitmap.decode(head, d.name());
-                    b.sectorsReserved = Math.min(b.sectorsReserved, sectors);
+                    if (b.sectorsReserved <= sectors) {
+                        continue; // already within the space before the data
+                    }
+                    b.sectorsReserved = sectors;
                     b.encode(head);
                     await(c.write(d, pos, head, 0), "write md bitmap", d.name());
                 } catch (ErrnoException e) {

@@ -51,7 +51,10 @@ final class MdReshape {
     private static final Logger LOG = LoggerFactory.getLogger(MdReshape.class);
     private static final int RESHAPE_FEATURES = MdSuperblock1.MD_FEATURE_RESHAPE_ACTIVE | MdSuperblock1.MD_FEATURE_NEW_OFFSET;
 
-    /** Test hook: runs on the worker at "copied" (window in the new geometry, position not recorded) and "recorded". */
+    /**
+     * Test hook: runs on the worker at "copied" (window in the new geometry, position not recorded),
+     * "recorded", and "done" (the final superblocks written, the bitmap headers not yet).
+     */
     interface Hook {
         void at(String point, long arrayBytes);
     }
@@ -202,6 +205,51 @@ final class MdReshape {
                         + " reshape finish degraded, then add it back as a spare");
             }
         }
+    }
+
+    /**
+     * Assembly, md's rule that the freshest superblock is the truth: a member whose superblock
+     * still records this array's new-offset reshape at its end position missed only the final
+     * "reshape done" write (a crash in the middle of those writes), so its data already sits at
+     * the new offset in the new geometry. Its superblock is completed in memory as
+     * {@link #finish} writes it (data offset, data size, reshape fields cleared) and, when it is
+     * exactly that one write behind, takes the fresh event count; the caller writes it with the
+     * others. Returns whether {@code sb} was completed.
+     */
+    static boolean completeFinished(MdSuperblock1 sb, MdSuperblock1 fresh, String name, String dev) {
+        if ((fresh.featureMap & MdSuperblock1.MD_FEATURE_RESHAPE_ACTIVE) != 0
+                || (sb.featureMap & RESHAPE_FEATURES) != RESHAPE_FEATURES || sb.newOffset >= 0
+                || sb.dataOffset + sb.newOffset != fresh.dataOffset || sb.raidDisks != fresh.raidDisks
+                || sb.level != fresh.level || sb.layout != fresh.layout || sb.chunksize != fresh.chunksize
+                || Long.compareUnsigned(sb.events, fresh.events) >= 0) {
+            return false;
+        }
+        Resume r;
+        try {
+            r = Resume.of(sb, name);
+        } catch (ErrnoException e) {
+            return false; // not a reshape orion writes: left to the usual checks
+        }
+        if (r == null || r.pos() < r.newGeometry().arraySectors() * 512) {
+            return false; // stopped before the end: the fresh superblocks cannot say it is done
+        }
+        long gap = -sb.newOffset;
+        sb.featureMap &= ~RESHAPE_FEATURES;
+        sb.dataOffset += sb.newOffset;
+        sb.dataSize += gap;
+        sb.newOffset = 0;
+        sb.deltaDisks = 0;
+        sb.reshapePosition = 0;
+        sb.newLevel = 0;
+        sb.newLayout = 0;
+        sb.newChunk = 0;
+        boolean current = sb.events + 1 == fresh.events;
+        if (current) {
+            sb.events = fresh.events; // it missed exactly the "reshape done" write: as current as the others
+        }
+        LOG.warn("{}: {} still recorded the finished reshape (a crash during the final superblock writes): completed"
+                + " to data offset {}{}", name, dev, sb.dataOffset, current ? "" : "; its event count is older still: stale");
+        return true;
     }
 
     /** Assembly: routes the front through both geometries at the recorded position; the copy runs later ({@link #run}). */
@@ -624,6 +672,7 @@ final class MdReshape {
             sb.newLayout = 0;
             sb.newChunk = 0;
         }, "reshape done");
+        hook("done", newBytes);
         array.bitmapReserved((int) (newOffset - MdSuperblock1.SUPER_OFFSET_1_2 - MdNewArray.BITMAP_OFFSET));
         MdArray.await(router.release(next), "raid reshape", name);
         array.serveWith(next);

@@ -363,6 +363,123 @@ class ReshapeTest {
     }
 
     /**
+     * kill -9 in the middle of the final "reshape done" superblock writes: members 0..k carry the
+     * finished superblock (new data offset, no reshape), the others still the reshape at its end
+     * position, one event behind; for k = 3 every superblock is written but the bitmap headers
+     * still reserve the space the data moved into. Each assembles with every member (the freshest
+     * superblock is the truth, the others are completed), content intact, check 0, and every
+     * member's superblock afterwards is the finished one, as mdadm --examine reads it.
+     */
+    @Test
+    void aCrashDuringTheFinalSuperblockWritesAssemblesWithEveryMember() throws Exception {
+        for (int written = 0; written < 4; written++) {
+            crashWhileFinishing(written);
+        }
+    }
+
+    private void crashWhileFinishing(int written) throws Exception {
+        MemoryBdev[] d = devs("f", 4);
+        String what = "members 0.." + written + " record the reshape done";
+        long newOffset = MdNewArray.DEFAULT_DATA_OFFSET - 4 * CHUNK;
+        try (BdevHost host = BdevHost.start(1, 32 << 20); Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            MemorySegment w;
+            MemorySegment[] before = new MemorySegment[4];
+            MemorySegment[] after = new MemorySegment[4];
+            for (int i = 0; i < 4; i++) {
+                before[i] = arena.allocate(META + DATA, 4096);
+                after[i] = arena.allocate(META + DATA, 4096);
+            }
+            try (MdArray a = MdArray.create(host, "md0", new MdArray.CreateOptions(RaidLevel.RAID5, null, CHUNK, true),
+                    list(d, 0, 3), List.of(), FAST)) {
+                a.start();
+                w = random(arena, a.bdev().sizeBytes(), 100 + written);
+                c.write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+                MdReshape.testHook = (p, end) -> {
+                    MemorySegment[] into = p.equals("recorded") ? before : p.equals("done") ? after : null;
+                    for (int i = 0; into != null && i < 4; i++) {
+                        try {
+                            c.read(d[i], 0, into[i]).get(30, TimeUnit.SECONDS); // the last "recorded" stays
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                };
+                a.grow(new MdArray.GrowOptions(null, 4, List.of(d[3])));
+                awaitDone(a);
+                MdReshape.testHook = null;
+            }
+            for (int i = 0; i < 4; i++) {
+                if (i <= written) {
+                    MemorySegment.copy(after[i], 4096, before[i], 4096, 4096); // this member's "reshape done" superblock
+                }
+                c.write(d[i], 0, before[i], 0).get(30, TimeUnit.SECONDS);
+            }
+            MdSuperblock1 done = MdArray.readSuperblock(c, d[0]);
+            assertEquals(0, done.featureMap & MdSuperblock1.MD_FEATURE_RESHAPE_ACTIVE, what);
+            assertEquals(newOffset, done.dataOffset, what);
+            if (written < 3) {
+                MdSuperblock1 behind = MdArray.readSuperblock(c, d[3]);
+                assertEquals(MdNewArray.DEFAULT_DATA_OFFSET, behind.dataOffset, what);
+                assertEquals(done.events, behind.events + 1, what);
+                assertEquals(w.byteSize() / 512 * 3 / 2, behind.reshapePosition, what + ": the reshape at its end");
+            }
+            try (MdArray a = MdArray.assemble(host, "md0", list(d, 0, 4), List.of(), null, FAST)) {
+                assertEquals(-1L, w.mismatch(read(host, a.bdev(), 0, w.byteSize(), arena)), what + ": content at assembly");
+                assertTrue(a.awaitIdle(Duration.ofSeconds(120)), what);
+                assertEquals(0, a.current().failedMask(), what + ": no member refused or taken for stale");
+                assertEquals(4, a.current().geometry().raidDisks(), what);
+                assertEquals(w.byteSize() * 3 / 2, a.bdev().sizeBytes(), what); // 2 data members -> 3
+                assertEquals(0, a.scrub(false), what + ": check finds 0 mismatches");
+                assertEquals(-1L, w.mismatch(read(host, a.bdev(), 0, w.byteSize(), arena)), what + ": content");
+                assertZero(read(host, a.bdev(), w.byteSize(), DATA, arena), what + ": new space");
+            }
+            long events = MdArray.readSuperblock(c, d[0]).events;
+            for (int i = 0; i < 4; i++) {
+                MdSuperblock1 sb = MdArray.readSuperblock(c, d[i]);
+                assertEquals(0, sb.featureMap & (MdSuperblock1.MD_FEATURE_RESHAPE_ACTIVE | MdSuperblock1.MD_FEATURE_NEW_OFFSET),
+                        what + ": member " + i);
+                assertEquals(newOffset, sb.dataOffset, what + ": member " + i);
+                assertEquals(DATA + META - newOffset * 512, sb.dataSize * 512, what + ": member " + i);
+                assertEquals(events, sb.events, what + ": member " + i);
+                MdBitmap b = MdArray.readBitmap(c, d[i], MdArray.bitmapPos(sb));
+                assertTrue(b.sectorsReserved <= newOffset - MdSuperblock1.SUPER_OFFSET_1_2 - MdNewArray.BITMAP_OFFSET,
+                        what + ": the bitmap reserves no data sector: " + b.sectorsReserved);
+            }
+            MemorySegment img = read(host, d[3], 0, META + DATA, arena);
+            java.util.Map<String, String> m = examine(img);
+            assertEquals("0x1", m.get("Feature Map"), what + ": " + m);
+            assertEquals(newOffset + " sectors", m.get("Data Offset"), what + ": " + m);
+            assertEquals("4", m.get("Raid Devices"), what + ": " + m);
+            assertTrue(m.get("Checksum").endsWith("correct"), what + ": " + m);
+            assertEquals(null, m.get("Reshape pos'n"), what + ": " + m);
+        } finally {
+            close(d);
+        }
+    }
+
+    private java.util.Map<String, String> examine(MemorySegment image) throws Exception {
+        java.nio.file.Path f = dir.resolve("examine.img");
+        java.nio.file.Files.deleteIfExists(f);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(image.asByteBuffer(), 0);
+        }
+        Process p = new ProcessBuilder("/usr/sbin/mdadm", "--examine", f.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        java.util.Map<String, String> m = new java.util.HashMap<>();
+        for (String line : out.split("\n")) {
+            int c = line.indexOf(" : ");
+            if (c > 0) {
+                m.put(line.substring(0, c).trim(), line.substring(c + 3).trim());
+            }
+        }
+        return m;
+    }
+
+    /**
      * A crash image with one member gone: the reshape resumes degraded (md does the same), reads
      * reconstruct the missing member in both geometries, and a spare added afterwards is rebuilt
      * into the missing role of the new geometry: check finds 0 mismatches, content intact.
