@@ -328,7 +328,12 @@ public final class MdArray implements AutoCloseable {
             }
             requireUnclaimed(all.get(i), name);
         }
-        long dataOffset = MdNewArray.DEFAULT_DATA_OFFSET;
+        long smallestDevice = Long.MAX_VALUE;
+        for (BlockDevice d : members) {
+            smallestDevice = Math.min(smallestDevice, d.sizeBytes() / 512);
+        }
+        // mdadm's choice, headroom for later reshapes included
+        long dataOffset = MdNewArray.dataOffset(smallestDevice, level == RaidLevel.RAID1 ? 0 : o.chunkSectors());
         long smallest = Long.MAX_VALUE;
         BlockDevice smallestDev = null;
         for (BlockDevice d : members) {

@@ -15,10 +15,42 @@ public final class MdNewArray {
 
     /** mdadm's bitmap position for 1.2 metadata: 4 KiB after the superblock. */
     public static final int BITMAP_OFFSET = 8;
-    /** orion's default data offset: 1 MiB, what mdadm picks for small members. */
+    /** The smallest data offset mdadm picks (1 MiB): small members with a chunk of 64 KiB or less, and RAID1. */
     public static final long DEFAULT_DATA_OFFSET = 2048;
+    /** mdadm's most reshape headroom before the data: 128 MiB. */
+    static final long MAX_HEADROOM = 128L * 1024 * 2;
     /** orion's default bytes per bitmap bit (doubled until the bits fit the space before the data). */
     public static final int DEFAULT_BITMAP_CHUNK = 64 << 20;
+
+    /**
+     * The data offset (sectors) mdadm 4.x chooses at create for 1.2 metadata, so orion's arrays
+     * have the room md leaves for later reshapes (each grow moves the data down, md's
+     * {@code new_offset}): superblock and bad-block log (12 KiB), the bitmap space mdadm sets aside
+     * (4 KiB, 64 KiB above 8 GiB, 128 KiB from 200 GiB), and headroom of about 0.1% of the
+     * member, at most 128 MiB and (for chunked levels) not below two chunks, rounded up to 1 MiB.
+     * So 1 MiB for small members with 64 KiB chunks, 2 MiB with 512 KiB chunks, 129 MiB from 128 GiB.
+     * @param devSectors  the smallest member's size in sectors
+     * @param chunkSectors the chunk (0 for RAID1)
+     */
+    public static long dataOffset(long devSectors, int chunkSectors) {
+        long bmSpace;
+        if (devSectors < 64 * 2) {
+            bmSpace = 0;
+        } else if (devSectors - 64 * 2 >= 200L * 1024 * 1024 * 2) {
+            bmSpace = 128 * 2;
+        } else if (devSectors - 4 * 2 > 8L * 1024 * 1024 * 2) {
+            bmSpace = 64 * 2;
+        } else {
+            bmSpace = 4 * 2;
+        }
+        long headroom = MAX_HEADROOM;
+        // Halved while above 0.1% of the member, but kept at two chunks or more (mdadm's loop, chunk in sectors).
+        while ((headroom << 10) > devSectors && (chunkSectors == 0 || headroom / 2 >= 2L * chunkSectors)) {
+            headroom >>= 1;
+        }
+        long raw = 12 * 2 + bmSpace + headroom;
+        return (raw + DEFAULT_DATA_OFFSET - 1) / DEFAULT_DATA_OFFSET * DEFAULT_DATA_OFFSET;
+    }
 
     /**
      * Superblocks for every member of a new array.

@@ -391,12 +391,14 @@ final class MdReshape {
             }
             low = (low + 7) / 8 * 8;
             long room = oldOffset - low;
-            gap = Math.min(4L * chunk, room / chunk * chunk);
+            // At most half of the room left, so later grows find room too (one chunk when that is all there is).
+            gap = Math.min(4L * chunk, Math.max(room / 2 / chunk, Math.min(1, room / chunk)) * chunk);
             if (gap < chunk) {
                 throw refuse(Errno.ENOSPC, name, "data_offset " + oldOffset + " leaves " + Math.max(0, room) + " sectors above the"
                         + " superblock and bitmap; a reshape moves the data down by at least one chunk (" + chunk
                         + " sectors, md's new_offset), and md would otherwise need a backup file, which orion does not"
-                        + " implement: grow with a smaller chunk, or create arrays with a larger data offset");
+                        + " implement: grow with a smaller chunk (arrays orion or mdadm create on larger members leave more headroom: about"
+                        + " 0.1% of the member, up to 128 MiB)");
             }
         }
         // ---- nothing was written above this line

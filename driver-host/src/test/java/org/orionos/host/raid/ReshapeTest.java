@@ -362,6 +362,71 @@ class ReshapeTest {
         }
     }
 
+    /** mdadm 4.x's data offsets for 1.2 metadata (what mdadm --examine shows for arrays it creates). */
+    @Test
+    void theDataOffsetAtCreateIsMdadms() {
+        assertEquals(2048, MdNewArray.dataOffset(64L << 11, 0), "raid1, small members: 1 MiB");
+        assertEquals(2048, MdNewArray.dataOffset(64L << 11, 128), "64K chunk, small members: 1 MiB");
+        assertEquals(4096, MdNewArray.dataOffset(8L << 11, 1024), "512K chunk: two chunks of headroom, rounded to 1 MiB");
+        assertEquals(4096, MdNewArray.dataOffset(1L << 21, 1024), "1 GiB: headroom 1 MiB (0.1%)");
+        assertEquals(18432, MdNewArray.dataOffset(10L << 21, 1024), "10 GiB: 8 MiB headroom and 64 KiB for the bitmap");
+        assertEquals(264192, MdNewArray.dataOffset(1L << 31, 1024), "1 TiB: 128 MiB headroom, 128 KiB for the bitmap");
+    }
+
+    /**
+     * With 512 KiB chunks the 2 MiB data offset mdadm's rule gives small members leaves room for
+     * two grows: each moves the data down one chunk (at most half of what is left), 3 -> 4 -> 5
+     * members, content kept, new space zeros, check 0, and mdadm reads the result.
+     */
+    @Test
+    void twoConsecutiveGrowsFitTheHeadroomOfMdadmsDataOffset() throws Exception {
+        int chunk = 1024;
+        long member = 8L << 20;
+        MemoryBdev[] d = new MemoryBdev[5];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = new MemoryBdev("t" + i, member, 4096);
+        }
+        long offset = MdNewArray.dataOffset(member / 512, chunk);
+        assertEquals(4096, offset);
+        long data = member - offset * 512;
+        try (BdevHost host = BdevHost.start(1, 32 << 20); Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            MemorySegment w = random(arena, 4 * data, 55);
+            try (MdArray a = MdArray.create(host, "md0", new MdArray.CreateOptions(RaidLevel.RAID5, null, chunk, true),
+                    list(d, 0, 3), List.of(), FAST)) {
+                a.start();
+                assertEquals(2 * data, a.bdev().sizeBytes());
+                assertEquals(offset, MdArray.readSuperblock(c, d[0]).dataOffset);
+                c.write(a.bdev(), 0, w.asSlice(0, 2 * data), 0).get(30, TimeUnit.SECONDS);
+                for (int n = 4; n <= 5; n++) {
+                    long old = a.bdev().sizeBytes();
+                    a.grow(new MdArray.GrowOptions(null, n, List.of(d[n - 1])));
+                    awaitDone(a);
+                    long size = (n - 1) * data;
+                    assertEquals(size, a.bdev().sizeBytes(), n + " members");
+                    assertEquals(offset - (n - 3) * chunk, MdArray.readSuperblock(c, d[0]).dataOffset, "one chunk down per grow");
+                    assertEquals(0, a.scrub(false), "check after the grow to " + n);
+                    assertEquals(-1L, w.asSlice(0, old).mismatch(read(host, a.bdev(), 0, old, arena)), "content");
+                    assertZero(read(host, a.bdev(), old, size - old, arena), "new space");
+                    c.write(a.bdev(), old, w.asSlice(old, size - old), 0).get(30, TimeUnit.SECONDS);
+                }
+            }
+            try (MdArray a = MdArray.assemble(host, "md0", list(d, 0, 5), List.of(), null, FAST)) {
+                assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
+                assertEquals(5, a.bdev().geometry().raidDisks());
+                assertEquals(0, a.scrub(false));
+                assertEquals(-1L, w.mismatch(read(host, a.bdev(), 0, 4 * data, arena)), "content after a fresh assembly");
+            }
+            java.util.Map<String, String> m = examine(read(host, d[4], 0, member, arena));
+            assertEquals(offset - 2 * chunk + " sectors", m.get("Data Offset"), m.toString());
+            assertEquals("5", m.get("Raid Devices"), m.toString());
+            assertEquals("0x1", m.get("Feature Map"), m.toString());
+            assertTrue(m.get("Checksum").endsWith("correct"), m.toString());
+        } finally {
+            close(d);
+        }
+    }
+
     /**
      * kill -9 in the middle of the final "reshape done" superblock writes: members 0..k carry the
      * finished superblock (new data offset, no reshape), the others still the reshape at its end
@@ -665,15 +730,18 @@ class ReshapeTest {
             } finally {
                 close(u);
             }
-            // A 512 KiB chunk fits one reshape below the default data offset, not two.
-            MemoryBdev[] e = devs("b", 5);
+            // With 512 KiB chunks mdadm's 2 MiB data offset on small members fits three grows of one chunk, not four.
+            MemoryBdev[] e = devs("b", 7);
             try (MdArray a = MdArray.create(host, "mdb", new MdArray.CreateOptions(RaidLevel.RAID5, null, 1024, true),
                     list(e, 0, 3), List.of(), FAST)) {
                 a.start();
-                a.grow(new MdArray.GrowOptions(null, 4, List.of(e[3])));
-                awaitDone(a);
-                refused(a, new MdArray.GrowOptions(null, 5, List.of(e[4])), "backup file");
-                assertNull(MdArray.readSuperblock(c, e[4]));
+                for (int n = 4; n <= 6; n++) {
+                    a.grow(new MdArray.GrowOptions(null, n, List.of(e[n - 1])));
+                    awaitDone(a);
+                }
+                assertEquals(1024, MdArray.readSuperblock(c, e[0]).dataOffset);
+                refused(a, new MdArray.GrowOptions(null, 7, List.of(e[6])), "backup file");
+                assertNull(MdArray.readSuperblock(c, e[6]));
             } finally {
                 close(e);
             }
