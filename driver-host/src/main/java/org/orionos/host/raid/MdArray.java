@@ -567,11 +567,6 @@ public final class MdArray implements AutoCloseable {
                             + " its reconstructed data may be wrong until the member is back or rebuilt", name);
                 }
             }
-            if (reshaping == null && bitmapPos(fresh) >= 0 && fresh.bitmapOffset > 0) {
-                // A crash after the "reshape done" superblocks and before the bitmap headers left
-                // sectors_reserved reaching into the data that moved down: shrink it first.
-                a.bitmapReserved((int) (fresh.dataOffset - MdSuperblock1.SUPER_OFFSET_1_2 - fresh.bitmapOffset));
-            }
             if (background && reshaping == null) {
                 a.startIntent(fresh.resyncOffset != MdSuperblock1.MAX_SECTOR);
             }
@@ -1320,6 +1315,7 @@ public final class MdArray implements AutoCloseable {
         BdevClient c = host.client();
         try (Arena a = Arena.ofShared()) {
             MdBitmap b = readBitmap(c, src, pos);
+            b.sectorsReserved = reservedWithin(b.sectorsReserved, pos); // written with the header from here on
             MemorySegment bits = a.allocate((b.byteSize() + 4095) / 4096 * 4096, 4096);
             await(c.read(src, pos, bits), "read md bitmap", src.name());
             if (Long.compareUnsigned(b.events, events) < 0 || (b.state & MdBitmap.BITMAP_STALE) != 0) {
@@ -1387,11 +1383,22 @@ public final class MdArray implements AutoCloseable {
                 await(c.read(d, pos, head), "read md bitmap", d.name());
                 MdBitmap b = MdBitmap.decode(head, d.name());
                 b.events = events;
+                b.sectorsReserved = reservedWithin(b.sectorsReserved, pos);
                 b.encode(head);
                 await(c.write(d, pos, head, 0), "write md bitmap", d.name());
             }
             await(c.flush(d), "flush", d.name());
         }
+    }
+
+    /**
+     * A bitmap's sectors_reserved kept below the data: a crash after the "reshape done"
+     * superblocks and before the bitmap headers leaves it reaching into the space the data moved
+     * down into (md would count those sectors as the bitmap's).
+     */
+    private int reservedWithin(int reserved, long bitmapPos) {
+        long room = dataOffsetSectors - bitmapPos / 512;
+        return room > 0 && reserved > room ? (int) room : reserved;
     }
 
     static MdBitmap readBitmap(BdevClient c, BlockDevice d, long pos) {
