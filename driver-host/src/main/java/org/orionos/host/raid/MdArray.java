@@ -82,21 +82,31 @@ public final class MdArray implements AutoCloseable {
     public record Expect(RaidLevel level, int raidDisks, int chunkSectors) {
     }
 
-    /** A background sync's progress: kind is "rebuild", "resync", "check" or "repair". */
+    /**
+     * A background sync's progress: kind is "rebuild", "resync", "check", "repair" or "reshape".
+     * {@code priorStripes} were done before this run (a reshape resumed after a crash): counted in
+     * the percentage, not in the rate.
+     */
     public record Progress(String kind, String target, long doneStripes, long totalStripes, long bytesPerStripe,
-                           long startNanos, long nowNanos, boolean running) {
+                           long startNanos, long nowNanos, boolean running, long priorStripes) {
+        /** Progress of a sync that started from the beginning in this run. */
+        public Progress(String kind, String target, long doneStripes, long totalStripes, long bytesPerStripe,
+                        long startNanos, long nowNanos, boolean running) {
+            this(kind, target, doneStripes, totalStripes, bytesPerStripe, startNanos, nowNanos, running, 0);
+        }
+
         public double percent() {
             return totalStripes == 0 ? 100 : 100.0 * doneStripes / totalStripes;
         }
 
         public double mbPerSec() {
             double s = Math.max(1e-9, (nowNanos - startNanos) / 1e9);
-            return doneStripes * (double) bytesPerStripe / 1e6 / s;
+            return (doneStripes - priorStripes) * (double) bytesPerStripe / 1e6 / s;
         }
 
         /** Remaining time at the current rate. */
         public Duration eta() {
-            double rate = doneStripes / Math.max(1e-9, (nowNanos - startNanos) / 1e9);
+            double rate = (doneStripes - priorStripes) / Math.max(1e-9, (nowNanos - startNanos) / 1e9);
             return rate <= 0 ? Duration.ZERO : Duration.ofMillis((long) ((totalStripes - doneStripes) / rate * 1000));
         }
 
@@ -1151,9 +1161,13 @@ public final class MdArray implements AutoCloseable {
         if (sbs.containsKey(dev)) {
             throw new ErrnoException(Errno.EBUSY, "raid add", dev.name(), dev.name() + " is already part of " + name);
         }
-        if (dev.sizeBytes() / 512 - dataOffsetSectors < raid.geometry().memberSectors()) {
+        long offset; // where the data is now (a reshape in this run may have moved it down)
+        synchronized (this) {
+            offset = sbs.values().iterator().next().dataOffset;
+        }
+        if (dev.sizeBytes() / 512 - offset < raid.geometry().memberSectors()) {
             throw new ErrnoException(Errno.EINVAL, "raid add", dev.name(), dev.name() + " holds " + dev.sizeBytes()
-                    + " bytes; members of " + name + " need " + (dataOffsetSectors + raid.geometry().memberSectors()) * 512);
+                    + " bytes; members of " + name + " need " + (offset + raid.geometry().memberSectors()) * 512);
         }
         MdSuperblock1 sb;
         synchronized (this) {
@@ -1171,7 +1185,7 @@ public final class MdArray implements AutoCloseable {
                 devRoles[num] = MdSuperblock1.MD_DISK_ROLE_SPARE;
             }
             sb.devNumber = num;
-            sb.dataSize = dev.sizeBytes() / 512 - dataOffsetSectors;
+            sb.dataSize = dev.sizeBytes() / 512 - sb.dataOffset;
             sb.featureMap &= ~MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
             sb.recoveryOffset = 0;
             new SecureRandom().nextBytes(sb.deviceUuid);

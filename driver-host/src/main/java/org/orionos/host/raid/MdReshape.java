@@ -588,7 +588,10 @@ final class MdReshape {
         long startPos = pos;
         long start = System.nanoTime();
         long lastLog = start;
-        long total = (newBytes - startPos + windowBytes - 1) / windowBytes;
+        // Counted over the whole reshape: after a resume the windows copied before the crash are done already.
+        long total = (newBytes + windowBytes - 1) / windowBytes;
+        long prior = startPos / windowBytes;
+        array.progress(new MdArray.Progress("reshape", name, prior, total, windowBytes, start, start, true, prior));
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(windowBytes, 4096);
             MdArray.await(router.reshape(prev, next, pos), "raid reshape", name); // after a stop: route (and park) again
@@ -617,14 +620,15 @@ final class MdReshape {
                 hook("recorded", end);
                 MdArray.await(router.advance(end), "raid reshape", name);
                 pos = end;
-                long doneWindows = (end - startPos + windowBytes - 1) / windowBytes;
+                long doneWindows = (end + windowBytes - 1) / windowBytes;
                 long due = start + (long) ((end - startPos) / (double) array.syncBytesPerSec() * 1e9);
                 long ahead = due - System.nanoTime();
                 if (ahead > 0) {
                     Thread.sleep(ahead / 1_000_000, (int) (ahead % 1_000_000));
                 }
                 long now = System.nanoTime();
-                array.progress(new MdArray.Progress("reshape", name, doneWindows, total, windowBytes, start, now, end < newBytes));
+                array.progress(new MdArray.Progress("reshape", name, doneWindows, total, windowBytes, start, now, end < newBytes,
+                        prior));
                 if (now - lastLog > 2_000_000_000L) {
                     LOG.info("{}: {}", name, array.progress());
                     lastLog = now;
@@ -650,7 +654,7 @@ final class MdReshape {
         MdArray.Progress p = array.progress();
         long now = System.nanoTime();
         array.progress(new MdArray.Progress("reshape", name, p == null ? 0 : p.doneStripes(), p == null ? 1 : p.totalStripes(),
-                windowBytes, p == null ? now : p.startNanos(), now, false));
+                windowBytes, p == null ? now : p.startNanos(), now, false, p == null ? 0 : p.priorStripes()));
         try {
             MdArray.await(router.stop(), "raid reshape", name);
         } catch (RuntimeException e) {

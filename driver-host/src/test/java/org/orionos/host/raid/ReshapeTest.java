@@ -302,6 +302,65 @@ class ReshapeTest {
     }
 
     /**
+     * A reshape resumed after a crash at half-way reports its progress over the whole reshape:
+     * the windows copied before the crash count as done (percent starts at 50%, not 0%), and the
+     * rate and ETA count only this run's copying (rate-limited, so MB/s stays near the limit).
+     */
+    @Test
+    void aResumedReshapeCountsProgressOverTheWholeReshape() throws Exception {
+        MemoryBdev[] d = devs("p", 4);
+        long windowBytes = 4L * 3 * CHUNK * 512;
+        try (BdevHost host = BdevHost.start(1, 32 << 20); Arena arena = Arena.ofShared()) {
+            BdevClient c = host.client();
+            MemorySegment w;
+            MemorySegment[] image = new MemorySegment[4];
+            try (MdArray a = MdArray.create(host, "md0", new MdArray.CreateOptions(RaidLevel.RAID5, null, CHUNK, true),
+                    list(d, 0, 3), List.of(), FAST)) {
+                a.start();
+                w = random(arena, a.bdev().sizeBytes(), 9);
+                c.write(a.bdev(), 0, w, 0).get(30, TimeUnit.SECONDS);
+                int[] seen = {0};
+                MdReshape.testHook = (p, end) -> {
+                    if (p.equals("recorded") && ++seen[0] == 4) {
+                        for (int i = 0; i < 4; i++) {
+                            image[i] = arena.allocate(META + DATA, 4096);
+                            try {
+                                c.read(d[i], 0, image[i]).get(30, TimeUnit.SECONDS);
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    }
+                };
+                a.grow(new MdArray.GrowOptions(null, 4, List.of(d[3])));
+                awaitDone(a);
+                MdReshape.testHook = null;
+            }
+            for (int i = 0; i < 4; i++) {
+                c.write(d[i], 0, image[i], 0).get(30, TimeUnit.SECONDS);
+            }
+            long total = 3 * DATA / windowBytes + (3 * DATA % windowBytes == 0 ? 0 : 1);
+            long limit = 2 * windowBytes; // two windows a second: the rest takes about two seconds
+            try (MdArray a = MdArray.assemble(host, "md0", list(d, 0, 4), List.of(), null, limit)) {
+                long end = System.nanoTime() + 30_000_000_000L;
+                MdArray.Progress p = a.progress();
+                while ((p == null || !p.kind().equals("reshape") || p.doneStripes() <= 4) && System.nanoTime() < end) {
+                    Thread.sleep(5);
+                    p = a.progress();
+                }
+                assertNotNull(p);
+                assertEquals(total, p.totalStripes(), "windows of the whole reshape: " + p);
+                assertTrue(p.doneStripes() > 4 && p.percent() > 50, "the four windows before the crash count: " + p);
+                assertTrue(p.mbPerSec() < 2.0 * limit / 1e6, "the rate counts this run's windows only: " + p);
+                awaitDone(a);
+                assertEquals(-1L, w.mismatch(read(host, a.bdev(), 0, w.byteSize(), arena)));
+            }
+        } finally {
+            close(d);
+        }
+    }
+
+    /**
      * The crash hits while a window's position is being written: member 0 already records it,
      * the others still record the previous one (event count one behind). Those members are not
      * stale (their data is where the freshest superblock says), so the reshape resumes with all.
@@ -388,6 +447,7 @@ class ReshapeTest {
         }
         long offset = MdNewArray.dataOffset(member / 512, chunk);
         assertEquals(4096, offset);
+        MemoryBdev spare = new MemoryBdev("tspare", member, 4096);
         long data = member - offset * 512;
         try (BdevHost host = BdevHost.start(1, 32 << 20); Arena arena = Arena.ofShared()) {
             BdevClient c = host.client();
@@ -410,6 +470,10 @@ class ReshapeTest {
                     assertZero(read(host, a.bdev(), old, size - old, arena), "new space");
                     c.write(a.bdev(), old, w.asSlice(old, size - old), 0).get(30, TimeUnit.SECONDS);
                 }
+                a.addSpare(spare, true);
+                MdSuperblock1 s = MdArray.readSuperblock(c, spare);
+                assertEquals(offset - 2 * chunk, s.dataOffset, "a spare added after the grows");
+                assertEquals(member / 512 - s.dataOffset, s.dataSize, "its data size from the offset the data has now");
             }
             try (MdArray a = MdArray.assemble(host, "md0", list(d, 0, 5), List.of(), null, FAST)) {
                 assertTrue(a.awaitIdle(Duration.ofSeconds(60)));
@@ -424,6 +488,7 @@ class ReshapeTest {
             assertTrue(m.get("Checksum").endsWith("correct"), m.toString());
         } finally {
             close(d);
+            spare.close();
         }
     }
 
