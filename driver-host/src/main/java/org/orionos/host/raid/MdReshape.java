@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * rotating-Q RAID6 that mdadm does by default is not implemented).
  *
  * <p>Growing RAID5/6 by members is md's reshape with {@code new_offset}: the new geometry starts
- * {@code gap} sectors lower on every member (at most four chunks, at least one, above the
- * bitmap). The reshape copies the array forwards, one window of whole new stripes at a time (gap /
+ * {@code gap} sectors lower on every member (at most four chunks and half the room left above the
+ * bitmap, so later grows fit too; at least one). The reshape copies the array forwards, one window of whole new stripes at a time (gap /
  * chunk stripes), from the old geometry to the new one. Because the new layout packs more data
  * per stripe and starts lower, a window written in the new geometry never overlaps the old
  * location of data not yet copied: with the window ending at array byte e and starting at p (a

@@ -144,6 +144,40 @@ class ReshapeInteropGuestTest {
         }
     }
 
+    /**
+     * 512 KiB chunks: orion creates with mdadm's data offset (2 MiB on these members) and grows
+     * twice, each time one chunk down; md assembles the result (data offset 1 MiB) with the same
+     * content and a clean check.
+     */
+    @Test
+    void mdAssemblesAnArrayOrionGrewTwiceWithMdadmsHeadroom() throws Exception {
+        List<Path> f = files("r2", 5);
+        String sum;
+        long size;
+        try (BdevHost host = BdevHost.start(1, 16 << 20); Arena arena = Arena.ofShared()) {
+            List<BlockDevice> devs = open(f);
+            try (MdArray a = MdArray.create(host, "r2", new MdArray.CreateOptions(RaidLevel.RAID5, null, 1024, false),
+                    devs.subList(0, 3), List.of(), 1L << 40)) {
+                a.start();
+                assertTrue(a.awaitIdle(Duration.ofMinutes(2)));
+                MemorySegment w = random(arena, a.bdev().sizeBytes(), 12);
+                host.client().write(a.bdev(), 0, w, 0).get(60, TimeUnit.SECONDS);
+                for (int n = 4; n <= 5; n++) {
+                    a.grow(new MdArray.GrowOptions(null, n, List.of(devs.get(n - 1))));
+                    assertTrue(a.awaitIdle(Duration.ofMinutes(3)));
+                }
+                size = a.bdev().sizeBytes();
+                MemorySegment all = arena.allocate(size, 4096);
+                MemorySegment.copy(w, 0, all, 0, w.byteSize());
+                sum = sha256(all);
+            } finally {
+                devs.forEach(BlockDevice::close);
+            }
+        }
+        String detail = mdReads("r2", f, size, sum);
+        assertTrue(detail.contains("Raid Devices : 5"), detail);
+    }
+
     @Test
     void mdAssemblesWhatOrionGrewAndMigrated() throws Exception {
         List<Path> f = files("rg", 4);
