@@ -38,6 +38,9 @@ import org.opentest4j.TestAbortedException;
  */
 class GuestSuiteIT {
 
+    /** Test classes sharing one boot; heavy classes (attach, reshape) take minutes each under TCG. */
+    static final int CLASSES_PER_BOOT = 2;
+
     /** Lean JVM for short tests under TCG: C1 only, serial GC, small heap, CDS on, no perf-data file. */
     static final List<String> GUEST_JVM = List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
             "-Xmx384m", "-XX:-UsePerfData", "--enable-native-access=ALL-UNNAMED");
@@ -60,14 +63,28 @@ class GuestSuiteIT {
         List<DynamicNode> nodes = new ArrayList<>();
         int n = 0;
         for (Map.Entry<GuestSpec, List<Class<?>>> g : groups.entrySet()) {
-            GuestSpec spec = g.getKey();
-            List<Class<?>> group = g.getValue();
-            String script = launcherScript(launcher, classpath, group);
-            String name = "guest " + (++n) + " [" + group.stream().map(Class::getSimpleName).collect(Collectors.joining(", ")) + "]";
-            Supplier<Stream<DynamicNode>> boot = () -> runGroup(host, spec, script, group, work);
-            nodes.add(DynamicContainer.dynamicContainer(name, Stream.of(boot).flatMap(Supplier::get)));
+            for (List<Class<?>> group : perBoot(g.getValue())) {
+                GuestSpec spec = g.getKey();
+                String script = launcherScript(launcher, classpath, group);
+                String name = "guest " + (++n) + " [" + group.stream().map(Class::getSimpleName).collect(Collectors.joining(", ")) + "]";
+                Supplier<Stream<DynamicNode>> boot = () -> runGroup(host, spec, script, group, work);
+                nodes.add(DynamicContainer.dynamicContainer(name, Stream.of(boot).flatMap(Supplier::get)));
+            }
         }
         return nodes.stream();
+    }
+
+    /**
+     * Classes of one spec split into boots of at most {@link #CLASSES_PER_BOOT}: each boot's timeout
+     * (the spec's) then bounds a few classes, not all of them, so a slow host does not time out a
+     * boot that is merely long, while a hang is still caught within one timeout.
+     */
+    static List<List<Class<?>>> perBoot(List<Class<?>> classes) {
+        List<List<Class<?>>> boots = new ArrayList<>();
+        for (int i = 0; i < classes.size(); i += CLASSES_PER_BOOT) {
+            boots.add(classes.subList(i, Math.min(classes.size(), i + CLASSES_PER_BOOT)));
+        }
+        return boots;
     }
 
     /** Boots once for the group; the first node is the boot itself, then one container per class. */
