@@ -11,6 +11,7 @@ import org.orionos.host.bdev.BlockDevice;
 import org.orionos.host.bdev.IoContext;
 import org.orionos.host.lvm.metadata.RaidSegments;
 import org.orionos.host.lvm.metadata.SegmentTypes;
+import org.orionos.host.raid.MdBitmap;
 import org.orionos.host.raid.ParityGeometry;
 import org.orionos.host.raid.ParityLayout;
 import org.orionos.host.raid.Raid1Geometry;
@@ -69,7 +70,15 @@ final class LvmRaid {
     /** Syncs (parity recomputed, raid1 copied from image 0) the sync units from {@code fromUnit} to the end. */
     static void sync(RaidBdev array, IoContext ctx, long fromUnit) {
         long units = array.syncStripes();
+        long started = System.nanoTime();
+        long lastLog = started;
         for (long u = fromUnit; u < units; u++) {
+            long now = System.nanoTime();
+            if (now - lastLog > 5_000_000_000L) { // progress for a long sync, as md's /proc/mdstat
+                lastLog = now;
+                LOG.info("{}: resync {}% ({} of {} sync units, {} MiB/s)", array.name(), (u - fromUnit) * 100 / Math.max(1, units - fromUnit),
+                        u, units, (u - fromUnit) * array.syncUnitIoBytes() * 1000 / Math.max(1, (now - started) / 1_000_000) >> 20);
+            }
             int st;
             try {
                 st = array.syncStripe(ctx, u, RaidBdev.SYNC_REPAIR).get(60, TimeUnit.SECONDS);
@@ -116,13 +125,167 @@ final class LvmRaid {
     }
 
     static void writeSuperblock(BdevClient client, BlockDevice meta, DmRaidSuperblock sb) {
+        writeBlock(client, meta, 0, sb.bytes());
+    }
+
+    /** Writes {@code b} (whole 4 KiB blocks) at byte {@code off} of {@code meta} and flushes it. */
+    private static void writeBlock(BdevClient client, BlockDevice meta, long off, byte[] b) {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment buf = arena.allocate(DmRaidSuperblock.SIZE, 4096);
-            MemorySegment.copy(sb.bytes(), 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, DmRaidSuperblock.SIZE);
-            client.write(meta, 0, buf, 0).get(30, TimeUnit.SECONDS);
+            MemorySegment buf = arena.allocate(b.length, 4096);
+            MemorySegment.copy(b, 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, b.length);
+            client.write(meta, off, buf, 0).get(30, TimeUnit.SECONDS);
             client.flush(meta).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new ErrnoException(Errno.EIO, "write dm-raid superblock", meta.name(), e.toString());
+            throw new ErrnoException(Errno.EIO, "write raid metadata", meta.name(), e.toString());
+        }
+    }
+
+    /** {@code len} bytes (whole 4 KiB blocks) at {@code off} of {@code meta}, or null when they cannot be read. */
+    private static byte[] readBlock(BdevClient client, BlockDevice meta, long off, long len) {
+        if (off + len > meta.sizeBytes()) {
+            return null;
+        }
+        try (Arena arena = Arena.ofShared()) { // the reactor threads write it
+            MemorySegment buf = arena.allocate(len, 4096);
+            client.read(meta, off, buf).get(30, TimeUnit.SECONDS);
+            return buf.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** Where dm-raid keeps its md bitmap in an rmeta: right after the 4 KiB superblock. */
+    static final long BITMAP_OFFSET = 4096;
+
+    /** The header and bits of dm-raid's bitmap on {@code meta} (whole blocks), or null when it has none. */
+    private static byte[] readBitmap(BdevClient client, BlockDevice meta) {
+        byte[] head = readBlock(client, meta, BITMAP_OFFSET, 4096);
+        if (head == null) {
+            return null;
+        }
+        MdBitmap h;
+        try {
+            h = MdBitmap.decode(MemorySegment.ofArray(head), meta.name());
+        } catch (ErrnoException e) {
+            return null; // no bitmap (zeroed rmeta, or one dm-raid never wrote)
+        }
+        long bytes = (h.byteSize() + 4095) / 4096 * 4096;
+        return bytes == 4096 ? head : readBlock(client, meta, BITMAP_OFFSET, bytes);
+    }
+
+    /**
+     * Why the array behind {@code metas} must be resynced before its images agree, or null when
+     * it was shut down cleanly: orion's dirty mark (an activation that never closed), dm-raid's
+     * {@code array_resync_offset} short of the end (its own crash without a usable bitmap, an
+     * initial sync it did not finish, or orion's dirty mark on a superblock), or set bits (or the
+     * stale flag) in dm-raid's write-intent bitmap (dm-raid's crash with a bitmap). Management thread.
+     */
+    static String uncleanReason(BdevClient client, BlockDevice[] metas) {
+        DmRaidSuperblock[] sbs = new DmRaidSuperblock[metas.length];
+        for (int i = 0; i < metas.length; i++) {
+            byte[] b = metas[i] == null ? null : readBlock(client, metas[i], 0, DmRaidSuperblock.SIZE);
+            if (b != null && DmRaidSuperblock.orionDirty(b)) {
+                return "orion's dirty mark in " + metas[i].name() + ": the volume was not closed cleanly";
+            }
+            sbs[i] = b == null ? null : DmRaidSuperblock.parse(b);
+        }
+        DmRaidSuperblock f = freshest(sbs);
+        if (f == null) {
+            return null;
+        }
+        if (f.arrayResyncOffset() != DmRaidSuperblock.MAX_SECTOR) {
+            return f.arrayResyncOffset() == 0 ? "array_resync_offset 0 in the rmeta superblocks: the volume was not "
+                    + "shut down cleanly" : "dm-raid's resync stopped at sector " + f.arrayResyncOffset();
+        }
+        for (int i = 0; i < metas.length && !f.orionMarker(); i++) {
+            if (sbs[i] == null || sbs[i].events() != f.events() || (f.failed() & 1L << i) != 0) {
+                continue; // only a current image's bitmap speaks for the array
+            }
+            byte[] bm = readBitmap(client, metas[i]);
+            if (bm == null) {
+                continue;
+            }
+            MemorySegment seg = MemorySegment.ofArray(bm);
+            MdBitmap h = MdBitmap.decode(seg, metas[i].name());
+            if ((h.state & MdBitmap.BITMAP_STALE) != 0) {
+                return "dm-raid's write-intent bitmap in " + metas[i].name() + " is marked stale";
+            }
+            for (long k = 0; k < h.bits(); k++) {
+                if (MdBitmap.isDirty(seg, k)) {
+                    return "dm-raid's write-intent bitmap in " + metas[i].name() + " has dirty regions (first: " + k + ")";
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Marks the array dirty (see {@link DmRaidSuperblock}) on every reachable rmeta before orion
+     * writes to it: superblocks get {@code array_resync_offset} 0 and dm-raid's bitmap the stale
+     * flag (orion's writes set no bits, so only a full resync is safe for dm-raid too); rmetas
+     * without a superblock get orion's mark. Fails when no rmeta took the mark. Management thread.
+     */
+    static void markDirty(BdevClient client, BlockDevice[] metas) {
+        mark(client, metas, true, false);
+    }
+
+    /**
+     * Marks the array clean after its images were flushed at a clean close: {@code
+     * array_resync_offset} back to MaxSector, orion's mark zeroed; when {@code allInSync} (no image
+     * failed) dm-raid's bitmap is emptied and its stale flag cleared, since every region agrees.
+     * A degraded array keeps its bitmap: its bits say what a returning image lacks. Management thread.
+     */
+    static void markClean(BdevClient client, BlockDevice[] metas, boolean allInSync) {
+        mark(client, metas, false, allInSync);
+    }
+
+    private static void mark(BdevClient client, BlockDevice[] metas, boolean dirty, boolean clearBitmap) {
+        int ok = 0;
+        ErrnoException last = null;
+        for (BlockDevice m : metas) {
+            if (m == null) {
+                continue;
+            }
+            try {
+                byte[] b = readBlock(client, m, 0, DmRaidSuperblock.SIZE);
+                if (b == null) {
+                    throw new ErrnoException(Errno.EIO, "read raid metadata", m.name(), "superblock not readable");
+                }
+                DmRaidSuperblock sb = DmRaidSuperblock.parse(b);
+                if (sb == null) {
+                    writeBlock(client, m, 0, dirty ? DmRaidSuperblock.orionDirtyBlock() : new byte[DmRaidSuperblock.SIZE]);
+                } else {
+                    // Superblock first when dirtying, bitmap first when cleaning: a crash between the
+                    // two writes leaves the array marked dirty by at least one of them.
+                    if (dirty) {
+                        writeSuperblock(client, m, sb.withResyncOffset(0));
+                    }
+                    if (!sb.orionMarker() && (dirty || clearBitmap)) {
+                        byte[] bm = readBitmap(client, m);
+                        if (bm != null) {
+                            MemorySegment seg = MemorySegment.ofArray(bm);
+                            MdBitmap h = MdBitmap.decode(seg, m.name());
+                            h.state = dirty ? h.state | MdBitmap.BITMAP_STALE : h.state & ~MdBitmap.BITMAP_STALE;
+                            if (!dirty) {
+                                seg.asSlice(MdBitmap.HEADER_BYTES).fill((byte) 0);
+                                h.eventsCleared = h.events; // every bit cleared with the array in sync
+                            }
+                            h.encode(seg);
+                            writeBlock(client, m, BITMAP_OFFSET, dirty ? java.util.Arrays.copyOf(bm, 4096) : bm);
+                        }
+                    }
+                    if (!dirty) {
+                        writeSuperblock(client, m, sb.withResyncOffset(DmRaidSuperblock.MAX_SECTOR));
+                    }
+                }
+                ok++;
+            } catch (ErrnoException e) {
+                LOG.warn("{}: marking the raid volume {} failed: {}", m.name(), dirty ? "dirty" : "clean", e.getMessage());
+                last = e;
+            }
+        }
+        if (dirty && ok == 0 && last != null) {
+            throw last;
         }
     }
 

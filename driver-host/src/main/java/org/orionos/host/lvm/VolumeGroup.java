@@ -267,26 +267,40 @@ public final class VolumeGroup implements AutoCloseable {
         if (!missing.isEmpty()) {
             LOG.warn("{}/{} activated degraded: images {} are missing or stale", name(), lvName, missing);
         }
-        DmRaidSuperblock fresh = LvmRaid.freshest(sbs);
         try {
-            if (fresh != null && !fresh.orionMarker() && fresh.arrayResyncOffset() != DmRaidSuperblock.MAX_SECTOR
-                    && r.failedMask() == 0) {
-                LOG.warn("{}/{}: dm-raid's initial resync stopped at sector {}; orion syncs the volume before use",
-                        name(), lvName, fresh.arrayResyncOffset());
-                LvmRaid.initialSync(r, host.context(0));
+            // md's rule: an array not shut down cleanly is resynced before its redundancy is trusted
+            // (a crash between a data write and its parity or mirror write left them disagreeing).
+            String unclean = LvmRaid.uncleanReason(host.client(), metas);
+            if (unclean != null && r.failedMask() == 0) {
+                LOG.warn("{}/{}: {}; resyncing all {} sync units (parity recomputed, mirrors copied from image 0) "
+                        + "before use", name(), lvName, unclean, r.syncStripes());
+                long t0 = System.nanoTime();
+                LvmRaid.sync(r, host.context(0), 0);
+                LOG.info("{}/{}: resync done in {} ms", name(), lvName, (System.nanoTime() - t0) / 1_000_000);
+            } else if (unclean != null) {
+                // md refuses a dirty degraded array (start_dirty_degraded): a stripe the crash tore
+                // cannot be repaired without the missing image. Orion serves it and says so.
+                LOG.error("{}/{}: {} and the volume is degraded (images 0x{} missing): stripes torn by the crash "
+                        + "cannot be resynced; reads that reconstruct a missing image there may return wrong data",
+                        name(), lvName, unclean, Long.toHexString(r.failedMask()));
             }
             // Every image orion cannot use, and every one it fails later, is recorded for dm-raid.
             if (r.failedMask() != 0) {
                 LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
             }
+            // Dirty from here until a clean close: a crash from now on makes the next activation
+            // (orion's or dm-raid's) resync.
+            LvmRaid.markDirty(host.client(), metas);
         } catch (RuntimeException e) {
             r.close(); // nothing stays claimed when activation fails
             throw e;
         }
+        r.onClose(() -> closeRaidClean(r, metas, lvName));
         r.onMemberFailed(d -> Thread.ofPlatform().daemon().name("lvm-raid-record").start(() -> {
             synchronized (r) {
                 try {
                     LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
+                    LvmRaid.markDirty(host.client(), metas); // the record may have rewritten the superblocks
                 } catch (RuntimeException e) {
                     LOG.error("{}/{}: recording failed image {} in the rmeta superblocks failed: {}", name(), lvName, d,
                             e.getMessage());
@@ -376,8 +390,30 @@ public final class VolumeGroup implements AutoCloseable {
         }
         synchronized (r) {
             LvmRaid.recordRebuilt(host.client(), metas, rebuilt, r.failedMask(), r.geometry());
+            LvmRaid.markDirty(host.client(), metas); // still active: the record may have zeroed the marks
         }
         return todo;
+    }
+
+    /**
+     * A raid volume's clean close (its holder drained it): the images' writes are made durable,
+     * then the rmetas say clean, so the next activation does not resync. Runs before the array
+     * releases its images; a failure leaves the volume dirty (resynced next time), never wrongly clean.
+     */
+    private void closeRaidClean(RaidBdev r, BlockDevice[] metas, String lvName) {
+        try {
+            for (int i = 0; i < r.geometry().raidDisks(); i++) {
+                BlockDevice m = r.member(i);
+                if (m != null && (r.failedMask() & 1L << i) == 0) {
+                    host.client().flush(m).get(30, TimeUnit.SECONDS);
+                }
+            }
+            synchronized (r) {
+                LvmRaid.markClean(host.client(), metas, r.failedMask() == 0);
+            }
+        } catch (Exception e) {
+            LOG.warn("{}/{}: not marked clean ({}); the next activation resyncs it", name(), lvName, e.toString());
+        }
     }
 
     private boolean onPresentPvs(LogicalVolumeMetadata lv) {
@@ -524,7 +560,7 @@ public final class VolumeGroup implements AutoCloseable {
         return p;
     }
 
-    private LogicalVolume hiddenVolume(String lvName) {
+    LogicalVolume hiddenVolume(String lvName) {
         LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
         if (lv == null) {
             throw new ErrnoException(Errno.EBADMSG, "open " + name() + "/" + lvName, null, "the hidden LV " + lvName
