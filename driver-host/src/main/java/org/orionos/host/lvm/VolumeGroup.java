@@ -267,35 +267,53 @@ public final class VolumeGroup implements AutoCloseable {
         if (!missing.isEmpty()) {
             LOG.warn("{}/{} activated degraded: images {} are missing or stale", name(), lvName, missing);
         }
+        AutoCloseable[] intent = new AutoCloseable[1];
         try {
             // md's rule: an array not shut down cleanly is resynced before its redundancy is trusted
             // (a crash between a data write and its parity or mirror write left them disagreeing).
-            String unclean = LvmRaid.uncleanReason(host.client(), metas);
+            LvmRaid.Unclean unclean = LvmRaid.unclean(host.client(), metas);
             if (unclean != null && r.failedMask() == 0) {
-                LOG.warn("{}/{}: {}; resyncing all {} sync units (parity recomputed, mirrors copied from image 0) "
-                        + "before use", name(), lvName, unclean, r.syncStripes());
                 long t0 = System.nanoTime();
-                LvmRaid.sync(r, host.context(0), 0);
+                if (unclean.regions() == null) {
+                    LOG.warn("{}/{}: {}; resyncing all {} sync units (parity recomputed, mirrors copied from image 0) "
+                            + "before use", name(), lvName, unclean.why(), r.syncStripes());
+                    LvmRaid.sync(r, host.context(0), 0);
+                } else {
+                    LOG.warn("{}/{}: {}; resyncing those regions before use", name(), lvName, unclean.why());
+                    LvmRaid.syncRegions(r, host.context(0), unclean.regions(), unclean.regionSectors());
+                }
                 LOG.info("{}/{}: resync done in {} ms", name(), lvName, (System.nanoTime() - t0) / 1_000_000);
             } else if (unclean != null) {
                 // md refuses a dirty degraded array (start_dirty_degraded): a stripe the crash tore
                 // cannot be repaired without the missing image. Orion serves it and says so.
                 LOG.error("{}/{}: {} and the volume is degraded (images 0x{} missing): stripes torn by the crash "
                         + "cannot be resynced; reads that reconstruct a missing image there may return wrong data",
-                        name(), lvName, unclean, Long.toHexString(r.failedMask()));
+                        name(), lvName, unclean.why(), Long.toHexString(r.failedMask()));
             }
             // Every image orion cannot use, and every one it fails later, is recorded for dm-raid.
             if (r.failedMask() != 0) {
                 LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
             }
             // Dirty from here until a clean close: a crash from now on makes the next activation
-            // (orion's or dm-raid's) resync.
-            LvmRaid.markDirty(host.client(), metas);
+            // (orion's or dm-raid's) resync: the regions the write-intent bitmap marks when the
+            // rmetas carry one, else all of it.
+            if (unclean == null || r.failedMask() == 0) {
+                intent[0] = LvmRaid.startWriteIntent(host.client(), r, metas, raid.regionSectors(), imageSectors);
+            }
+            if (intent[0] != null) {
+                LvmRaid.markDirtyBitmapped(host.client(), metas);
+            } else {
+                LvmRaid.markDirty(host.client(), metas);
+            }
         } catch (RuntimeException e) {
+            closeQuietly(intent[0]);
             r.close(); // nothing stays claimed when activation fails
             throw e;
         }
-        r.onClose(() -> closeRaidClean(r, metas, lvName));
+        r.onClose(() -> {
+            closeQuietly(intent[0]);
+            closeRaidClean(r, metas, lvName);
+        });
         r.onMemberFailed(d -> Thread.ofPlatform().daemon().name("lvm-raid-record").start(() -> {
             synchronized (r) {
                 try {
@@ -393,6 +411,16 @@ public final class VolumeGroup implements AutoCloseable {
             LvmRaid.markDirty(host.client(), metas); // still active: the record may have zeroed the marks
         }
         return todo;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("stopping a raid write-intent bitmap failed: {}", e.toString());
+            }
+        }
     }
 
     /**

@@ -31,8 +31,9 @@ import static org.orionos.host.lvm.LvmGuestTest.run;
  * Orion's crash seen by dm-raid: a raid5 volume dm-raid has assembled before (superblocks and
  * bitmap in its rmetas) is written by orion, which then dies without closing it, after tearing
  * row 0 (new data on image 0, parity not written, as a crash between member writes does). dm-raid
- * must resync it on {@code vgchange -ay} (orion's dirty state: array_resync_offset 0, bitmap
- * stale), so that a following {@code --syncaction check} finds no parity mismatch.
+ * must resync it on {@code vgchange -ay} (orion keeps dm-raid's bitmap as its write-intent log:
+ * the region of every write in flight has its bit set), so that a following {@code --syncaction
+ * check} finds no parity mismatch.
  */
 @GuestTest(spec = LvmRaidGuestTest.Spec.class)
 class LvmRaidCrashGuestTest {
@@ -69,6 +70,10 @@ class LvmRaidCrashGuestTest {
             VolumeGroup vg = VolumeGroup.open(host, pvs);
             RaidBdev r5 = vg.activateRaid("r5", "cvg/r5");
             fill(host, r5, 52);
+            // A write right before the crash: its region's bit is on the rmetas, as for any write a crash cuts.
+            try (Arena arena = Arena.ofShared()) {
+                host.client().write(r5, 0, arena.allocate(CHUNK, 4096), 0).get(30, TimeUnit.SECONDS);
+            }
             long[] at = RaidVolumeTest.whereIs(vg, "r5_rimage_0");
             try (Arena arena = Arena.ofShared()) {
                 MemorySegment buf = arena.allocate(CHUNK, 4096);

@@ -110,6 +110,10 @@ class RaidCrashTest {
                     assertTrue(DmRaidSuperblock.orionDirty(RaidVolumeTest.rawRead(c, live, pvs, sub, 4096)),
                             sub + " carries orion's dirty mark while the volume is active");
                 }
+                // Writes right before the crash: their regions' bits are on disk (cleared only after
+                // daemon_sleep without writes), as for every write a real crash interrupts.
+                write(c, r5, 0, slice(r5Content, 0, CHUNK));
+                write(c, m, 0, slice(mContent, 0, CHUNK));
                 crashed = crashImage(c, pvs);
                 // The torn writes: data reached one member, the crash took the rest.
                 rawWrite(c, live, crashed, "r5_rimage_0", 0, random(CHUNK, 3));
@@ -196,14 +200,14 @@ class RaidCrashTest {
     }
 
     /**
-     * rmetas dm-raid wrote (superblock + bitmap): while orion runs the volume the superblocks say
-     * {@code array_resync_offset} 0 and the bitmap is stale (orion sets no bits, so dm-raid must
-     * resync in full after orion's crash); a clean close puts MaxSector back, clears the flag and
-     * the bits. A crash of dm-raid itself (a dirty bit in its bitmap over a torn stripe) makes
-     * orion resync before use.
+     * rmetas dm-raid wrote (superblock + bitmap): orion uses dm-raid's bitmap as its write-intent
+     * log (a write's region bit is on every rmeta before the write; the superblocks say dirty,
+     * array_resync_offset 0, so that dm-raid resyncs the set bits), a clean close clears the bits. A crash with region 0 dirty makes the next
+     * activation resync region 0 only: its torn row is repaired, a torn row in clean region 1 is
+     * not visited (as md: the bitmap says only in-flight regions can be torn).
      */
     @Test
-    void dmRaidsSuperblockAndBitmapCarryTheStateBothWays() throws Exception {
+    void dmRaidsBitmapIsTheWriteIntentLogAndOnlyDirtyRegionsResync() throws Exception {
         try (BdevHost host = BdevHost.start(2, 8 << 20)) {
             BdevClient c = host.client();
             List<BlockDevice> pvs = pvs("dpv", 3);
@@ -215,37 +219,45 @@ class RaidCrashTest {
                     rawWrite(c, vg, pvs, "r5_rmeta_" + i, 4096, dmRaidBitmap(5, -1));
                 }
                 RaidBdev r5 = (RaidBdev) vg.activateAny("r5", "vgb/r5");
-                write(c, r5, 0, random((int) r5.sizeBytes(), 6));
-                content = RaidVolumeTest.read(c, r5, 0, r5.sizeBytes());
+                write(c, r5, 0, random(CHUNK, 6)); // region 0 only (row 0)
                 for (int i = 0; i < 3; i++) {
                     DmRaidSuperblock sb = RaidVolumeTest.sbOf(c, vg, pvs, "r5_rmeta_" + i);
                     assertNotNull(sb);
-                    assertEquals(0, sb.arrayResyncOffset(), "dirty while active");
-                    assertEquals(5, sb.events(), "the rest of dm-raid's superblock is kept");
-                    MdBitmap h = MdBitmap.decode(MemorySegment.ofArray(RaidVolumeTest.rawRead(c, vg, pvs, "r5_rmeta_" + i,
-                            8192)).asSlice(4096), "test");
-                    assertTrue((h.state & MdBitmap.BITMAP_STALE) != 0, "bitmap stale while active");
+                    assertEquals(0, sb.arrayResyncOffset(), "md's dirty superblock while active (resync the set bits)");
+                    assertEquals(5, sb.events());
+                    MemorySegment bm = MemorySegment.ofArray(RaidVolumeTest.rawRead(c, vg, pvs, "r5_rmeta_" + i, 8192))
+                            .asSlice(4096);
+                    MdBitmap h = MdBitmap.decode(bm, "test");
+                    assertEquals(0, h.state & MdBitmap.BITMAP_STALE);
+                    assertTrue(MdBitmap.isDirty(bm, 0) && !MdBitmap.isDirty(bm, 1), "region 0's bit set before its write");
                 }
+                write(c, r5, 0, random((int) r5.sizeBytes(), 8));
+                content = RaidVolumeTest.read(c, r5, 0, r5.sizeBytes());
             }
             try (VolumeGroup vg = VolumeGroup.open(host, pvs)) {
                 for (int i = 0; i < 3; i++) {
                     DmRaidSuperblock sb = RaidVolumeTest.sbOf(c, vg, pvs, "r5_rmeta_" + i);
                     assertEquals(-1L, sb.arrayResyncOffset(), "clean after close");
-                    MdBitmap h = MdBitmap.decode(MemorySegment.ofArray(RaidVolumeTest.rawRead(c, vg, pvs, "r5_rmeta_" + i,
-                            8192)).asSlice(4096), "test");
-                    assertFalse((h.state & MdBitmap.BITMAP_STALE) != 0, "bitmap not stale after a clean close");
+                    MemorySegment bm = MemorySegment.ofArray(RaidVolumeTest.rawRead(c, vg, pvs, "r5_rmeta_" + i, 8192))
+                            .asSlice(4096);
+                    assertFalse(MdBitmap.isDirty(bm, 0) || MdBitmap.isDirty(bm, 1), "bits cleared by the clean close");
                 }
                 assertEquals(null, LvmRaid.uncleanReason(c, metas(vg, 3)));
-                // dm-raid crashed mid-write in region 0: its bit is set, row 0's P is stale.
+                // A crash with region 0 in flight: its bit set, row 0 torn; row 32 (region 1, clean) torn too.
                 for (int i = 0; i < 3; i++) {
                     rawWrite(c, vg, pvs, "r5_rmeta_" + i, 4096, dmRaidBitmap(5, 0));
                 }
                 rawWrite(c, vg, pvs, "r5_rimage_0", 0, random(CHUNK, 7));
+                rawWrite(c, vg, pvs, "r5_rimage_1", 2 * MIB, random(CHUNK, 9));
                 String why = LvmRaid.uncleanReason(c, metas(vg, 3));
-                assertTrue(why != null && why.contains("dirty regions"), String.valueOf(why));
+                assertTrue(why != null && why.contains("1 dirty region"), String.valueOf(why));
                 RaidBdev r5 = (RaidBdev) vg.activateAny("r5", "vgb/r5");
                 r5.markFailed(1, "test");
-                assertEquals(-1, Arrays.mismatch(slice(content, CHUNK, CHUNK), RaidVolumeTest.read(c, r5, CHUNK, CHUNK)));
+                assertEquals(-1, Arrays.mismatch(slice(content, CHUNK, CHUNK), RaidVolumeTest.read(c, r5, CHUNK, CHUNK)),
+                        "row 0 resynced: chunk 1 reconstructed right");
+                // Row 32: P on image 0, LV chunk 64 on image 1. Not resynced, so P still matches the old chunk.
+                assertEquals(-1, Arrays.mismatch(slice(content, (int) (4 * MIB), CHUNK),
+                        RaidVolumeTest.read(c, r5, 4 * MIB, CHUNK)), "region 1 was not resynced");
             }
         }
     }
