@@ -19,10 +19,11 @@ import java.nio.ByteOrder;
  * orion reads the failed bits.
  *
  * <p>Clean/dirty (unclean-shutdown) state: while orion has a raid volume active, every rmeta
- * that carries a superblock has {@code array_resync_offset} 0 (dm-raid reads that as "resync from
- * the start", as after its own crash without a bitmap), and one without a superblock holds
- * {@link #ORION_DIRTY} at byte 0 instead (no dm-raid magic: dm-raid still takes a new array and
- * resyncs it in full). A clean close puts back {@code array_resync_offset = MaxSector}, or zeroes.
+ * that carries a superblock has {@code array_resync_offset} 0 (md's dirty superblock: with the
+ * write-intent bitmap after it, dm-raid resyncs the regions whose bits are set; with the bitmap
+ * marked stale, all of it), and one without a superblock holds {@link #ORION_DIRTY} at byte 0
+ * instead (no dm-raid magic: dm-raid still takes a new array and resyncs it in full). A clean
+ * close puts back {@code array_resync_offset = MaxSector}, or zeroes.
  */
 final class DmRaidSuperblock {
     static final int SIZE = 4096;

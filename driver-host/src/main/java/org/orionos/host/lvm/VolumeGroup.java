@@ -330,6 +330,12 @@ public final class VolumeGroup implements AutoCloseable {
                 raidParts.put(img.lvName(), img);
             }
         }
+        // The rmetas too: their superblock and bitmap writes must follow a pvmove of their extents.
+        for (LogicalVolume m : metas) {
+            if (m != null) {
+                raidParts.put(m.lvName(), m);
+            }
+        }
         active.put(lvName, r);
         return r;
     }
@@ -1243,6 +1249,11 @@ public final class VolumeGroup implements AutoCloseable {
         RaidSegments.Raid raid = RaidSegments.raidOf(lv);
         if (raid != null) {
             raid.imageLvs().forEach(raidParts::remove);
+            raid.metaLvs().forEach(m -> {
+                if (m != null) {
+                    raidParts.remove(m);
+                }
+            });
         }
     }
 
