@@ -17,6 +17,13 @@ import java.nio.ByteOrder;
  * other images instead, whose non-zero {@code incompat_features} make dm-raid refuse to
  * assemble the array (a new-array resync would copy or recompute from the stale image) while
  * orion reads the failed bits.
+ *
+ * <p>Clean/dirty (unclean-shutdown) state: while orion has a raid volume active, every rmeta
+ * that carries a superblock has {@code array_resync_offset} 0 (md's dirty superblock: with the
+ * write-intent bitmap after it, dm-raid resyncs the regions whose bits are set; with the bitmap
+ * marked stale, all of it), and one without a superblock holds {@link #ORION_DIRTY} at byte 0
+ * instead (no dm-raid magic: dm-raid still takes a new array and resyncs it in full). A clean
+ * close puts back {@code array_resync_offset = MaxSector}, or zeroes.
  */
 final class DmRaidSuperblock {
     static final int SIZE = 4096;
@@ -26,6 +33,9 @@ final class DmRaidSuperblock {
     static final int SB_FLAG_RESHAPE_ACTIVE = 0x1;
     /** Orion's incompat bit: "images listed in failed_devices are stale; no dm-raid superblock existed". */
     static final int ORION_STALE = 0x8000_0000;
+
+    /** Orion's dirty mark on an rmeta without a dm-raid superblock ("OrDy" little-endian); not dm-raid's magic. */
+    static final int ORION_DIRTY = 0x7944724F;
 
     private static final int OFF_MAGIC = 0;
     private static final int OFF_COMPAT = 4;
@@ -72,6 +82,25 @@ final class DmRaidSuperblock {
         s.b.putInt(OFF_LAYOUT, layout);
         s.b.putInt(OFF_STRIPE_SECTORS, chunkSectors);
         s.b.putInt(OFF_INCOMPAT, ORION_STALE);
+        return s;
+    }
+
+    /** Whether {@code block} (an rmeta's first 4 KiB) is orion's dirty mark on a superblock-less rmeta. */
+    static boolean orionDirty(byte[] block) {
+        return ByteBuffer.wrap(block).order(ByteOrder.LITTLE_ENDIAN).getInt(OFF_MAGIC) == ORION_DIRTY;
+    }
+
+    /** Orion's dirty mark for an rmeta without a superblock (see the class comment). */
+    static byte[] orionDirtyBlock() {
+        byte[] b = new byte[SIZE];
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(OFF_MAGIC, ORION_DIRTY);
+        return b;
+    }
+
+    /** This superblock with {@code array_resync_offset} set (0: dirty, resync all; MAX_SECTOR: in sync). */
+    DmRaidSuperblock withResyncOffset(long sector) {
+        DmRaidSuperblock s = new DmRaidSuperblock(b.array().clone());
+        s.b.putLong(OFF_ARRAY_RESYNC, sector);
         return s;
     }
 

@@ -267,26 +267,58 @@ public final class VolumeGroup implements AutoCloseable {
         if (!missing.isEmpty()) {
             LOG.warn("{}/{} activated degraded: images {} are missing or stale", name(), lvName, missing);
         }
-        DmRaidSuperblock fresh = LvmRaid.freshest(sbs);
+        AutoCloseable[] intent = new AutoCloseable[1];
         try {
-            if (fresh != null && !fresh.orionMarker() && fresh.arrayResyncOffset() != DmRaidSuperblock.MAX_SECTOR
-                    && r.failedMask() == 0) {
-                LOG.warn("{}/{}: dm-raid's initial resync stopped at sector {}; orion syncs the volume before use",
-                        name(), lvName, fresh.arrayResyncOffset());
-                LvmRaid.initialSync(r, host.context(0));
+            // md's rule: an array not shut down cleanly is resynced before its redundancy is trusted
+            // (a crash between a data write and its parity or mirror write left them disagreeing).
+            LvmRaid.Unclean unclean = LvmRaid.unclean(host.client(), metas);
+            if (unclean != null && r.failedMask() == 0) {
+                long t0 = System.nanoTime();
+                if (unclean.regions() == null) {
+                    LOG.warn("{}/{}: {}; resyncing all {} sync units (parity recomputed, mirrors copied from image 0) "
+                            + "before use", name(), lvName, unclean.why(), r.syncStripes());
+                    LvmRaid.sync(r, host.context(0), 0);
+                } else {
+                    LOG.warn("{}/{}: {}; resyncing those regions before use", name(), lvName, unclean.why());
+                    LvmRaid.syncRegions(r, host.context(0), unclean.regions(), unclean.regionSectors());
+                }
+                LOG.info("{}/{}: resync done in {} ms", name(), lvName, (System.nanoTime() - t0) / 1_000_000);
+            } else if (unclean != null) {
+                // md refuses a dirty degraded array (start_dirty_degraded): a stripe the crash tore
+                // cannot be repaired without the missing image. Orion serves it and says so.
+                LOG.error("{}/{}: {} and the volume is degraded (images 0x{} missing): stripes torn by the crash "
+                        + "cannot be resynced; reads that reconstruct a missing image there may return wrong data",
+                        name(), lvName, unclean.why(), Long.toHexString(r.failedMask()));
             }
             // Every image orion cannot use, and every one it fails later, is recorded for dm-raid.
             if (r.failedMask() != 0) {
                 LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
             }
+            // Dirty from here until a clean close: a crash from now on makes the next activation
+            // (orion's or dm-raid's) resync: the regions the write-intent bitmap marks when the
+            // rmetas carry one, else all of it.
+            if (unclean == null || r.failedMask() == 0) {
+                intent[0] = LvmRaid.startWriteIntent(host.client(), r, metas, raid.regionSectors(), imageSectors);
+            }
+            if (intent[0] != null) {
+                LvmRaid.markDirtyBitmapped(host.client(), metas);
+            } else {
+                LvmRaid.markDirty(host.client(), metas);
+            }
         } catch (RuntimeException e) {
+            closeQuietly(intent[0]);
             r.close(); // nothing stays claimed when activation fails
             throw e;
         }
+        r.onClose(() -> {
+            closeQuietly(intent[0]);
+            closeRaidClean(r, metas, lvName);
+        });
         r.onMemberFailed(d -> Thread.ofPlatform().daemon().name("lvm-raid-record").start(() -> {
             synchronized (r) {
                 try {
                     LvmRaid.recordFailed(host.client(), metas, r.failedMask(), g);
+                    LvmRaid.markDirty(host.client(), metas); // the record may have rewritten the superblocks
                 } catch (RuntimeException e) {
                     LOG.error("{}/{}: recording failed image {} in the rmeta superblocks failed: {}", name(), lvName, d,
                             e.getMessage());
@@ -296,6 +328,12 @@ public final class VolumeGroup implements AutoCloseable {
         for (LogicalVolume img : images) {
             if (img != null) {
                 raidParts.put(img.lvName(), img);
+            }
+        }
+        // The rmetas too: their superblock and bitmap writes must follow a pvmove of their extents.
+        for (LogicalVolume m : metas) {
+            if (m != null) {
+                raidParts.put(m.lvName(), m);
             }
         }
         active.put(lvName, r);
@@ -376,8 +414,40 @@ public final class VolumeGroup implements AutoCloseable {
         }
         synchronized (r) {
             LvmRaid.recordRebuilt(host.client(), metas, rebuilt, r.failedMask(), r.geometry());
+            LvmRaid.markDirty(host.client(), metas); // still active: the record may have zeroed the marks
         }
         return todo;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("stopping a raid write-intent bitmap failed: {}", e.toString());
+            }
+        }
+    }
+
+    /**
+     * A raid volume's clean close (its holder drained it): the images' writes are made durable,
+     * then the rmetas say clean, so the next activation does not resync. Runs before the array
+     * releases its images; a failure leaves the volume dirty (resynced next time), never wrongly clean.
+     */
+    private void closeRaidClean(RaidBdev r, BlockDevice[] metas, String lvName) {
+        try {
+            for (int i = 0; i < r.geometry().raidDisks(); i++) {
+                BlockDevice m = r.member(i);
+                if (m != null && (r.failedMask() & 1L << i) == 0) {
+                    host.client().flush(m).get(30, TimeUnit.SECONDS);
+                }
+            }
+            synchronized (r) {
+                LvmRaid.markClean(host.client(), metas, r.failedMask() == 0);
+            }
+        } catch (Exception e) {
+            LOG.warn("{}/{}: not marked clean ({}); the next activation resyncs it", name(), lvName, e.toString());
+        }
     }
 
     private boolean onPresentPvs(LogicalVolumeMetadata lv) {
@@ -524,7 +594,7 @@ public final class VolumeGroup implements AutoCloseable {
         return p;
     }
 
-    private LogicalVolume hiddenVolume(String lvName) {
+    LogicalVolume hiddenVolume(String lvName) {
         LogicalVolumeMetadata lv = editor.metadata().logicalVolume(lvName);
         if (lv == null) {
             throw new ErrnoException(Errno.EBADMSG, "open " + name() + "/" + lvName, null, "the hidden LV " + lvName
@@ -1179,6 +1249,11 @@ public final class VolumeGroup implements AutoCloseable {
         RaidSegments.Raid raid = RaidSegments.raidOf(lv);
         if (raid != null) {
             raid.imageLvs().forEach(raidParts::remove);
+            raid.metaLvs().forEach(m -> {
+                if (m != null) {
+                    raidParts.remove(m);
+                }
+            });
         }
     }
 

@@ -567,6 +567,30 @@ public final class RaidBdev extends BlockDevice {
         intent = w;
     }
 
+    /**
+     * Gives this array (one not managed by an {@link MdArray}) md's write-intent bitmap whose
+     * copies live at byte {@code offset} of each of {@code copies}, e.g. dm-raid's bitmap in the
+     * rmeta sub-LVs: every write's region bit is on those copies before the write starts, bits clear
+     * after {@code daemon_sleep} without writes (never while degraded or recovering). The
+     * copies must already hold {@code header} and {@code bits}. Closing the handle stops the bitmap
+     * thread and detaches it (bits stay as they are on disk). Management thread, before any write.
+     */
+    public AutoCloseable useWriteIntent(MdBitmap header, MemorySegment bits, java.util.List<BlockDevice> copies,
+                                        long offset, org.orionos.host.bdev.BdevClient client) {
+        if (intent != null || array != null) {
+            throw new ErrnoException(Errno.EBUSY, "raid write-intent bitmap", name(), "the array already has one");
+        }
+        java.util.List<BlockDevice> targets = java.util.List.copyOf(copies);
+        WriteIntent w = new WriteIntent(name(), header, bits, offset, client, () -> targets,
+                () -> failed.get() == 0 && recovering == 0, this::intentReady, Math.max(1, header.daemonSleep) * 1_000_000_000L);
+        writeIntent(w);
+        w.start();
+        return () -> {
+            writeIntent(null);
+            w.close();
+        };
+    }
+
     /** Bitmap thread: bits were written; every reactor resumes the writes parked waiting for them. */
     void intentReady() {
         for (Channel ch : channels) {
