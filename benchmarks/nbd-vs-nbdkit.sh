@@ -15,11 +15,12 @@
 # Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
 # socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16). --jobs is
 # fio's numjobs: fio's nbd engine opens one connection per job (results summed over the jobs).
-# --busy-poll-us is passed to `orion serve` (reactors busy-poll that long before sleeping).
+# --busy-poll-us is passed to `orion serve` (reactors busy-poll that long before sleeping; serve's
+# default, 10; 0: off).
 # --only runs just the rows whose name ("randwrite 4k QD32 tcp") matches the extended regex.
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=0
+size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=10
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
@@ -51,7 +52,7 @@ name = "mem0"
 bdev = "mem0"
 TOML
 rargs=(); [ "$reactors" -gt 0 ] && rargs=(--reactors "$reactors")
-[ "$busy" -gt 0 ] && rargs+=(--busy-poll-us "$busy")
+rargs+=(--busy-poll-us "$busy")
 "$top/orion" serve --config "$work/orion.toml" --control-socket "$work/control.sock" "${rargs[@]}" >"$work/orion.log" 2>&1 &
 pids+=($!)
 declare -A pid=([orion-unix]=$! [orion-tcp]=$!)
