@@ -6,6 +6,8 @@
 # /proc/PID/stat): on a shared machine that is the steadier figure, since throughput also depends
 # on how much CPU the scheduler happens to give each server. fio-cpu% is the client's own CPU
 # (usr + sys of its one job, orion/nbdkit): near 100 the client, not the server, sets the pace.
+# fio-cs/io is the client's context switches per I/O (orion/nbdkit; fio's rusage): each is a
+# poll() that found no reply waiting and slept, the client-side cost of a server's reply pattern.
 #
 #   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16] [--jobs 1]
 #                               [--only REGEX] [--busy-poll-us N]
@@ -13,11 +15,12 @@
 # Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
 # socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16). --jobs is
 # fio's numjobs: fio's nbd engine opens one connection per job (results summed over the jobs).
-# --busy-poll-us is passed to `orion serve` (reactors busy-poll that long before sleeping).
+# --busy-poll-us is passed to `orion serve` (reactors busy-poll that long before sleeping; serve's
+# default, 10; 0: off).
 # --only runs just the rows whose name ("randwrite 4k QD32 tcp") matches the extended regex.
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=0
+size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=10
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
@@ -49,7 +52,7 @@ name = "mem0"
 bdev = "mem0"
 TOML
 rargs=(); [ "$reactors" -gt 0 ] && rargs=(--reactors "$reactors")
-[ "$busy" -gt 0 ] && rargs+=(--busy-poll-us "$busy")
+rargs+=(--busy-poll-us "$busy")
 "$top/orion" serve --config "$work/orion.toml" --control-socket "$work/control.sock" "${rargs[@]}" >"$work/orion.log" 2>&1 &
 pids+=($!)
 declare -A pid=([orion-unix]=$! [orion-tcp]=$!)
@@ -89,12 +92,13 @@ import json,sys
 t=sys.argv[1]; j=json.loads(t[t.index('{'):])['jobs'][0]; d=j['read'] if j['read']['io_bytes'] else j['write']
 cpu=max(int(sys.argv[2]), 1)/int(sys.argv[3])
 work=d['total_ios'] if '$bs'=='4k' else d['io_bytes']/1048576
-print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576), round(work/cpu), round(j['usr_cpu'] + j['sys_cpu']))" "$out" $((t1 - t0)) "$hz"
+print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576), round(work/cpu), round(j['usr_cpu'] + j['sys_cpu']),
+      round(100 * j['ctx'] / max(d['total_ios'], 1)))" "$out" $((t1 - t0)) "$hz"
 }
 echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=$jobs --group_reporting"
 echo "orion: ./orion serve --config (memory $size, reactors $reactors (0: one per core), busy-poll-us $busy); nbdkit: nbdkit --threads $threads memory $size"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-printf '%-28s %12s %12s %7s %12s %12s %7s %9s %6s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio fio-cpu% load
+printf '%-28s %12s %12s %7s %12s %12s %7s %9s %11s %6s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio fio-cpu% fio-cs/io load
 for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
   set -- $w
   for t in unix tcp; do
@@ -107,11 +111,13 @@ for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
     python3 - "$1 $2 QD$3 $t ($unit)" "${o[*]}" "${n[*]}" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
 import statistics, sys
 o = [int(x) for x in sys.argv[2].split()]; n = [int(x) for x in sys.argv[3].split()]
-mo, mn = statistics.median(o[0::3]), statistics.median(n[0::3])
-co, cn = statistics.median(o[1::3]), statistics.median(n[1::3])
-fo, fn = statistics.median(o[2::3]), statistics.median(n[2::3])
+mo, mn = statistics.median(o[0::4]), statistics.median(n[0::4])
+co, cn = statistics.median(o[1::4]), statistics.median(n[1::4])
+fo, fn = statistics.median(o[2::4]), statistics.median(n[2::4])
+xo, xn = statistics.median(o[3::4]), statistics.median(n[3::4])
 fio = f"{fo:.0f}/{fn:.0f}"
-print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f} {co:12.0f} {cn:12.0f} {co/cn:7.2f} {fio:>9} {sys.argv[4]:>6}")
+cs = f"{xo/100:.2f}/{xn/100:.2f}"
+print(f"{sys.argv[1]:<28} {mo:12.0f} {mn:12.0f} {mo/mn:7.2f} {co:12.0f} {cn:12.0f} {co/cn:7.2f} {fio:>9} {cs:>11} {sys.argv[4]:>6}")
 PY
   done
 done
