@@ -196,30 +196,22 @@ final class ReshapeRouter implements BdevCallback {
 
     /** Starts (or continues) a reshape at {@code at}: below it {@code newer}, above it {@code older}; parked requests go on. */
     CompletableFuture<Void> reshape(RaidBdev older, RaidBdev newer, long at) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        home.reactor().execute(() -> {
+        return onHome(() -> {
             prev = older;
             next = newer;
             pos = at;
             windowEnd = at;
             stopped = 0;
             quiesced = false;
-            reroute();
-            f.complete(null);
         });
-        return f;
     }
 
     /** The window moved: new data below {@code to}; parked requests are routed again. */
     CompletableFuture<Void> advance(long to) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        home.reactor().execute(() -> {
+        return onHome(() -> {
             pos = to;
             windowEnd = to;
-            reroute();
-            f.complete(null);
         });
-        return f;
     }
 
     /**
@@ -228,26 +220,29 @@ final class ReshapeRouter implements BdevCallback {
      * wait for a window that will not move in this run.
      */
     CompletableFuture<Void> stop() {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        home.reactor().execute(() -> {
+        return onHome(() -> {
             windowEnd = pos;
             stopped = -Errno.EIO;
-            reroute();
-            f.complete(null);
         });
-        return f;
     }
 
     /** Everything to {@code newer} from now on, from any reactor; parked requests go there too. */
     CompletableFuture<Void> release(RaidBdev newer) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        home.reactor().execute(() -> {
+        return onHome(() -> {
             next = newer;
             prev = null;
             pos = Long.MAX_VALUE;
             windowEnd = Long.MAX_VALUE;
             quiesced = false;
             reshaping = false;
+        });
+    }
+
+    /** Runs {@code change} on the home reactor, then routes the parked requests again. */
+    private CompletableFuture<Void> onHome(Runnable change) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        home.reactor().execute(() -> {
+            change.run();
             reroute();
             f.complete(null);
         });
