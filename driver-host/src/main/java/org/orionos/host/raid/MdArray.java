@@ -1100,17 +1100,7 @@ public final class MdArray implements AutoCloseable {
             boolean free = num < devRoles.length && devRoles[num] == MdSuperblock1.MD_DISK_ROLE_FAULTY
                     && (known != null || !numberInUse(num));
             if (!free) {
-                num = devRoles.length;
-                for (int i = 0; i < devRoles.length; i++) {
-                    if (devRoles[i] == MdSuperblock1.MD_DISK_ROLE_SPARE && !numberInUse(i)) {
-                        num = i;
-                        break;
-                    }
-                }
-                if (num == devRoles.length) {
-                    devRoles = Arrays.copyOf(devRoles, num + 1);
-                    devRoles[num] = MdSuperblock1.MD_DISK_ROLE_SPARE;
-                }
+                num = freeDeviceNumber();
             }
             own.devNumber = num;
             own.dataSize = dev.sizeBytes() / 512 - dataOffsetSectors;
@@ -1233,6 +1223,19 @@ public final class MdArray implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** A device number for a new member: an unused spare slot in dev_roles, else a new slot (spare). */
+    private int freeDeviceNumber() {
+        for (int i = 0; i < devRoles.length; i++) {
+            if (devRoles[i] == MdSuperblock1.MD_DISK_ROLE_SPARE && !numberInUse(i)) {
+                return i;
+            }
+        }
+        int num = devRoles.length;
+        devRoles = Arrays.copyOf(devRoles, num + 1);
+        devRoles[num] = MdSuperblock1.MD_DISK_ROLE_SPARE;
+        return num;
     }
 
     private boolean numberInUse(int num) {
@@ -1561,16 +1564,7 @@ public final class MdArray implements AutoCloseable {
                             + dev.sizeBytes() + " bytes; members of " + name + " need " + needSectors * 512);
                 }
                 sb = copyOf(sbs.values().iterator().next());
-                int num = devRoles.length;
-                for (int i = 0; i < devRoles.length; i++) {
-                    if (devRoles[i] == MdSuperblock1.MD_DISK_ROLE_SPARE && !numberInUse(i)) {
-                        num = i;
-                        break;
-                    }
-                }
-                if (num == devRoles.length) {
-                    devRoles = Arrays.copyOf(devRoles, num + 1);
-                }
+                int num = freeDeviceNumber();
                 sb.devNumber = num;
                 sb.dataSize = dev.sizeBytes() / 512 - sb.dataOffset;
                 sb.featureMap &= ~MdSuperblock1.MD_FEATURE_RECOVERY_OFFSET;
