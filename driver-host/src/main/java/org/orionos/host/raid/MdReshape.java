@@ -233,16 +233,7 @@ final class MdReshape {
         if (r == null || r.pos() < r.newGeometry().arraySectors() * 512) {
             return false; // stopped before the end: the fresh superblocks cannot say it is done
         }
-        long gap = -sb.newOffset;
-        sb.featureMap &= ~RESHAPE_FEATURES;
-        sb.dataOffset += sb.newOffset;
-        sb.dataSize += gap;
-        sb.newOffset = 0;
-        sb.deltaDisks = 0;
-        sb.reshapePosition = 0;
-        sb.newLevel = 0;
-        sb.newLayout = 0;
-        sb.newChunk = 0;
+        endReshape(sb, sb.dataOffset + sb.newOffset, -sb.newOffset);
         boolean current = sb.events + 1 == fresh.events;
         if (current) {
             sb.events = fresh.events; // it missed exactly the "reshape done" write: as current as the others
@@ -663,21 +654,24 @@ final class MdReshape {
         LOG.warn("{}: reshape stopped at sector {} ({}); it resumes from there at the next assembly", name, pos / 512, why);
     }
 
+    /** A finished reshape in {@code sb}: data now at {@code dataOffset}, {@code gap} sectors more of it, no reshape fields. */
+    private static void endReshape(MdSuperblock1 sb, long dataOffset, long gap) {
+        sb.featureMap &= ~RESHAPE_FEATURES;
+        sb.dataOffset = dataOffset;
+        sb.dataSize += gap;
+        sb.newOffset = 0;
+        sb.deltaDisks = 0;
+        sb.reshapePosition = 0;
+        sb.newLevel = 0;
+        sb.newLayout = 0;
+        sb.newChunk = 0;
+    }
+
     private void finish() {
         String name = array.name();
         recordFailures();
         long gap = oldOffset - newOffset;
-        array.editSuperblocks(sb -> {
-            sb.featureMap &= ~RESHAPE_FEATURES;
-            sb.dataOffset = newOffset;
-            sb.dataSize += gap;
-            sb.newOffset = 0;
-            sb.deltaDisks = 0;
-            sb.reshapePosition = 0;
-            sb.newLevel = 0;
-            sb.newLayout = 0;
-            sb.newChunk = 0;
-        }, "reshape done");
+        array.editSuperblocks(sb -> endReshape(sb, newOffset, gap), "reshape done");
         hook("done", newBytes);
         array.bitmapReserved((int) (newOffset - MdSuperblock1.SUPER_OFFSET_1_2 - MdNewArray.BITMAP_OFFSET));
         MdArray.await(router.release(next), "raid reshape", name);
