@@ -93,6 +93,8 @@ public final class Reactor implements Executor, AutoCloseable {
     private long sleeps;
     /** Busy-poll window before sleeping, 0 = off; see {@link #busyPoll}. */
     private volatile long spinNanos;
+    /** System.nanoTime by which the loop runs its hooks again though nothing completed; reactor thread only. */
+    private long hookDeadline = Long.MAX_VALUE;
 
     private Reactor(int id, String name, RingConfig config, int cpu) {
         this.id = id;
@@ -227,6 +229,26 @@ public final class Reactor implements Executor, AutoCloseable {
     public interface LoopHook {
         /** Does one round of work; returns true while work remains, so the loop must not sleep. */
         boolean run();
+
+        /**
+         * The loop found nothing to do (and busy-polled, if on, without result) and is about to
+         * sleep: a hook releases what it held back for a batch. True if that made work.
+         */
+        default boolean idle() {
+            return false;
+        }
+    }
+
+    /**
+     * Asks the loop to run its hooks again by {@code nanoTime} (System.nanoTime) even if nothing
+     * completes by then, while it busy-polls; a loop that goes to sleep calls {@link LoopHook#idle}
+     * first instead. Holds until the next turn runs the hooks: a hook that still needs it asks
+     * again. Reactor thread only.
+     */
+    public void runHooksBy(long nanoTime) {
+        if (hookDeadline == Long.MAX_VALUE || nanoTime - hookDeadline < 0) {
+            hookDeadline = nanoTime;
+        }
     }
 
     /** Adds a loop hook; call on this reactor's thread (hooks are plain, unsynchronized state). */
@@ -254,12 +276,13 @@ public final class Reactor implements Executor, AutoCloseable {
         }
     }
 
-    private boolean runHooks() {
+    /** Runs every hook's {@link LoopHook#run} or, when the loop is about to sleep, its {@link LoopHook#idle}. */
+    private boolean runHooks(boolean idle) {
         boolean busy = false;
         LoopHook[] hs = hooks;
         for (LoopHook h : hs) {
             try {
-                busy |= h.run();
+                busy |= idle ? h.idle() : h.run();
             } catch (Throwable e) {
                 LOG.error("{}: loop hook {} failed", name, h, e);
             }
@@ -353,7 +376,8 @@ public final class Reactor implements Executor, AutoCloseable {
             loops++;
             runTasks();
             r.reap();
-            boolean hooksBusy = runHooks();
+            hookDeadline = Long.MAX_VALUE; // hooks that still need one set it again
+            boolean hooksBusy = runHooks(false);
             if (closing) {
                 break;
             }
@@ -365,6 +389,9 @@ public final class Reactor implements Executor, AutoCloseable {
                 continue;
             }
             if (spinNanos > 0 && spin(r)) {
+                continue;
+            }
+            if (runHooks(true)) {
                 continue;
             }
             // Announce sleep, then look again: a task posted before this store is seen below,
@@ -395,6 +422,8 @@ public final class Reactor implements Executor, AutoCloseable {
             backoff(s);
         }
         long deadline = System.nanoTime() + spinNanos;
+        // A hook's deadline is met within a few hundred ns: the clock is read every 8 turns then.
+        int clockMask = hookDeadline != Long.MAX_VALUE ? 7 : 63;
         int i = 0;
         while (!closing) {
             if (r.completionsPending()) {
@@ -410,8 +439,15 @@ public final class Reactor implements Executor, AutoCloseable {
             }
             Thread.onSpinWait();
             // The clock is read every 64 turns: cheap next to the loads above, exact enough.
-            if ((++i & 63) == 0 && System.nanoTime() - deadline >= 0) {
-                return false;
+            if ((++i & clockMask) == 0) {
+                long now = System.nanoTime();
+                if (hookDeadline != Long.MAX_VALUE && now - hookDeadline >= 0) {
+                    hookDeadline = Long.MAX_VALUE;
+                    return true;
+                }
+                if (now - deadline >= 0) {
+                    return false;
+                }
             }
         }
         return true;
@@ -435,7 +471,8 @@ public final class Reactor implements Executor, AutoCloseable {
         while (true) {
             r.reap();
             // Hooks may hold deferred completions of cancelled work: let them finish it.
-            runHooks();
+            runHooks(false);
+            runHooks(true);
             if (r.inFlight() == 0) {
                 break;
             }

@@ -9,7 +9,8 @@ import org.orionos.uring.Reactor;
 
 /**
  * The NBD server's state on one reactor: its connections, the ones waiting for room in the ring,
- * and the ones with replies to send. Its loop hook runs after the block-device layer's deferred
+ * the ones with replies to send and the ones holding replies back for a fuller send
+ * ({@link NbdConnection#flushOrHold}). Its loop hook runs after the block-device layer's deferred
  * completions, so every reply completed in one turn of the loop leaves in one SENDMSG per
  * connection. Touched only on its reactor's thread.
  */
@@ -19,6 +20,7 @@ final class ConnectionShard implements Reactor.LoopHook {
     private final List<NbdConnection> connections = new ArrayList<>();
     private final ArrayDeque<NbdConnection> waiting = new ArrayDeque<>();
     private final ArrayDeque<NbdConnection> dirty = new ArrayDeque<>();
+    private final ArrayDeque<NbdConnection> held = new ArrayDeque<>();
 
     ConnectionShard(Reactor reactor, IoContext context) {
         this.reactor = reactor;
@@ -62,7 +64,34 @@ final class ConnectionShard implements Reactor.LoopHook {
         NbdConnection c;
         int n = dirty.size();
         while (n-- > 0 && (c = dirty.poll()) != null) {
-            c.flush();
+            if (c.flushOrHold()) {
+                if (c.held) {
+                    c.held = false;
+                    held.remove(c);
+                }
+            } else if (!c.held) {
+                c.held = true;
+                c.heldSince = System.nanoTime();
+                held.add(c);
+            }
+        }
+        n = held.size();
+        if (n > 0) {
+            long now = System.nanoTime();
+            // A client quiet for as long as the reactor busy-polls has sent what it had.
+            long quiet = reactor.busyPollNanos();
+            while (n-- > 0 && (c = held.poll()) != null) {
+                long quietUntil = c.lastRequestNanos + quiet;
+                long maxUntil = c.heldSince + NbdConnection.MAX_HOLD_NANOS;
+                long until = quietUntil - maxUntil < 0 ? quietUntil : maxUntil;
+                if (now - until < 0) {
+                    held.add(c);
+                    reactor.runHooksBy(until);
+                } else {
+                    c.held = false;
+                    c.releaseHeld();
+                }
+            }
         }
         n = waiting.size();
         while (n-- > 0 && (c = waiting.poll()) != null) {
@@ -70,5 +99,18 @@ final class ConnectionShard implements Reactor.LoopHook {
             c.retryRing();
         }
         return !waiting.isEmpty() || !dirty.isEmpty();
+    }
+
+    /** The reactor is going idle: nothing more will come to fill a held batch soon. */
+    @Override
+    public boolean idle() {
+        boolean sent = false;
+        NbdConnection c;
+        while ((c = held.poll()) != null) {
+            c.held = false;
+            c.releaseHeld();
+            sent = true;
+        }
+        return sent;
     }
 }

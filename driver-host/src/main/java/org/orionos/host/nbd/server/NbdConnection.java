@@ -103,6 +103,8 @@ final class NbdConnection implements Completion, BdevCallback {
      * payload is mostly queued already when its RECV is issued (0.28 poll arms per 1 MiB write).
      */
     static final long ASYNC_PAYLOAD_BYTES = 256 * 1024;
+    /** A held reply leaves after this long even if the client keeps sending. */
+    static final long MAX_HOLD_NANOS = 200_000;
     private static final int SLOT_HEADER = 64;
     private static final int TX_STAGE = 16 * 1024;
     /** Extents per BLOCK_STATUS reply; the reply (at most 2088 bytes) fits one 4 KiB buffer. */
@@ -206,8 +208,15 @@ final class NbdConnection implements Completion, BdevCallback {
     private final ExtentList[] sExtents = new ExtentList[SLOTS];
     private int readyHead = -1;
     private int readyTail = -1;
-    /** Replies covered by the SENDMSG in flight (from readyHead). */
-    private int sendingCount;
+    /** Replies queued (from readyHead) and their bytes, sent or not. */
+    private int readyCount;
+    private long readyBytes;
+    private final ReplyBatcher batcher = new ReplyBatcher();
+    /** In the shard's held queue since {@link #heldSince} (System.nanoTime). */
+    boolean held;
+    long heldSince;
+    /** When the newest request was decoded (System.nanoTime). */
+    long lastRequestNanos;
 
     NbdConnection(ConnectionShard shard, NbdServer server, NbdListener listener, int fd, long id) {
         this.shard = shard;
@@ -754,7 +763,7 @@ final class NbdConnection implements Completion, BdevCallback {
         sCookie[s] = nr.cookie;
         sOffset[s] = nr.offset;
         sLength[s] = nr.length;
-        sStart[s] = System.nanoTime();
+        sStart[s] = lastRequestNanos = System.nanoTime();
         sDataAddr[s] = 0;
         sDataLen[s] = 0;
         sSent[s] = 0;
@@ -1092,11 +1101,8 @@ final class NbdConnection implements Completion, BdevCallback {
     }
 
     private void ready(int slot) {
-        long lat = System.nanoTime() - sStart[slot];
-        stats.latencyNanos += lat;
-        if (lat > stats.maxLatencyNanos) {
-            stats.maxLatencyNanos = lat;
-        }
+        readyCount++;
+        readyBytes += sHdrLen[slot] + sDataLen[slot];
         sNext[slot] = -1;
         if (readyTail < 0) {
             readyHead = slot;
@@ -1115,7 +1121,26 @@ final class NbdConnection implements Completion, BdevCallback {
 
     // ---------------------------------------------------------------- send
 
-    /** Sends as many queued replies as one SENDMSG can gather (the shard calls this once per loop turn). */
+    /**
+     * The shard calls this once per loop turn while replies are queued: sends them (true), or holds
+     * them back (false) for a fuller SENDMSG, as {@link ReplyBatcher} decides.
+     */
+    boolean flushOrHold() {
+        dirty = false;
+        if (!sendPending && phase == Phase.TRANSMISSION && !batcher.sendNow(readyCount, readyBytes)) {
+            return false;
+        }
+        flush();
+        return true;
+    }
+
+    /** The shard ends a hold before its batch filled. */
+    void releaseHeld() {
+        batcher.holdExpired(readyCount);
+        flush();
+    }
+
+    /** Sends as many queued replies as one SENDMSG can gather. */
     void flush() {
         dirty = false;
         if (sendPending || readyHead < 0 || phase != Phase.TRANSMISSION) {
@@ -1126,7 +1151,6 @@ final class NbdConnection implements Completion, BdevCallback {
             return;
         }
         int n = 0;
-        int count = 0;
         long bytes = 0;
         long p = iovAddr;
         for (int s = readyHead; s >= 0 && n <= IOV_MAX - 2; s = sNext[s]) {
@@ -1149,7 +1173,6 @@ final class NbdConnection implements Completion, BdevCallback {
                 p += Iovec.SIZE;
                 n++;
             }
-            count++;
         }
         Sqe sq = sqe(OP_SEND);
         if (sq == null) {
@@ -1158,6 +1181,7 @@ final class NbdConnection implements Completion, BdevCallback {
             return;
         }
         msghdr.set(JAVA_LONG, Msghdr.MSG_IOVLEN, n);
+        stats.sends++;
         sq.sendmsg(opFd, msghdr.address(), MSG_NOSIGNAL | MSG_WAITALL);
         if (fixed) {
             sq.fixedFile();
@@ -1165,7 +1189,6 @@ final class NbdConnection implements Completion, BdevCallback {
         if (unixSocket && bytes >= ASYNC_SEND_BYTES) {
             sq.async();
         }
-        sendingCount = count;
         sendPending = true;
     }
 
@@ -1187,6 +1210,7 @@ final class NbdConnection implements Completion, BdevCallback {
 
     /** Retires {@code bytes} of sent reply data from the head of the queue. */
     private void advanceSent(long bytes) {
+        long now = 0;
         while (bytes > 0 && readyHead >= 0) {
             int s = readyHead;
             long rem = sHdrLen[s] + sDataLen[s] - sSent[s];
@@ -1195,6 +1219,17 @@ final class NbdConnection implements Completion, BdevCallback {
                 return;
             }
             bytes -= rem;
+            if (now == 0) {
+                now = System.nanoTime();
+            }
+            // Latency until the reply left, including any wait for a batch or for socket room.
+            long lat = now - sStart[s];
+            stats.latencyNanos += lat;
+            if (lat > stats.maxLatencyNanos) {
+                stats.maxLatencyNanos = lat;
+            }
+            readyCount--;
+            readyBytes -= sHdrLen[s] + sDataLen[s];
             readyHead = sNext[s];
             if (readyHead < 0) {
                 readyTail = -1;
@@ -1373,6 +1408,8 @@ final class NbdConnection implements Completion, BdevCallback {
             endDirect(s);
         }
         readyHead = readyTail = -1;
+        readyCount = 0;
+        readyBytes = 0;
         if (fileIndex >= 0) {
             ctx.unregisterFile(fileIndex);
             fileIndex = -1;

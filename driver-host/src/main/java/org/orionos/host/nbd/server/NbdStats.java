@@ -22,6 +22,7 @@ public final class NbdStats {
     long bytesWritten;
     long latencyNanos;
     long maxLatencyNanos;
+    long sends;
 
     /** Requests of every kind, including rejected ones. */
     public long requests() {
@@ -74,7 +75,12 @@ public final class NbdStats {
         return bytesWritten;
     }
 
-    /** Sum of request latencies (request decoded to reply queued), nanoseconds. */
+    /** Reply sends (SENDMSGs); requests per send shows how well replies were batched. */
+    public long sends() {
+        return sends;
+    }
+
+    /** Sum of request latencies (request decoded to its reply sent), nanoseconds. */
     public long totalLatencyNanos() {
         return latencyNanos;
     }
@@ -104,6 +110,7 @@ public final class NbdStats {
         bytesWritten += o.bytesWritten;
         latencyNanos += o.latencyNanos;
         maxLatencyNanos = Math.max(maxLatencyNanos, o.maxLatencyNanos);
+        sends += o.sends;
     }
 
     /** A copy (for reading a live connection's counters off its reactor). */
@@ -116,8 +123,10 @@ public final class NbdStats {
     @Override
     public String toString() {
         return String.format("%d requests (%d read, %d write, %d flush, %d trim, %d zero, %d block-status, %d cache), "
-                        + "%d errors (%d rejected), %d bytes read, %d bytes written, latency mean %.1f us max %.1f us",
+                        + "%d errors (%d rejected), %d bytes read, %d bytes written, latency mean %.1f us max %.1f us, "
+                        + "%.1f replies per send",
                 requests(), reads, writes, flushes, trims, zeroes, blockStatus, caches, errors, rejected, bytesRead,
-                bytesWritten, meanLatencyMicros(), maxLatencyNanos / 1000.0);
+                bytesWritten, meanLatencyMicros(), maxLatencyNanos / 1000.0,
+                sends == 0 ? 0.0 : (double) requests() / sends);
     }
 }
