@@ -10,22 +10,22 @@
 # poll() that found no reply waiting and slept, the client-side cost of a server's reply pattern.
 #
 #   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16] [--jobs 1]
-#                               [--only REGEX] [--busy-poll-us N]
+#                               [--only REGEX] [--busy-poll-us N] [--busy-poll-max-us M]
 #
 # Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
 # socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16). --jobs is
 # fio's numjobs: fio's nbd engine opens one connection per job (results summed over the jobs).
 # --busy-poll-us is passed to `orion serve` (reactors busy-poll that long before sleeping; serve's
-# default, 10; 0: off).
+# default, 10; 0: off); --busy-poll-max-us is how far they may widen that window (serve's default, 50).
 # --only runs just the rows whose name ("randwrite 4k QD32 tcp") matches the extended regex.
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=10
+size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=10; busymax=
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
     --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;; --jobs) jobs=$2; shift 2;; --only) only=$2; shift 2;;
-    --busy-poll-us) busy=$2; shift 2;;
+    --busy-poll-us) busy=$2; shift 2;; --busy-poll-max-us) busymax=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -53,6 +53,7 @@ bdev = "mem0"
 TOML
 rargs=(); [ "$reactors" -gt 0 ] && rargs=(--reactors "$reactors")
 rargs+=(--busy-poll-us "$busy")
+[ -n "$busymax" ] && rargs+=(--busy-poll-max-us "$busymax")
 "$top/orion" serve --config "$work/orion.toml" --control-socket "$work/control.sock" "${rargs[@]}" >"$work/orion.log" 2>&1 &
 pids+=($!)
 declare -A pid=([orion-unix]=$! [orion-tcp]=$!)
@@ -96,7 +97,7 @@ print(round(d['iops']) if '$bs'=='4k' else round(d['bw_bytes']/1048576), round(w
       round(100 * j['ctx'] / max(d['total_ios'], 1)))" "$out" $((t1 - t0)) "$hz"
 }
 echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=QD --size=$size --time_based --runtime=$secs --numjobs=$jobs --group_reporting"
-echo "orion: ./orion serve --config (memory $size, reactors $reactors (0: one per core), busy-poll-us $busy); nbdkit: nbdkit --threads $threads memory $size"
+echo "orion: ./orion serve --config (memory $size, reactors $reactors (0: one per core), busy-poll-us $busy${busymax:+, busy-poll-max-us $busymax}); nbdkit: nbdkit --threads $threads memory $size"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '%-28s %12s %12s %7s %12s %12s %7s %9s %11s %6s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio fio-cpu% fio-cs/io load
 for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do

@@ -93,6 +93,9 @@ public final class Reactor implements Executor, AutoCloseable {
     private long sleeps;
     /** Busy-poll window before sleeping, 0 = off; see {@link #busyPoll}. */
     private volatile long spinNanos;
+    private volatile long spinMaxNanos;
+    /** The adapted window (see {@link #busyPoll(long, long)}); written by the reactor thread only. */
+    private volatile long spinWindow;
     /** System.nanoTime by which the loop runs its hooks again though nothing completed; reactor thread only. */
     private long hookDeadline = Long.MAX_VALUE;
 
@@ -158,15 +161,34 @@ public final class Reactor implements Executor, AutoCloseable {
      * microseconds (a client on the same machine); it costs at most that much CPU per sleep.
      */
     public void busyPoll(long nanos) {
-        if (nanos < 0) {
-            throw new IllegalArgumentException("busy-poll window must be >= 0 ns, got " + nanos);
+        busyPoll(nanos, nanos);
+    }
+
+    /**
+     * Busy-polls as {@link #busyPoll(long)}, with a window that adapts between {@code nanos} and
+     * {@code maxNanos}: it doubles after each sleep that ended sooner than {@code maxNanos} (a longer
+     * poll would have caught that wake-up, and waking a sleeping thread costs a context switch and,
+     * on an idle virtual CPU, an exit to the hypervisor) and halves after each longer sleep. A
+     * client with one request in flight whose round trip is a little over {@code nanos} thus finds
+     * the reactor awake; an idle reactor costs {@code nanos} per wake-up as before.
+     */
+    public void busyPoll(long nanos, long maxNanos) {
+        if (nanos < 0 || maxNanos < nanos) {
+            throw new IllegalArgumentException("busy-poll window must be 0 <= window <= max, got " + nanos + " and "
+                    + maxNanos + " ns");
         }
+        spinMaxNanos = maxNanos;
         spinNanos = nanos;
     }
 
-    /** The busy-poll window in nanoseconds (0: off). */
+    /** The configured (shortest) busy-poll window in nanoseconds (0: off). */
     public long busyPollNanos() {
         return spinNanos;
+    }
+
+    /** The current busy-poll window in nanoseconds, between the configured one and its maximum. */
+    public long busyPollWindowNanos() {
+        return Math.min(Math.max(spinWindow, spinNanos), spinMaxNanos);
     }
 
     /** Times the reactor blocked in io_uring_enter waiting for work (diagnostics). */
@@ -402,17 +424,27 @@ public final class Reactor implements Executor, AutoCloseable {
                 continue;
             }
             sleeps++;
+            boolean adapt = spinMaxNanos > spinNanos && spinNanos > 0;
+            long slept = adapt ? System.nanoTime() : 0;
             int s = r.submitAndWait(1);
             SLEEPING.setOpaque(this, 0);
+            if (adapt) {
+                adaptSpin(System.nanoTime() - slept);
+            }
             if (s < 0 && s != -Errno.EINTR && s != -Errno.ETIME) {
                 backoff(s);
             }
         }
     }
 
+    private void adaptSpin(long sleptNanos) {
+        long w = busyPollWindowNanos();
+        spinWindow = sleptNanos < spinMaxNanos ? Math.min(2 * w, spinMaxNanos) : Math.max(w / 2, spinNanos);
+    }
+
     /**
      * Submits what is queued, then watches the CQ, the kernel's task-run flag and the task queue
-     * for up to {@link #spinNanos}: true as soon as one has work. Waking a sleeping thread costs a
+     * for up to the busy-poll window: true as soon as one has work. Waking a sleeping thread costs a
      * context switch and, on an idle (virtual) CPU, a halt exit; a peer that answers within
      * microseconds is served without either.
      */
@@ -421,7 +453,7 @@ public final class Reactor implements Executor, AutoCloseable {
         if (s < 0 && s != -Errno.EINTR) {
             backoff(s);
         }
-        long deadline = System.nanoTime() + spinNanos;
+        long deadline = System.nanoTime() + busyPollWindowNanos();
         // A hook's deadline is met within a few hundred ns: the clock is read every 8 turns then.
         int clockMask = hookDeadline != Long.MAX_VALUE ? 7 : 63;
         int i = 0;

@@ -220,4 +220,37 @@ class ReactorTest {
             Libc.close(sp[1]);
         }
     }
+
+    /**
+     * An adaptive window widens while wake-ups keep coming sooner than its maximum, until the
+     * reactor is awake when they come, and narrows back to the configured window once sleeps run
+     * longer than the maximum.
+     */
+    @Test
+    void adaptiveBusyPollWidensForFrequentWakeUpsAndNarrowsWhenIdle() throws Exception {
+        try (Reactor r = Reactor.start("t-adapt", RingConfig.defaults())) {
+            long base = TimeUnit.MICROSECONDS.toNanos(10);
+            long max = TimeUnit.MILLISECONDS.toNanos(20);
+            r.busyPoll(base, max);
+            assertEquals(base, r.busyPollWindowNanos());
+            for (int i = 0; i < 100 && r.busyPollWindowNanos() < TimeUnit.MILLISECONDS.toNanos(4); i++) {
+                Thread.sleep(2);
+                r.call(() -> null).get(5, TimeUnit.SECONDS);
+            }
+            assertTrue(r.busyPollWindowNanos() >= TimeUnit.MILLISECONDS.toNanos(4),
+                    "widened to " + r.busyPollWindowNanos() + " ns");
+            long sleeps = r.call(r::sleeps).get(5, TimeUnit.SECONDS);
+            for (int i = 0; i < 20; i++) {
+                Thread.sleep(1);
+                r.call(() -> null).get(5, TimeUnit.SECONDS);
+            }
+            long slept = r.call(r::sleeps).get(5, TimeUnit.SECONDS) - sleeps;
+            assertTrue(slept <= 5, "tasks 1 ms apart found the reactor awake; it slept " + slept + " times in 20");
+            for (int i = 0; i < 100 && r.busyPollWindowNanos() > base; i++) {
+                Thread.sleep(30);
+                r.call(() -> null).get(5, TimeUnit.SECONDS);
+            }
+            assertEquals(base, r.busyPollWindowNanos(), "narrowed back after sleeps longer than the maximum");
+        }
+    }
 }

@@ -215,5 +215,11 @@ class ServeCommandTest {
         assertTrue(bad.waitFor(60, TimeUnit.SECONDS));
         assertEquals(2, bad.exitValue(), badOut);
         assertTrue(badOut.contains("--busy-poll-us must be 0 (off) or a positive number"), badOut);
+
+        Process narrow = start(dir, "--config", cfg.toString(), "--busy-poll-us", "20", "--busy-poll-max-us", "10");
+        String narrowOut = new String(narrow.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(narrow.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, narrow.exitValue(), narrowOut);
+        assertTrue(narrowOut.contains("--busy-poll-max-us (10) must be at least --busy-poll-us (20)"), narrowOut);
     }
 }
