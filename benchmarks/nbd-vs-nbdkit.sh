@@ -10,22 +10,24 @@
 # poll() that found no reply waiting and slept, the client-side cost of a server's reply pattern.
 #
 #   benchmarks/nbd-vs-nbdkit.sh [--size 1G] [--seconds 10] [--rounds 1] [--reactors N] [--threads 16] [--jobs 1]
-#                               [--only REGEX] [--busy-poll-us N] [--busy-poll-max-us M]
+#                               [--only REGEX] [--busy-poll-us N] [--busy-poll-max-us M] [--depths "1 4 32"]
 #
 # Workloads: 4K randread/randwrite at QD32 and 1M sequential read/write at QD8, each over a Unix
 # socket and over TCP loopback. --threads is nbdkit's thread count (its default is 16). --jobs is
 # fio's numjobs: fio's nbd engine opens one connection per job (results summed over the jobs).
 # --busy-poll-us is passed to `orion serve` (reactors busy-poll that long before sleeping; serve's
 # default, 10; 0: off); --busy-poll-max-us is how far they may widen that window (serve's default, 50).
+# --depths sets the queue depths of the 4K rows (default 32).
 # --only runs just the rows whose name ("randwrite 4k QD32 tcp") matches the extended regex.
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=10; busymax=
+size=1G; secs=10; rounds=1; reactors=0; threads=16; jobs=1; only=.; busy=10; busymax=; depths=32
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;; --seconds) secs=$2; shift 2;; --rounds) rounds=$2; shift 2;;
     --reactors) reactors=$2; shift 2;; --threads) threads=$2; shift 2;; --jobs) jobs=$2; shift 2;; --only) only=$2; shift 2;;
     --busy-poll-us) busy=$2; shift 2;; --busy-poll-max-us) busymax=$2; shift 2;;
+    --depths) depths=$2; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -100,7 +102,10 @@ echo "fio: fio --name=bench --ioengine=nbd --uri=URI --rw=RW --bs=BS --iodepth=Q
 echo "orion: ./orion serve --config (memory $size, reactors $reactors (0: one per core), busy-poll-us $busy${busymax:+, busy-poll-max-us $busymax}); nbdkit: nbdkit --threads $threads memory $size"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '%-28s %12s %12s %7s %12s %12s %7s %9s %11s %6s\n' workload orion nbdkit ratio orion/cpu-s nbdkit/cpu-s ratio fio-cpu% fio-cs/io load
-for w in "randread 4k 32" "randwrite 4k 32" "read 1M 8" "write 1M 8"; do
+workloads=()
+for d in $depths; do workloads+=("randread 4k $d"); done
+for d in $depths; do workloads+=("randwrite 4k $d"); done
+for w in "${workloads[@]}" "read 1M 8" "write 1M 8"; do
   set -- $w
   for t in unix tcp; do
     echo "$1 $2 QD$3 $t" | grep -Eq -- "$only" || continue
