@@ -7,8 +7,9 @@
  * reactors, where one {@code NbdConnection} per socket runs the handshake
  * ({@link org.orionos.host.nbd.protocol.NbdHandshake}) and then the transmission phase entirely
  * from ring completions: RECV into a per-connection buffer, in-place decoding, block-device
- * requests from the reactor's pool, replies gathered into one SENDMSG per loop turn with read data
- * sent straight from the pool buffer the device filled. A device whose storage is memory is served
+ * requests from the reactor's pool, replies gathered into one SENDMSG per loop turn (and held a
+ * little longer for a fuller one while a client keeps many requests in flight,
+ * {@code ReplyBatcher}) with read data sent straight from the pool buffer the device filled. A device whose storage is memory is served
  * in place instead ({@link org.orionos.host.bdev.BlockDevice#directAccess}): read replies leave
  * from its memory and write payloads land in it, with no buffer and no request. STARTTLS runs
  * JSSE's SSLEngine ({@link org.orionos.host.nbd.server.JsseTlsFilter}) behind the protocol's
