@@ -454,7 +454,6 @@ public final class Reactor implements Executor, AutoCloseable {
             backoff(s);
         }
         long deadline = System.nanoTime() + busyPollWindowNanos();
-        // A hook's deadline is met within a few hundred ns: the clock is read every 8 turns then.
         int clockMask = hookDeadline != Long.MAX_VALUE ? 7 : 63;
         int i = 0;
         while (!closing) {
@@ -470,7 +469,7 @@ public final class Reactor implements Executor, AutoCloseable {
                 return true;
             }
             Thread.onSpinWait();
-            // The clock is read every 64 turns: cheap next to the loads above, exact enough.
+            // The clock is read every 64 turns (8 with a hook deadline): cheap next to the loads above.
             if ((++i & clockMask) == 0) {
                 long now = System.nanoTime();
                 if (hookDeadline != Long.MAX_VALUE && now - hookDeadline >= 0) {

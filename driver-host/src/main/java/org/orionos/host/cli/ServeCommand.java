@@ -46,7 +46,8 @@ public final class ServeCommand implements Callable<Integer> {
                     + "of up to that much CPU per idle moment.")
     // 10 us: long enough that a local NBD client's next requests find the reactor awake (its
     // context switches per 4K I/O fell from 0.2-0.5 to 0.06), short enough to leave the core to
-    // others; 50 us cost TCP and 1M Unix writes throughput on a 2-vCPU machine (README, NBD).
+    // others; a fixed 50 us cost TCP and 1M Unix writes throughput on a 2-vCPU machine (README,
+    // NBD round 3). The window widens only while sleeps keep ending early (--busy-poll-max-us).
     long busyPollMicros = 10;
 
     @Option(names = "--busy-poll-max-us", paramLabel = "MICROS",

@@ -1,6 +1,7 @@
 package org.orionos.host.raid;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -10,6 +11,7 @@ import org.orionos.bindings.Errno;
 import org.orionos.bindings.ErrnoException;
 import org.orionos.bindings.uapi.SocketH.Iovec;
 import org.orionos.host.bdev.BdevCallback;
+import org.orionos.host.bdev.BdevClient;
 import org.orionos.host.bdev.BdevOp;
 import org.orionos.host.bdev.BdevRequest;
 import org.orionos.host.bdev.BlockDevice;
@@ -575,12 +577,12 @@ public final class RaidBdev extends BlockDevice {
      * copies must already hold {@code header} and {@code bits}. Closing the handle stops the bitmap
      * thread and detaches it (bits stay as they are on disk). Management thread, before any write.
      */
-    public AutoCloseable useWriteIntent(MdBitmap header, MemorySegment bits, java.util.List<BlockDevice> copies,
-                                        long offset, org.orionos.host.bdev.BdevClient client) {
+    public AutoCloseable useWriteIntent(MdBitmap header, MemorySegment bits, List<BlockDevice> copies,
+                                        long offset, BdevClient client) {
         if (intent != null || array != null) {
             throw new ErrnoException(Errno.EBUSY, "raid write-intent bitmap", name(), "the array already has one");
         }
-        java.util.List<BlockDevice> targets = java.util.List.copyOf(copies);
+        List<BlockDevice> targets = List.copyOf(copies);
         WriteIntent w = new WriteIntent(name(), header, bits, offset, client, () -> targets,
                 () -> failed.get() == 0 && recovering == 0, this::intentReady, Math.max(1, header.daemonSleep) * 1_000_000_000L);
         writeIntent(w);

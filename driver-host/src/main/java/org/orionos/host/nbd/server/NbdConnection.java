@@ -1146,6 +1146,9 @@ final class NbdConnection implements Completion, BdevCallback {
 
     /** The shard ends a hold before its batch filled. */
     void releaseHeld() {
+        if (readyCount == 0 || sendPending) {
+            return; // the replies left after a send completed, or leave when the one in flight does
+        }
         batcher.holdExpired(readyCount);
         flush();
     }
