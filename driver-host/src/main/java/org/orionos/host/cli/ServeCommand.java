@@ -83,7 +83,8 @@ public final class ServeCommand implements Callable<Integer> {
         }
         long busyPollMax = busyPollMaxMicros != null ? busyPollMaxMicros : Math.max(50, busyPollMicros);
         if (busyPollMicros > 0 && busyPollMax < busyPollMicros) {
-            LOG.error("--busy-poll-max-us ({}) must be at least --busy-poll-us ({})", busyPollMax, busyPollMicros);
+            LOG.error("--busy-poll-max-us ({}) must be at least --busy-poll-us ({}): raise the first or lower the second",
+                    busyPollMax, busyPollMicros);
             signal.finished(2);
             return 2;
         }
