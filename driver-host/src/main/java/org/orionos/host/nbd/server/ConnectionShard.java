@@ -65,14 +65,14 @@ final class ConnectionShard implements Reactor.LoopHook {
         int n = dirty.size();
         while (n-- > 0 && (c = dirty.poll()) != null) {
             if (c.flushOrHold()) {
-                if (c.held) {
-                    c.held = false;
-                    held.remove(c);
-                }
+                c.held = false; // its entry in the held queue is dropped below, not searched for here
             } else if (!c.held) {
                 c.held = true;
                 c.heldSince = System.nanoTime();
-                held.add(c);
+                if (!c.inHeldQueue) {
+                    c.inHeldQueue = true;
+                    held.add(c);
+                }
             }
         }
         n = held.size();
@@ -81,6 +81,10 @@ final class ConnectionShard implements Reactor.LoopHook {
             // A client quiet for as long as the reactor busy-polls has sent what it had.
             long quiet = reactor.busyPollNanos();
             while (n-- > 0 && (c = held.poll()) != null) {
+                if (!c.held) {
+                    c.inHeldQueue = false;
+                    continue;
+                }
                 long quietUntil = c.lastRequestNanos + quiet;
                 long maxUntil = c.heldSince + NbdConnection.MAX_HOLD_NANOS;
                 long until = quietUntil - maxUntil < 0 ? quietUntil : maxUntil;
@@ -89,6 +93,7 @@ final class ConnectionShard implements Reactor.LoopHook {
                     reactor.runHooksBy(until);
                 } else {
                     c.held = false;
+                    c.inHeldQueue = false;
                     c.releaseHeld();
                 }
             }
@@ -107,9 +112,12 @@ final class ConnectionShard implements Reactor.LoopHook {
         boolean sent = false;
         NbdConnection c;
         while ((c = held.poll()) != null) {
-            c.held = false;
-            c.releaseHeld();
-            sent = true;
+            c.inHeldQueue = false;
+            if (c.held) {
+                c.held = false;
+                c.releaseHeld();
+                sent = true;
+            }
         }
         return sent;
     }

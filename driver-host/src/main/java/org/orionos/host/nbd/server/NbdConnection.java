@@ -217,8 +217,10 @@ final class NbdConnection implements Completion, BdevCallback {
     private int readyCount;
     private long readyBytes;
     private final ReplyBatcher batcher = new ReplyBatcher();
-    /** In the shard's held queue since {@link #heldSince} (System.nanoTime). */
+    /** Holding replies since {@link #heldSince} (System.nanoTime); the shard's bookkeeping. */
     boolean held;
+    /** In the shard's held queue (possibly a stale entry, dropped when reached). */
+    boolean inHeldQueue;
     long heldSince;
     /** When the newest request was decoded (System.nanoTime). */
     long lastRequestNanos;
